@@ -1,0 +1,97 @@
+# armvm build.
+#
+#   make                      build for this machine: armvm (on x86_64 only the
+#                             host-side commands, e.g. `armvm image`), the unit
+#                             tests and other host tools, into build/$(ARCH)/
+#   make ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+#                             cross-build the full arm64 armvm (kernel/kvmtool
+#                             convention) into build/arm64/
+#   make fuzz                 libFuzzer targets (clang, ASan+UBSan) into build/fuzz/
+#   make check                run every test (same as tools/test, without apt)
+#   make format               clang-format every C file
+#
+# Source layout (each directory is one part of the architecture):
+#   lib/      portable helpers (errors, sizes, files)
+#   devices/  device models (pl011, ...): portable, no KVM calls
+#   virtio/   virtio core and devices: portable
+#   image/    portable disk image tooling (GPT, FAT, PE)
+#   vmm/      the KVM VMM core: arm64 only
+#   tests/unit/test_*.c   one host-native unit test program each
+#   fuzz/fuzz_*.c         one libFuzzer target each
+
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
+CROSS_COMPILE ?=
+CC := $(CROSS_COMPILE)gcc
+O := build/$(ARCH)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I. \
+	-DARMVM_VERSION='"$(VERSION)"' -DARMVM_GIT_REV='"$(GIT_REV)"'
+LDLIBS := -lfdt -lz -lpthread
+
+# Cross builds find the arm64 libraries (libfdt, zlib) in a sysroot made by
+# tools/install-deps from Debian's arm64 packages (they are not all
+# co-installable with the build machine's own -dev packages).
+ifneq ($(CROSS_COMPILE),)
+SYSROOT ?= build/sysroot-$(ARCH)
+CFLAGS += -isystem $(SYSROOT)/usr/include
+LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
+	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
+endif
+
+PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c)
+ifeq ($(ARCH),arm64)
+VMM_SRCS := $(wildcard vmm/*.c)
+CFLAGS += -DARMVM_HAVE_KVM=1
+endif
+ARMVM_SRCS := main.c $(PORTABLE_SRCS) $(VMM_SRCS)
+ARMVM_OBJS := $(ARMVM_SRCS:%.c=$(O)/%.o)
+PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(O)/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+.PHONY: all armvm unit fuzz check format clean
+all: armvm $(if $(CROSS_COMPILE),,unit)
+
+armvm: $(O)/armvm
+unit: $(UNIT_BINS)
+fuzz: $(FUZZ_BINS)
+
+$(O)/armvm: $(ARMVM_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Unit tests link every portable object (never main.c or the KVM core).
+$(O)/tests/%: tests/unit/%.c $(PORTABLE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/fuzz/%: fuzz/%.c $(PORTABLE_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	tests/run
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build/$(ARCH) build/fuzz
+
+-include $(ARMVM_OBJS:.o=.d)

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+bool armvm_verbose;
+
+static void vpr(const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* One line: a message must never be split by embedded newlines. */
+	for (char *c = buf; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	fprintf(stderr, "armvm: %s%s\n", prefix, buf);
+}
+
+void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpr("", fmt, ap);
+	va_end(ap);
+}
+
+void pr_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpr("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void pr_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!armvm_verbose)
+		return;
+	va_start(ap, fmt);
+	vpr("", fmt, ap);
+	va_end(ap);
+}
+
+bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = default_unit;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	if (*end) {
+		switch (toupper((unsigned char)*end)) {
+		case 'B':
+			mult = 1;
+			break;
+		case 'K':
+			mult = 1ULL << 10;
+			break;
+		case 'M':
+			mult = 1ULL << 20;
+			break;
+		case 'G':
+			mult = 1ULL << 30;
+			break;
+		case 'T':
+			mult = 1ULL << 40;
+			break;
+		default:
+			return false;
+		}
+		end++;
+		if (mult != 1 && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+			end += strlen(end);
+		if (*end)
+			return false;
+	}
+	if (mult && v > UINT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}

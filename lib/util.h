@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small portable helpers shared by every part of armvm. */
+#ifndef ARMVM_LIB_UTIL_H
+#define ARMVM_LIB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define SZ_1K 0x400ULL
+#define SZ_1M 0x100000ULL
+#define SZ_2M 0x200000ULL
+#define SZ_1G 0x40000000ULL
+
+/*
+ * Print "armvm: <message>" on stderr, one line. Every user-facing error goes
+ * through here so that messages look alike.
+ */
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, prefixed "armvm: warning: ". */
+void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Informational message on stderr, only when verbose output is on. */
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool armvm_verbose;
+
+/*
+ * Parse a size such as "512M", "2G", "4096K" or "1048576". Suffixes K, M, G
+ * and T (optionally followed by "iB" or "B") are binary multiples; a bare
+ * number is multiplied by default_unit. Returns false on anything else,
+ * including overflow.
+ */
+bool parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+
+/* Parse a decimal unsigned integer in [min, max]; false otherwise. */
+bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		unsigned long *out);
+
+/* Little-endian loads and stores, for guest-visible and on-disk layouts. */
+static inline uint16_t get_le16(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+static inline uint32_t get_le32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+static inline uint64_t get_le64(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint64_t)get_le32(b) | (uint64_t)get_le32(b + 4) << 32;
+}
+static inline void put_le16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	b[0] = v;
+	b[1] = v >> 8;
+}
+static inline void put_le32(void *p, uint32_t v)
+{
+	uint8_t *b = p;
+	b[0] = v;
+	b[1] = v >> 8;
+	b[2] = v >> 16;
+	b[3] = v >> 24;
+}
+static inline void put_le64(void *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
+
+#endif

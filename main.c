@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * armvm: a virtual machine monitor for the ARM VM System Specification.
+ * This file only dispatches the subcommands:
+ *   armvm run ...     the VMM (vmm/), arm64 hosts with KVM
+ *   armvm image ...   build and check portable disk images (image/)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "image/image.h"
+#ifdef ARMVM_HAVE_KVM
+#include "vmm/vmm.h"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: armvm COMMAND [OPTIONS]\n"
+		"\n"
+		"A virtual machine monitor for the ARM VM System Specification.\n"
+		"\n"
+		"Commands:\n"
+		"  run      run a VM (arm64 Linux host with /dev/kvm)\n"
+		"  image    build or check a portable disk image\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help     show this help (COMMAND --help for a command's)\n"
+		"  -V, --version  show the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("armvm %s (%s)\n", ARMVM_VERSION, ARMVM_GIT_REV);
+		return 0;
+	}
+	if (!strcmp(argv[1], "image"))
+		return cmd_image(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run")) {
+#ifdef ARMVM_HAVE_KVM
+		return cmd_run(argc - 1, argv + 1);
+#else
+		pr_err("run: this armvm was built for a host without arm64 KVM; build it with 'make ARCH=arm64' and run it on an arm64 Linux host (or in tools/sandbox)");
+		return 1;
+#endif
+	}
+	pr_err("unknown command '%s' (expected 'run' or 'image'; see armvm --help)",
+	       argv[1]);
+	return 2;
+}
