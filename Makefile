@@ -15,7 +15,9 @@
 #   devices/  device models (pl011, ...): portable, no KVM calls
 #   virtio/   virtio core and devices: portable
 #   image/    portable disk image tooling (GPT, FAT, PE)
-#   vmm/      the KVM VMM core: arm64 only
+#   vmm/      the VMM core's portable half: machine layout, device tree,
+#             kernel loading, options (unit-tested on any host)
+#   vmm/kvm/  the VMM core's KVM half: VM, vCPUs, run loop (arm64 only)
 #   tests/unit/test_*.c   one host-native unit test program each
 #   fuzz/fuzz_*.c         one libFuzzer target each
 
@@ -45,9 +47,9 @@ LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
 	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
 
-PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c)
+PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c vmm/*.c)
 ifeq ($(ARCH),arm64)
-VMM_SRCS := $(wildcard vmm/*.c)
+VMM_SRCS := $(wildcard vmm/kvm/*.c)
 CFLAGS += -DARMVM_HAVE_KVM=1
 endif
 ARMVM_SRCS := main.c $(PORTABLE_SRCS) $(VMM_SRCS)

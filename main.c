@@ -16,18 +16,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: armvm COMMAND [OPTIONS]\n"
-		"\n"
-		"A virtual machine monitor for the ARM VM System Specification.\n"
-		"\n"
-		"Commands:\n"
-		"  run      run a VM (arm64 Linux host with /dev/kvm)\n"
-		"  image    build or check a portable disk image\n"
-		"\n"
-		"Options:\n"
-		"  -h, --help     show this help (COMMAND --help for a command's)\n"
-		"  -V, --version  show the version\n");
+	fprintf(
+	    f,
+	    "Usage: armvm COMMAND [OPTIONS]\n"
+	    "\n"
+	    "A virtual machine monitor for the ARM VM System Specification.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  run      run a VM (arm64 Linux host with /dev/kvm)\n"
+	    "  image    build or check a portable disk image\n"
+	    "\n"
+	    "Options:\n"
+	    "  -h, --help     show this help (COMMAND --help for a command's)\n"
+	    "  -V, --version  show the version\n");
 }
 
 int main(int argc, char **argv)
@@ -51,11 +52,13 @@ int main(int argc, char **argv)
 #ifdef ARMVM_HAVE_KVM
 		return cmd_run(argc - 1, argv + 1);
 #else
-		pr_err("run: this armvm was built for a host without arm64 KVM; build it with 'make ARCH=arm64' and run it on an arm64 Linux host (or in tools/sandbox)");
+		pr_err(
+		    "run: this armvm was built for a host without arm64 KVM; build it with 'make ARCH=arm64' and run it on an arm64 Linux host (or in tools/sandbox)");
 		return 1;
 #endif
 	}
-	pr_err("unknown command '%s' (expected 'run' or 'image'; see armvm --help)",
-	       argv[1]);
+	pr_err(
+	    "unknown command '%s' (expected 'run' or 'image'; see armvm --help)",
+	    argv[1]);
 	return 2;
 }

@@ -100,7 +100,8 @@ bool parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 			return false;
 		}
 		end++;
-		if (mult != 1 && (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
+		if (mult != 1 &&
+		    (!strcasecmp(end, "iB") || !strcasecmp(end, "B")))
 			end += strlen(end);
 		if (*end)
 			return false;

@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + ((a)-1)) & ~((__typeof__(x))(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
-#define SZ_1K 0x400ULL
-#define SZ_1M 0x100000ULL
-#define SZ_2M 0x200000ULL
-#define SZ_1G 0x40000000ULL
+#define SZ_1K		 0x400ULL
+#define SZ_1M		 0x100000ULL
+#define SZ_2M		 0x200000ULL
+#define SZ_1G		 0x40000000ULL
 
 /*
  * Print "armvm: <message>" on stderr, one line. Every user-facing error goes

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The interface every device model implements. A model is portable C: it
+ * never calls KVM; it raises interrupts through an irq_sink and describes
+ * itself in the device tree through fdt_node. The VMM core (vmm/) routes
+ * MMIO exits to mmio_read/mmio_write by address.
+ *
+ * Threads: mmio_read/mmio_write run on vCPU threads, possibly several at
+ * once, so each model locks its own state.
+ */
+#ifndef ARMVM_DEVICES_DEVICE_H
+#define ARMVM_DEVICES_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct device;
+
+/* How a device drives its interrupt line (a GIC SPI, DT numbering). */
+struct irq_sink {
+	void (*set_level)(void *opaque, uint32_t spi, bool level);
+	void *opaque;
+};
+
+struct device_ops {
+	/* Back to the power-on state (VM start and reset). */
+	void (*reset)(struct device *dev);
+	/*
+	 * An access of size 1, 2, 4 or 8 bytes at offset (< dev->size). Values
+	 * are little-endian register values. The guest is hostile: offsets
+	 * and sizes not meant for a register read as zero and are ignored on
+	 * write.
+	 */
+	uint64_t (*mmio_read)(struct device *dev, uint64_t offset,
+			      unsigned int size);
+	void (*mmio_write)(struct device *dev, uint64_t offset,
+			   unsigned int size, uint64_t value);
+	/* Append this device's node(s) to a device tree being built. */
+	int (*fdt_node)(const struct device *dev, void *fdt);
+	/* Free the model. */
+	void (*destroy)(struct device *dev);
+};
+
+struct device {
+	const struct device_ops *ops;
+	const char *name;
+	uint64_t base;
+	uint64_t size;
+	uint32_t spi; /* GIC SPI number in DT numbering (INTID - 32) */
+	struct irq_sink irq;
+};
+
+static inline void device_set_irq(struct device *dev, bool level)
+{
+	if (dev->irq.set_level)
+		dev->irq.set_level(dev->irq.opaque, dev->spi, level);
+}
+
+/*
+ * Device-tree phandles of the nodes other nodes refer to. Fixed numbers keep
+ * the generated tree stable from one run to the next.
+ */
+enum fdt_phandle {
+	PHANDLE_GIC = 1,
+	PHANDLE_APB_PCLK = 2,
+	PHANDLE_GIC_ITS = 3,
+	PHANDLE_GICV2M = 4,
+};
+
+/* GIC interrupt specifier cells (Linux dt-bindings/interrupt-controller). */
+#define FDT_GIC_SPI 0
+#define FDT_GIC_PPI 1
+#define FDT_IRQ_EDGE_RISING 1
+#define FDT_IRQ_LEVEL_HIGH 4
+
+/* Helpers for fdt_node implementations (libfdt sequential-write API). */
+int fdt_begin_node_at(void *fdt, const char *name, uint64_t unit_address);
+int fdt_property_reg64(void *fdt, uint64_t base, uint64_t size);
+int fdt_property_spi(void *fdt, uint32_t spi, uint32_t flags);
+
+#endif

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Direct kernel boot per the Linux arm64 boot protocol
+ * (Documentation/arch/arm64/booting.rst): the 64-byte Image header gives
+ * text_offset and image_size; the Image is placed text_offset bytes above a
+ * 2 MiB aligned address, the DTB on an 8-byte boundary within 2 MiB.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "lib/util.h"
+#include "vmm/boot.h"
+
+#define ARM64_IMAGE_MAGIC 0x644d5241 /* "ARM\x64" at offset 0x38 */
+#define ARM64_HEADER_SIZE 64
+#define MAX_KERNEL_SIZE (1ULL << 30)
+#define MAX_FILE_SIZE (4ULL << 30)
+
+int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_err("%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > max_size) {
+		pr_err("%s: too large (%lld bytes; at most %zu)", path,
+		       (long long)st.st_size, max_size);
+		close(fd);
+		return -1;
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf) {
+		pr_err("%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n <= 0) {
+			pr_err("%s: read error at offset %zu: %s", path, done,
+			       n ? strerror(errno) : "unexpected end of file");
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	close(fd);
+	*data = buf;
+	*size = done;
+	return 0;
+}
+
+/* Inflate a gzip stream (RFC 1952) into a new buffer of at most max bytes. */
+static int gunzip(const uint8_t *in, size_t in_size, uint8_t **out,
+		  size_t *out_size, size_t max)
+{
+	z_stream zs = { 0 };
+	size_t cap = in_size * 4 < max ? in_size * 4 : max;
+	uint8_t *buf = malloc(cap);
+	int ret;
+
+	if (!buf || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		free(buf);
+		return -1;
+	}
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = in_size;
+	do {
+		if (zs.total_out == cap) {
+			uint8_t *n;
+
+			if (cap == max)
+				break;
+			cap = cap * 2 < max ? cap * 2 : max;
+			n = realloc(buf, cap);
+			if (!n)
+				break;
+			buf = n;
+		}
+		zs.next_out = buf + zs.total_out;
+		zs.avail_out = cap - zs.total_out;
+		ret = inflate(&zs, Z_NO_FLUSH);
+	} while (ret == Z_OK || (ret == Z_BUF_ERROR && zs.avail_out == 0));
+	inflateEnd(&zs);
+	if (ret != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*out_size = zs.total_out;
+	return 0;
+}
+
+int kernel_image_parse(struct kernel_image *k, const char **why)
+{
+	const uint8_t *h = k->data;
+
+	if (k->size < ARM64_HEADER_SIZE) {
+		*why = "shorter than the 64-byte arm64 Image header";
+		return -1;
+	}
+	if (get_le32(h + 0x38) != ARM64_IMAGE_MAGIC) {
+		*why = "not an arm64 Image (no \"ARM\\x64\" magic at offset 0x38)";
+		return -1;
+	}
+	k->text_offset = get_le64(h + 0x08);
+	k->image_size = get_le64(h + 0x10);
+	/* flags bit 0: kernel endianness, 1 = big-endian */
+	if (get_le64(h + 0x18) & 1) {
+		*why = "a big-endian kernel (only little-endian is supported)";
+		return -1;
+	}
+	/* Kernels before 3.17 leave image_size zero; text_offset was then
+	 * 0x80000 and the kernel needs somewhat more than the file. */
+	if (k->image_size == 0)
+		k->image_size = ALIGN_UP((uint64_t)k->size, SZ_2M) + SZ_2M;
+	if (k->image_size < k->size || k->image_size > MAX_KERNEL_SIZE ||
+	    k->text_offset >= SZ_2M || k->text_offset & 0xfff) {
+		*why = "an arm64 Image with an inconsistent header (text_offset or image_size)";
+		return -1;
+	}
+	return 0;
+}
+
+int kernel_image_load(const char *path, struct kernel_image *k)
+{
+	const char *why;
+	uint8_t *raw;
+	size_t raw_size;
+
+	memset(k, 0, sizeof(*k));
+	if (read_file(path, &raw, &raw_size, MAX_FILE_SIZE) < 0)
+		return -1;
+	if (raw_size >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+		if (gunzip(raw, raw_size, &k->data, &k->size,
+			   MAX_KERNEL_SIZE) < 0) {
+			pr_err("%s: gzip data is corrupt or inflates beyond %llu MiB",
+			       path, MAX_KERNEL_SIZE >> 20);
+			free(raw);
+			return -1;
+		}
+		free(raw);
+	} else {
+		k->data = raw;
+		k->size = raw_size;
+	}
+	if (kernel_image_parse(k, &why) < 0) {
+		pr_err("%s: %s", path, why);
+		kernel_image_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+void kernel_image_free(struct kernel_image *k)
+{
+	free(k->data);
+	k->data = NULL;
+	k->size = 0;
+}
+
+int boot_plan(uint64_t ram_base, uint64_t ram_size, const struct kernel_image *k,
+	      uint64_t initrd_size, struct boot_layout *out)
+{
+	uint64_t ram_end = ram_base + ram_size;
+
+	memset(out, 0, sizeof(*out));
+	out->dtb_addr = ram_base;
+	out->kernel_addr = ALIGN_UP(ram_base + DTB_MAX_SIZE, SZ_2M) +
+			   k->text_offset;
+	out->end = out->kernel_addr + k->image_size;
+	if (initrd_size) {
+		out->initrd_addr = ALIGN_UP(out->end, SZ_2M);
+		out->initrd_size = initrd_size;
+		out->end = out->initrd_addr + initrd_size;
+	}
+	if (out->end > ram_end) {
+		pr_err("--memory %llu MiB is too small: the device tree, kernel and initrd need %llu MiB",
+		       (unsigned long long)(ram_size >> 20),
+		       (unsigned long long)((out->end - ram_base + SZ_1M - 1) >> 20));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `armvm run` options. */
+#ifndef ARMVM_VMM_CONFIG_H
+#define ARMVM_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned int cpus;
+	uint64_t memory;
+	int gic_version; /* 0: the best the host offers */
+	bool no_reboot; /* guest reset ends armvm instead of rebooting */
+	const char *kvm_path;
+};
+
+#define DEFAULT_CPUS 1
+#define DEFAULT_MEMORY (512ULL << 20)
+#define DEFAULT_CMDLINE "console=ttyAMA0"
+
+/*
+ * Parse `run`'s arguments (argv[0] is "run"). Returns 0 and fills cfg, 1 if
+ * --help was printed, or -1 after a one-line error naming the option.
+ */
+int vm_config_parse(struct vm_config *cfg, int argc, char **argv);
+
+void vm_config_usage(FILE *f);
+
+#endif

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/kvm/kvm.h"
+#include "vmm/machine.h"
+
+int kvm_open(const char *path)
+{
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+int kvm_api_version(int kvm_fd)
+{
+	return ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+}
+
+int kvm_check_cap(int fd, long cap)
+{
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+int kvm_vcpu_mmap_size(int kvm_fd)
+{
+	return ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+}
+
+int kvm_create_vm(int kvm_fd)
+{
+	int r;
+
+	/* Type 0: the default 40-bit IPA space, enough for the map. */
+	do
+		r = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int kvm_enable_cap(int vm_fd, uint32_t cap)
+{
+	struct kvm_enable_cap c = { .cap = cap };
+
+	return ioctl(vm_fd, KVM_ENABLE_CAP, &c);
+}
+
+int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
+		   uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = readonly ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+int kvm_create_vcpu(int vm_fd, unsigned int index, int mmap_size,
+		    struct kvm_run **run)
+{
+	int fd = ioctl(vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	void *p;
+
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*run = p;
+	return fd;
+}
+
+int kvm_vcpu_init(int vm_fd, int vcpu_fd, bool powered_off, bool aarch32)
+{
+	struct kvm_vcpu_init init;
+
+	memset(&init, 0, sizeof(init));
+	if (ioctl(vm_fd, KVM_ARM_PREFERRED_TARGET, &init) < 0)
+		return -1;
+	/* PSCI 0.2+ in the kernel: CPU_ON, SYSTEM_OFF, SYSTEM_RESET. */
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	/* Secondaries wait for PSCI CPU_ON (firmware and Linux expect it). */
+	if (powered_off)
+		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
+	if (aarch32)
+		init.features[0] |= 1u << KVM_ARM_VCPU_EL1_32BIT;
+	return ioctl(vcpu_fd, KVM_ARM_VCPU_INIT, &init);
+}
+
+int kvm_get_reg64(int vcpu_fd, uint64_t id, uint64_t *value)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)value };
+
+	return ioctl(vcpu_fd, KVM_GET_ONE_REG, &r);
+}
+
+int kvm_set_reg64(int vcpu_fd, uint64_t id, uint64_t value)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
+
+	return ioctl(vcpu_fd, KVM_SET_ONE_REG, &r);
+}
+
+#define CORE_REG(field)                                                     \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |              \
+	 (offsetof(struct kvm_regs, field) / sizeof(uint32_t)))
+
+uint64_t kvm_reg_x(unsigned int n)
+{
+	return CORE_REG(regs.regs[0]) +
+	       n * (sizeof(uint64_t) / sizeof(uint32_t));
+}
+
+uint64_t kvm_reg_pc(void)
+{
+	return CORE_REG(regs.pc);
+}
+
+uint64_t kvm_reg_mpidr(void)
+{
+	return ARM64_SYS_REG(3, 0, 0, 0, 5); /* MPIDR_EL1 */
+}
+
+int kvm_run_vcpu(int vcpu_fd)
+{
+	return ioctl(vcpu_fd, KVM_RUN, 0);
+}
+
+static uint32_t gic_device_type(int version)
+{
+	return version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2;
+}
+
+bool kvm_gic_supported(int vm_fd, int version)
+{
+	struct kvm_create_device d = { .type = gic_device_type(version),
+				       .flags = KVM_CREATE_DEVICE_TEST };
+
+	return ioctl(vm_fd, KVM_CREATE_DEVICE, &d) == 0;
+}
+
+static int set_device_attr(int dev_fd, uint32_t group, uint64_t attr,
+			   const void *value)
+{
+	struct kvm_device_attr a = { .group = group,
+				     .attr = attr,
+				     .addr = (uint64_t)(uintptr_t)value };
+
+	return ioctl(dev_fd, KVM_SET_DEVICE_ATTR, &a);
+}
+
+int kvm_create_gic(int vm_fd, int version)
+{
+	struct kvm_create_device d = { .type = gic_device_type(version) };
+	uint64_t dist = machine_map[MR_GIC_DIST].base;
+	uint64_t cpu_or_redist = version == 3 ? machine_map[MR_GIC_REDIST].base
+					      : machine_map[MR_GIC_CPU].base;
+	uint32_t nr_irqs = 32 + MACHINE_NR_SPIS; /* SGIs+PPIs, then SPIs */
+
+	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
+		return -1;
+	if (set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST
+					 : KVM_VGIC_V2_ADDR_TYPE_DIST,
+			    &dist) < 0 ||
+	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST
+					 : KVM_VGIC_V2_ADDR_TYPE_CPU,
+			    &cpu_or_redist) < 0 ||
+	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) <
+		    0) {
+		int e = errno;
+
+		close(d.fd);
+		errno = e;
+		return -1;
+	}
+	return d.fd;
+}
+
+int kvm_init_gic(int gic_fd)
+{
+	return set_device_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+}
+
+int kvm_create_its(int vm_fd)
+{
+	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	uint64_t base = machine_map[MR_GIC_ITS].base;
+
+	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
+		return -1;
+	if (set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			    KVM_VGIC_ITS_ADDR_TYPE, &base) < 0 ||
+	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
+		int e = errno;
+
+		close(d.fd);
+		errno = e;
+		return -1;
+	}
+	return d.fd;
+}
+
+int kvm_irq_line_spi(int vm_fd, uint32_t spi, bool level)
+{
+	struct kvm_irq_level l = {
+		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
+		       (spi + 32),
+		.level = level,
+	};
+
+	return ioctl(vm_fd, KVM_IRQ_LINE, &l);
+}

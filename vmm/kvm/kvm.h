@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The thin layer over the KVM API (Documentation/virt/kvm/api.rst): every
+ * ioctl armvm issues is here, so the rest of the VMM reads as what it does
+ * rather than how KVM spells it. Functions return 0 / a file descriptor, or
+ * -1 with errno set; callers word the error for the user.
+ */
+#ifndef ARMVM_VMM_KVM_KVM_H
+#define ARMVM_VMM_KVM_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+int kvm_open(const char *path);
+int kvm_api_version(int kvm_fd);
+int kvm_check_cap(int fd, long cap);
+int kvm_vcpu_mmap_size(int kvm_fd);
+int kvm_create_vm(int kvm_fd);
+int kvm_enable_cap(int vm_fd, uint32_t cap);
+int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
+		   uint64_t size, void *host);
+
+/* vCPUs */
+int kvm_create_vcpu(int vm_fd, unsigned int index, int mmap_size,
+		    struct kvm_run **run);
+int kvm_vcpu_init(int vm_fd, int vcpu_fd, bool powered_off, bool aarch32);
+int kvm_get_reg64(int vcpu_fd, uint64_t id, uint64_t *value);
+int kvm_set_reg64(int vcpu_fd, uint64_t id, uint64_t value);
+/* Register ids for the few registers armvm touches. */
+uint64_t kvm_reg_x(unsigned int n);
+uint64_t kvm_reg_pc(void);
+uint64_t kvm_reg_mpidr(void);
+int kvm_run_vcpu(int vcpu_fd);
+
+/* Interrupts */
+bool kvm_gic_supported(int vm_fd, int version);
+/* Create the in-kernel GIC at the machine's addresses; returns its fd. */
+int kvm_create_gic(int vm_fd, int version);
+/* After every vCPU exists: finalise the GIC (KVM_DEV_ARM_VGIC_CTRL_INIT). */
+int kvm_init_gic(int gic_fd);
+int kvm_create_its(int vm_fd);
+int kvm_irq_line_spi(int vm_fd, uint32_t spi, bool level);
+
+#endif

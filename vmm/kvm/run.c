@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `armvm run`: parse the options, set the VM up, run it. */
+#include "vmm/config.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/vmm.h"
+
+int cmd_run(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct vm vm;
+	int r = vm_config_parse(&cfg, argc, argv);
+
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (vm_init(&vm, &cfg) < 0) {
+		vm_exit(&vm);
+		return 1;
+	}
+	r = vm_run(&vm);
+	vm_exit(&vm);
+	return r;
+}

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <libfdt.h>
+
+#include "devices/pl011.h"
+#include "lib/util.h"
+#include "vmm/console.h"
+#include "vmm/fdt.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/machine.h"
+
+#define KVM_API_VERSION_EXPECTED 12
+#define VCPU_KICK_SIGNAL SIGUSR1
+#define MAX_INITRD_SIZE (2ULL << 30)
+
+void vm_post_event(struct vm *vm, enum vm_event event)
+{
+	pthread_mutex_lock(&vm->event_lock);
+	if (vm->event == VM_EVENT_NONE) {
+		vm->event = event;
+		pthread_cond_signal(&vm->event_cond);
+	}
+	pthread_mutex_unlock(&vm->event_lock);
+}
+
+/* irq_sink for every device: an SPI line of the in-kernel GIC. */
+static void vm_set_irq(void *opaque, uint32_t spi, bool level)
+{
+	struct vm *vm = opaque;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->vm_fd >= 0 && kvm_irq_line_spi(vm->vm_fd, spi, level) < 0)
+		pr_warn("cannot set interrupt SPI %u: %s", spi,
+			strerror(errno));
+	pthread_mutex_unlock(&vm->irq_lock);
+}
+
+static size_t uart_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	return pl011_receive(opaque, buf, len);
+}
+
+static void console_quit(void *opaque)
+{
+	vm_post_event(opaque, VM_EVENT_QUIT);
+}
+
+static int open_kvm(struct vm *vm)
+{
+	int api;
+
+	vm->kvm_fd = kvm_open(vm->cfg->kvm_path);
+	if (vm->kvm_fd < 0) {
+		int e = errno;
+
+		pr_err("%s: cannot open: %s (%s)", vm->cfg->kvm_path,
+		       strerror(e),
+		       e == EACCES ? "add your user to the 'kvm' group"
+				   : "armvm needs an arm64 Linux host with KVM enabled");
+		return -1;
+	}
+	api = kvm_api_version(vm->kvm_fd);
+	if (api != KVM_API_VERSION_EXPECTED) {
+		pr_err("%s: KVM API version %d, expected %d", vm->cfg->kvm_path,
+		       api, KVM_API_VERSION_EXPECTED);
+		return -1;
+	}
+	if (!kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_PSCI_0_2) ||
+	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_ONE_REG) ||
+	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT)) {
+		pr_err("%s: this host's KVM lacks PSCI 0.2, ONE_REG or IMMEDIATE_EXIT (Linux 4.16 or later is needed)",
+		       vm->cfg->kvm_path);
+		return -1;
+	}
+	vm->vcpu_mmap_size = kvm_vcpu_mmap_size(vm->kvm_fd);
+	if (vm->vcpu_mmap_size <= 0) {
+		pr_err("%s: KVM_GET_VCPU_MMAP_SIZE failed", vm->cfg->kvm_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pick the GIC (PLAT-3) and check the vCPU count against it and KVM. */
+static int choose_gic(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int probe = kvm_create_vm(vm->kvm_fd);
+	bool v3, v2;
+	int max_cpus;
+
+	if (probe < 0) {
+		pr_err("%s: cannot create a VM: %s", cfg->kvm_path,
+		       strerror(errno));
+		return -1;
+	}
+	v3 = kvm_gic_supported(probe, 3);
+	v2 = kvm_gic_supported(probe, 2);
+	close(probe);
+
+	if (cfg->gic_version == 3 && !v3) {
+		pr_err("--gic 3: this host's KVM cannot emulate a GICv3 (use --gic 2)");
+		return -1;
+	}
+	if (cfg->gic_version == 2 && !v2) {
+		pr_err("--gic 2: this host's KVM cannot emulate a GICv2 (its GIC has no GICv2 compatibility; use --gic 3)");
+		return -1;
+	}
+	if (!v3 && !v2) {
+		pr_err("%s: KVM offers no in-kernel GIC", cfg->kvm_path);
+		return -1;
+	}
+	vm->gic_version = cfg->gic_version ? cfg->gic_version : v3 ? 3 : 2;
+
+	max_cpus = vm->gic_version == 3 ? MACHINE_MAX_CPUS_GICV3
+					: MACHINE_MAX_CPUS_GICV2;
+	if (cfg->cpus > (unsigned int)max_cpus) {
+		pr_err("--cpus %u: %s supports at most %d vCPUs (PLAT-3)%s",
+		       cfg->cpus, vm->gic_version == 3 ? "GICv3" : "GICv2",
+		       max_cpus,
+		       cfg->gic_version ? ""
+					: "; this host offers only GICv2");
+		return -1;
+	}
+	max_cpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+	if (max_cpus > 0 && cfg->cpus > (unsigned int)max_cpus) {
+		pr_err("--cpus %u: this host's KVM allows at most %d vCPUs",
+		       cfg->cpus, max_cpus);
+		return -1;
+	}
+	pr_info("GICv%d, %u vCPU(s), %llu MiB", vm->gic_version, cfg->cpus,
+		(unsigned long long)(cfg->memory >> 20));
+	return 0;
+}
+
+int vm_init(struct vm *vm, const struct vm_config *cfg)
+{
+	struct irq_sink irq = { .set_level = vm_set_irq, .opaque = vm };
+	struct boot_layout layout;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
+	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->event_lock, NULL);
+	pthread_cond_init(&vm->event_cond, NULL);
+
+	/* Check the user's files first: they are the likeliest mistake. */
+	if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
+		return -1;
+	if (cfg->initrd && read_file(cfg->initrd, &vm->initrd,
+				     &vm->initrd_size, MAX_INITRD_SIZE) < 0)
+		return -1;
+	if (boot_plan(machine_map[MR_RAM].base, cfg->memory, &vm->kernel,
+		      vm->initrd_size, &layout) < 0)
+		return -1;
+
+	if (open_kvm(vm) < 0 || choose_gic(vm) < 0)
+		return -1;
+
+	vm->ram_size = cfg->memory;
+	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		pr_err("--memory %llu MiB: cannot allocate guest RAM: %s",
+		       (unsigned long long)(vm->ram_size >> 20),
+		       strerror(errno));
+		return -1;
+	}
+	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+
+	vm->console = console_open(STDIN_FILENO, STDOUT_FILENO);
+	if (!vm->console) {
+		pr_err("console: out of memory");
+		return -1;
+	}
+	vm->uart = pl011_create(machine_map[MR_UART].base,
+				machine_map[MR_UART].spi, irq, console_write,
+				vm->console);
+	if (!vm->uart || bus_add(&vm->bus, vm->uart) < 0)
+		return -1;
+	return 0;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only interrupts KVM_RUN */
+}
+
+static void vcpu_fail(struct vcpu *vcpu, const char *what)
+{
+	pr_err("vCPU %u: %s", vcpu->index, what);
+	vm_post_event(vcpu->vm, VM_EVENT_ERROR);
+}
+
+static void *vcpu_thread(void *opaque)
+{
+	struct vcpu *vcpu = opaque;
+	struct vm *vm = vcpu->vm;
+	struct kvm_run *run = vcpu->run;
+	char msg[160];
+
+	while (!vm->stopping) {
+		if (kvm_run_vcpu(vcpu->fd) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(msg, sizeof(msg), "KVM_RUN failed: %s",
+				 strerror(errno));
+			vcpu_fail(vcpu, msg);
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			if (!bus_access(&vm->bus, run->mmio.phys_addr,
+					run->mmio.is_write, run->mmio.len,
+					run->mmio.data))
+				pr_info("vCPU %u: %s of %u bytes at 0x%llx hits no device",
+					vcpu->index,
+					run->mmio.is_write ? "write" : "read",
+					run->mmio.len,
+					(unsigned long long)run->mmio.phys_addr);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			switch (run->system_event.type) {
+			case KVM_SYSTEM_EVENT_SHUTDOWN:
+				vm_post_event(vm, VM_EVENT_POWEROFF);
+				return NULL;
+			case KVM_SYSTEM_EVENT_RESET:
+				vm_post_event(vm, VM_EVENT_RESET);
+				return NULL;
+			case KVM_SYSTEM_EVENT_CRASH:
+				vcpu_fail(vcpu, "the guest reported a crash (PSCI SYSTEM_EVENT_CRASH)");
+				return NULL;
+			default:
+				break;
+			}
+			break;
+		case KVM_EXIT_ARM_NISV:
+			snprintf(msg, sizeof(msg),
+				 "guest access to 0x%llx that KVM cannot decode (no syndrome); stopping",
+				 (unsigned long long)run->arm_nisv.fault_ipa);
+			vcpu_fail(vcpu, msg);
+			return NULL;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(msg, sizeof(msg),
+				 "KVM could not enter the guest (reason 0x%llx)",
+				 (unsigned long long)run->fail_entry
+					 .hardware_entry_failure_reason);
+			vcpu_fail(vcpu, msg);
+			return NULL;
+		case KVM_EXIT_INTR:
+			break;
+		default:
+			snprintf(msg, sizeof(msg), "unexpected KVM exit %u",
+				 run->exit_reason);
+			vcpu_fail(vcpu, msg);
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Stop every vCPU thread and close this boot's KVM objects. */
+static void vm_teardown(struct vm *vm)
+{
+	unsigned int i;
+
+	vm->stopping = true;
+	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit closes the race with a thread about to
+		 * enter KVM_RUN; the signal interrupts one already in it. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->thread_started)
+			pthread_join(v->thread, NULL);
+		v->thread_started = false;
+	}
+	pthread_mutex_lock(&vm->irq_lock);
+	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, vm->vcpu_mmap_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->its_fd = vm->gic_fd = vm->vm_fd = -1;
+	pthread_mutex_unlock(&vm->irq_lock);
+	vm->stopping = false;
+}
+
+static int create_vcpus(struct vm *vm)
+{
+	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -1;
+	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->index = i;
+		v->fd = kvm_create_vcpu(vm->vm_fd, i, vm->vcpu_mmap_size,
+					&v->run);
+		if (v->fd < 0) {
+			pr_err("vCPU %u: cannot create: %s", i, strerror(errno));
+			return -1;
+		}
+		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, false) < 0) {
+			pr_err("vCPU %u: KVM_ARM_VCPU_INIT failed: %s", i,
+			       strerror(errno));
+			return -1;
+		}
+		if (kvm_get_reg64(v->fd, kvm_reg_mpidr(), &v->mpidr) < 0) {
+			pr_err("vCPU %u: cannot read MPIDR_EL1: %s", i,
+			       strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int create_gic(struct vm *vm)
+{
+	vm->gic_fd = kvm_create_gic(vm->vm_fd, vm->gic_version);
+	if (vm->gic_fd < 0 || kvm_init_gic(vm->gic_fd) < 0) {
+		pr_err("cannot create the in-kernel GICv%d: %s",
+		       vm->gic_version, strerror(errno));
+		return -1;
+	}
+	if (vm->gic_version == 3) {
+		/* The ITS gives PCIe devices MSIs; without it they use INTx. */
+		vm->its_fd = kvm_create_its(vm->vm_fd);
+		if (vm->its_fd < 0)
+			pr_info("no GICv3 ITS: %s", strerror(errno));
+	}
+	return 0;
+}
+
+/* Put kernel, initrd and device tree in RAM; point vCPU 0 at the kernel. */
+static int load_guest(struct vm *vm)
+{
+	const uint64_t ram_base = machine_map[MR_RAM].base;
+	struct device *devices[BUS_MAX_DEVICES];
+	struct boot_layout layout;
+	struct fdt_machine m = { 0 };
+	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
+	uint8_t seed[32];
+	struct vcpu *boot = &vm->vcpus[0];
+	static uint8_t dtb[DTB_MAX_SIZE];
+
+	if (boot_plan(ram_base, vm->ram_size, &vm->kernel, vm->initrd_size,
+		      &layout) < 0)
+		return -1;
+	memcpy(vm->ram + (layout.kernel_addr - ram_base), vm->kernel.data,
+	       vm->kernel.size);
+	if (vm->initrd_size)
+		memcpy(vm->ram + (layout.initrd_addr - ram_base), vm->initrd,
+		       vm->initrd_size);
+
+	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr;
+	for (unsigned int i = 0; i < vm->bus.nr_devices; i++)
+		devices[i] = vm->bus.devices[i];
+	m.nr_cpus = vm->cfg->cpus;
+	m.mpidr = mpidr;
+	m.gic_version = vm->gic_version;
+	m.gic_its = vm->its_fd >= 0;
+	m.ram_base = ram_base;
+	m.ram_size = vm->ram_size;
+	m.bootargs = vm->cfg->cmdline;
+	m.initrd_start = layout.initrd_addr;
+	m.initrd_end = layout.initrd_addr + layout.initrd_size;
+	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		m.rng_seed = seed;
+	m.devices = devices;
+	m.nr_devices = vm->bus.nr_devices;
+	m.stdout_dev = vm->uart;
+	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
+		return -1;
+	memcpy(vm->ram + (layout.dtb_addr - ram_base), dtb,
+	       fdt_totalsize(dtb));
+
+	/* booting.rst: x0 = DTB address, x1-x3 = 0, MMU off, EL1 (KVM's
+	 * reset state already masks DAIF and selects EL1h). */
+	if (kvm_set_reg64(boot->fd, kvm_reg_x(0), layout.dtb_addr) < 0 ||
+	    kvm_set_reg64(boot->fd, kvm_reg_x(1), 0) < 0 ||
+	    kvm_set_reg64(boot->fd, kvm_reg_x(2), 0) < 0 ||
+	    kvm_set_reg64(boot->fd, kvm_reg_x(3), 0) < 0 ||
+	    kvm_set_reg64(boot->fd, kvm_reg_pc(), layout.kernel_addr) < 0) {
+		pr_err("vCPU 0: cannot set boot registers: %s", strerror(errno));
+		return -1;
+	}
+	pr_info("kernel at 0x%llx, initrd at 0x%llx (%llu bytes), DTB at 0x%llx (%u bytes)",
+		(unsigned long long)layout.kernel_addr,
+		(unsigned long long)layout.initrd_addr,
+		(unsigned long long)layout.initrd_size,
+		(unsigned long long)layout.dtb_addr, fdt_totalsize(dtb));
+	return 0;
+}
+
+/* One boot: fresh KVM VM, vCPUs and GIC; RAM cleared and reloaded. */
+static int vm_boot(struct vm *vm)
+{
+	vm->vm_fd = kvm_create_vm(vm->kvm_fd);
+	if (vm->vm_fd < 0) {
+		pr_err("cannot create a VM: %s", strerror(errno));
+		return -1;
+	}
+	/* Report undecodable accesses as KVM_EXIT_ARM_NISV, not -ENOSYS. */
+	if (kvm_check_cap(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER))
+		kvm_enable_cap(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER);
+	if (vm->boots)
+		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
+	if (kvm_set_memory(vm->vm_fd, 0, false, machine_map[MR_RAM].base,
+			   vm->ram_size, vm->ram) < 0) {
+		pr_err("cannot register guest RAM with KVM: %s",
+		       strerror(errno));
+		return -1;
+	}
+	if (create_vcpus(vm) < 0 || create_gic(vm) < 0 || load_guest(vm) < 0)
+		return -1;
+	bus_reset_all(&vm->bus);
+	vm->boots++;
+
+	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+			pr_err("vCPU %u: cannot start its thread", i);
+			return -1;
+		}
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	enum vm_event ev;
+
+	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	if (console_start_input(vm->console, uart_input, vm->uart,
+				console_quit, vm) < 0) {
+		pr_err("console: cannot start the input thread");
+		return 1;
+	}
+	for (;;) {
+		vm->event = VM_EVENT_NONE;
+		if (vm_boot(vm) < 0) {
+			vm_teardown(vm);
+			return 1;
+		}
+		pthread_mutex_lock(&vm->event_lock);
+		while (vm->event == VM_EVENT_NONE)
+			pthread_cond_wait(&vm->event_cond, &vm->event_lock);
+		ev = vm->event;
+		pthread_mutex_unlock(&vm->event_lock);
+		vm_teardown(vm);
+
+		switch (ev) {
+		case VM_EVENT_RESET:
+			if (vm->cfg->no_reboot) {
+				pr_info("guest reset: exiting (--no-reboot)");
+				return 0;
+			}
+			pr_info("guest reset: rebooting");
+			continue;
+		case VM_EVENT_POWEROFF:
+			pr_info("guest powered off");
+			return 0;
+		case VM_EVENT_QUIT:
+			return 0;
+		default:
+			return 1;
+		}
+	}
+}
+
+void vm_exit(struct vm *vm)
+{
+	console_close(vm->console);
+	vm->console = NULL;
+	bus_destroy_all(&vm->bus);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	kernel_image_free(&vm->kernel);
+	free(vm->initrd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+}

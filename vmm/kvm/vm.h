@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A VM: guest RAM, devices, and the KVM objects that run it.
+ *
+ * Threads (see docs/design.md): the main thread sets the VM up, then waits
+ * for a VM event (power off, reset, quit, error) and tears the KVM objects
+ * down; one thread per vCPU runs KVM_RUN and serves MMIO exits; the console
+ * thread feeds host input to the UART. Devices and RAM outlive a guest
+ * reset; the KVM VM, its vCPUs and its GIC are made anew at each boot so
+ * that every boot starts from architectural reset state.
+ */
+#ifndef ARMVM_VMM_KVM_VM_H
+#define ARMVM_VMM_KVM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/boot.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+
+struct console;
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	uint64_t mpidr;
+};
+
+enum vm_event {
+	VM_EVENT_NONE,
+	VM_EVENT_POWEROFF, /* PSCI SYSTEM_OFF */
+	VM_EVENT_RESET, /* PSCI SYSTEM_RESET */
+	VM_EVENT_QUIT, /* the user asked armvm to stop */
+	VM_EVENT_ERROR, /* a vCPU failed or the guest crashed */
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vcpu_mmap_size;
+	int gic_version;
+
+	/* KVM objects of the current boot; -1 when torn down. */
+	int vm_fd;
+	int gic_fd;
+	int its_fd;
+	struct vcpu *vcpus;
+	/* Held while vm_fd changes, so that device interrupts raised from
+	 * other threads never reach a VM being torn down. */
+	pthread_mutex_t irq_lock;
+
+	uint8_t *ram;
+	uint64_t ram_size;
+
+	struct mmio_bus bus;
+	struct device *uart;
+	struct console *console;
+
+	struct kernel_image kernel;
+	uint8_t *initrd;
+	size_t initrd_size;
+
+	pthread_mutex_t event_lock;
+	pthread_cond_t event_cond;
+	enum vm_event event;
+	volatile bool stopping;
+	unsigned int boots;
+};
+
+/* Set the VM up from its options: open KVM, pick the GIC, allocate RAM,
+ * read the kernel and initrd, create the devices. -1 after a message. */
+int vm_init(struct vm *vm, const struct vm_config *cfg);
+/* Boot, run until the guest powers off (rebooting on reset unless
+ * --no-reboot); returns the process exit status. */
+int vm_run(struct vm *vm);
+void vm_exit(struct vm *vm);
+/* Report an event from any thread; the first one reported wins. */
+void vm_post_event(struct vm *vm, enum vm_event event);
+
+#endif
