@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `armvm run` option parsing, size parsing and the MMIO bus. */
+#include "devices/pl011.h"
+#include "lib/util.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "tests/unit/check.h"
+
+static int parse(struct vm_config *cfg, const char *a1, const char *a2,
+		 const char *a3, const char *a4)
+{
+	char *argv[] = {"run",	    (char *)a1, (char *)a2,
+			(char *)a3, (char *)a4, NULL};
+	int argc = 1;
+
+	while (argv[argc])
+		argc++;
+	return vm_config_parse(cfg, argc, argv);
+}
+
+static void sizes(void)
+{
+	uint64_t v;
+
+	CHECK(parse_size("512M", 1, &v) && v == 512ULL << 20);
+	CHECK(parse_size("2G", 1, &v) && v == 2ULL << 30);
+	CHECK(parse_size("2GiB", 1, &v) && v == 2ULL << 30);
+	CHECK(parse_size("4k", 1, &v) && v == 4096);
+	CHECK(parse_size("100", 1 << 20, &v) && v == 100ULL << 20);
+	CHECK(parse_size("100B", 1 << 20, &v) && v == 100);
+	CHECK(!parse_size("", 1, &v));
+	CHECK(!parse_size("12X", 1, &v));
+	CHECK(!parse_size("-1G", 1, &v));
+	CHECK(!parse_size("1.5G", 1, &v));
+	CHECK(!parse_size("2GG", 1, &v));
+	CHECK(!parse_size("99999999999T", 1, &v)); /* overflow */
+}
+
+static void defaults_and_values(void)
+{
+	struct vm_config c;
+
+	CHECK_EQ(parse(&c, "--kernel", "Image", NULL, NULL), 0);
+	CHECK_EQ(c.cpus, DEFAULT_CPUS);
+	CHECK_EQ(c.memory, DEFAULT_MEMORY);
+	CHECK_EQ(c.gic_version, 0);
+	CHECK_STR(c.cmdline, DEFAULT_CMDLINE);
+	CHECK_EQ(parse(&c, "-k", "I", "--memory=2G", "--cpus=4"), 0);
+	CHECK_EQ(c.memory, 2ULL << 30);
+	CHECK_EQ(c.cpus, 4);
+	CHECK_EQ(parse(&c, "-k", "I", "--gic", "2"), 0);
+	CHECK_EQ(c.gic_version, 2);
+	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
+	CHECK_EQ(c.memory, 256ULL << 20); /* bare number: MiB */
+}
+
+static void bad_options(void)
+{
+	struct vm_config c;
+
+	CHECK(parse(&c, "-k", "I", "--cpus", "0") < 0);
+	CHECK(parse(&c, "-k", "I", "--cpus", "many") < 0);
+	CHECK(parse(&c, "-k", "I", "--cpus", "124") < 0);
+	CHECK(parse(&c, "-k", "I", "--memory", "12X") < 0);
+	CHECK(parse(&c, "-k", "I", "--memory", "1M") < 0); /* too small */
+	CHECK(parse(&c, "-k", "I", "--memory", "1000000001") < 0); /* not 64K */
+	CHECK(parse(&c, "-k", "I", "--gic", "4") < 0);
+	CHECK(parse(&c, "--cpus", "9", "--gic", "2") < 0); /* PLAT-3 */
+	CHECK(parse(&c, "--cpus", "2", NULL, NULL) < 0);   /* nothing to boot */
+	CHECK(parse(&c, "-k", "I", "--bogus", NULL) < 0);
+	CHECK(parse(&c, "-k", "I", "stray", NULL) < 0);
+	CHECK(parse(&c, "-k", NULL, NULL, NULL) < 0); /* missing value */
+	CHECK_EQ(parse(&c, "--cpus", "9", "--gic", "3") < 0, 1); /* no -k */
+}
+
+static void out_null(void *o, const uint8_t *b, size_t n)
+{
+}
+
+static void bus_routing(void)
+{
+	struct irq_sink none = {0};
+	struct mmio_bus bus = {0};
+	struct device *a = pl011_create(0x9000000, 1, none, out_null, NULL);
+	struct device *b = pl011_create(0x9000800, 2, none, out_null, NULL);
+	struct device *c = pl011_create(0x9001000, 3, none, out_null, NULL);
+	uint8_t data[8];
+
+	CHECK_EQ(bus_add(&bus, a), 0);
+	CHECK(bus_add(&bus, b) < 0); /* overlaps a */
+	CHECK_EQ(bus_add(&bus, c), 0);
+	CHECK(bus_find(&bus, 0x9000fff, 1) == a);
+	CHECK(bus_find(&bus, 0x9000ffe, 4) == NULL); /* straddles the end */
+	CHECK(bus_find(&bus, 0x9001000, 4) == c);
+	CHECK(bus_find(&bus, 0x8fffffc, 4) == NULL);
+	CHECK(bus_access(&bus, 0x9000fe0, false, 4, data));
+	CHECK_EQ(data[0], 0x11);
+	memset(data, 0xaa, sizeof(data));
+	CHECK(!bus_access(&bus, 0x12345678, false, 4, data));
+	CHECK_EQ(data[0], 0); /* unclaimed reads are zero */
+	CHECK(!bus_access(&bus, 0x9000000, false, 3, data)); /* bad size */
+	b->ops->destroy(b);
+	bus_destroy_all(&bus);
+	CHECK_EQ(bus.nr_devices, 0);
+}
+
+int main(void)
+{
+	check_suite = "config";
+	RUN(sizes);
+	RUN(defaults_and_values);
+	RUN(bad_options);
+	RUN(bus_routing);
+	return check_main_end();
+}

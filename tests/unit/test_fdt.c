@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Build device trees with vmm/fdt.c, parse them back with libfdt. */
+#include <libfdt.h>
+#include <stdlib.h>
+
+#include "devices/pl011.h"
+#include "vmm/fdt.h"
+#include "vmm/machine.h"
+#include "tests/unit/check.h"
+
+static uint8_t buf[1 << 16];
+
+static void out_null(void *o, const uint8_t *b, size_t n)
+{
+}
+
+static const void *prop(const char *path, const char *name, int *len)
+{
+	int node = fdt_path_offset(buf, path);
+
+	if (node < 0)
+		return NULL;
+	return fdt_getprop(buf, node, name, len);
+}
+
+static uint32_t cell(const void *p, int i)
+{
+	return fdt32_to_cpu(((const fdt32_t *)p)[i]);
+}
+
+static uint64_t cell64(const void *p, int i)
+{
+	return fdt64_to_cpu(((const fdt64_t *)p)[i]);
+}
+
+static int build(int gic, unsigned int cpus, struct device *uart)
+{
+	static uint64_t mpidr[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+	static uint8_t seed[32];
+	struct device *devs[1] = {uart};
+	struct fdt_machine m = {
+	    .nr_cpus = cpus,
+	    .mpidr = mpidr,
+	    .gic_version = gic,
+	    .gic_its = gic == 3,
+	    .ram_base = 0x40000000,
+	    .ram_size = 512ULL << 20,
+	    .bootargs = "console=ttyAMA0 earlycon",
+	    .initrd_start = 0x48000000,
+	    .initrd_end = 0x48100000,
+	    .rng_seed = seed,
+	    .devices = devs,
+	    .nr_devices = 1,
+	    .stdout_dev = uart,
+	};
+
+	return fdt_build(&m, buf, sizeof(buf));
+}
+
+static struct device *uart(void)
+{
+	struct irq_sink none = {0};
+
+	return pl011_create(0x9000000, 1, none, out_null, NULL);
+}
+
+static void root_memory_chosen(void)
+{
+	struct device *u = uart();
+	const void *p;
+	int len;
+
+	CHECK_EQ(build(3, 4, u), 0);
+	CHECK_EQ(fdt_check_header(buf), 0);
+	p = prop("/", "#address-cells", &len);
+	CHECK(p && len == 4 && cell(p, 0) == 2);
+	p = prop("/", "#size-cells", &len);
+	CHECK(p && cell(p, 0) == 2);
+	p = prop("/", "interrupt-parent", &len);
+	CHECK(p && cell(p, 0) == PHANDLE_GIC);
+	/* The firmware accepts only a 16-byte memory reg (research 1.3). */
+	p = prop("/memory@40000000", "reg", &len);
+	CHECK(p && len == 16);
+	CHECK(p && cell64(p, 0) == 0x40000000 && cell64(p, 1) == 512ULL << 20);
+	p = prop("/memory@40000000", "device_type", &len);
+	CHECK(p && !strcmp(p, "memory"));
+	p = prop("/chosen", "bootargs", &len);
+	CHECK(p && !strcmp(p, "console=ttyAMA0 earlycon"));
+	p = prop("/chosen", "linux,initrd-start", &len);
+	CHECK(p && len == 8 && cell64(p, 0) == 0x48000000);
+	p = prop("/chosen", "linux,initrd-end", &len);
+	CHECK(p && len == 8 && cell64(p, 0) == 0x48100000);
+	p = prop("/chosen", "rng-seed", &len);
+	CHECK(p && len == 32);
+	/* stdout-path must name the UART node that exists. */
+	p = prop("/chosen", "stdout-path", &len);
+	CHECK(p && fdt_path_offset(buf, p) >= 0);
+	CHECK(p && !strcmp(p, "/pl011@9000000"));
+	u->ops->destroy(u);
+}
+
+static void cpus_psci_timer(void)
+{
+	struct device *u = uart();
+	const void *p;
+	int len, n = 0, node, cpus;
+
+	CHECK_EQ(build(3, 4, u), 0);
+	cpus = fdt_path_offset(buf, "/cpus");
+	CHECK(cpus >= 0);
+	fdt_for_each_subnode(node, buf, cpus)
+	{
+		p = fdt_getprop(buf, node, "enable-method", &len);
+		CHECK(p && !strcmp(p, "psci"));
+		p = fdt_getprop(buf, node, "reg", &len);
+		CHECK(p && cell(p, 0) == (uint32_t)n);
+		n++;
+	}
+	CHECK_EQ(n, 4);
+	p = prop("/psci", "compatible", &len);
+	CHECK(p && fdt_stringlist_contains(p, len, "arm,psci-0.2"));
+	p = prop("/psci", "method", &len);
+	CHECK(p && !strcmp(p, "hvc"));
+	p = prop("/timer", "interrupts", &len);
+	CHECK(p && len == 12 * 4);
+	CHECK(p && cell(p, 0) == 1 && cell(p, 1) == 13 && cell(p, 7) == 11);
+	CHECK(p && cell(p, 2) == FDT_IRQ_LEVEL_HIGH); /* no mask on v3 */
+	p = prop("/timer", "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,armv8-timer"));
+	u->ops->destroy(u);
+}
+
+static void gicv3_with_its(void)
+{
+	struct device *u = uart();
+	const void *p;
+	int len;
+
+	CHECK_EQ(build(3, 4, u), 0);
+	p = prop("/intc@8000000", "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,gic-v3"));
+	p = prop("/intc@8000000", "reg", &len);
+	CHECK(p && len == 32);
+	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_REDIST].base);
+	CHECK(p && cell64(p, 3) == 4 * 0x20000ULL); /* one frame per vCPU */
+	CHECK(prop("/intc@8000000", "interrupt-controller", &len));
+	p = prop("/intc@8000000/msi-controller@8080000", "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,gic-v3-its"));
+	u->ops->destroy(u);
+}
+
+static void gicv2_masks(void)
+{
+	struct device *u = uart();
+	const void *p;
+	int len;
+
+	CHECK_EQ(build(2, 2, u), 0);
+	p = prop("/intc@8000000", "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,cortex-a15-gic"));
+	p = prop("/intc@8000000", "reg", &len);
+	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_CPU].base);
+	CHECK(fdt_path_offset(buf, "/intc@8000000/msi-controller@8080000") < 0);
+	/* GICv2 PPI specifiers carry a mask of the CPUs: 2 CPUs = 0x3. */
+	p = prop("/timer", "interrupts", &len);
+	CHECK(p && cell(p, 2) == (0x300 | FDT_IRQ_LEVEL_HIGH));
+	u->ops->destroy(u);
+}
+
+static void pl011_node(void)
+{
+	struct device *u = uart();
+	const void *p;
+	int len;
+
+	CHECK_EQ(build(3, 1, u), 0);
+	p = prop("/pl011@9000000", "compatible", &len);
+	CHECK(p && fdt_stringlist_contains(p, len, "arm,primecell"));
+	CHECK(p && fdt_stringlist_contains(p, len, "arm,pl011"));
+	p = prop("/pl011@9000000", "interrupts", &len);
+	CHECK(p && len == 12 && cell(p, 0) == 0 && cell(p, 1) == 1 &&
+	      cell(p, 2) == FDT_IRQ_LEVEL_HIGH);
+	p = prop("/pl011@9000000", "clocks", &len);
+	CHECK(p && len == 8 && cell(p, 0) == PHANDLE_APB_PCLK);
+	CHECK(fdt_node_offset_by_phandle(buf, PHANDLE_APB_PCLK) >= 0);
+	/* One CPU: no enable-method is needed. */
+	CHECK(!prop("/cpus/cpu@0", "enable-method", &len));
+	u->ops->destroy(u);
+}
+
+static void too_small_buffer_fails(void)
+{
+	struct device *u = uart();
+	static uint64_t mpidr[1];
+	struct device *devs[1] = {u};
+	struct fdt_machine m = {.nr_cpus = 1,
+				.mpidr = mpidr,
+				.gic_version = 3,
+				.ram_base = 0x40000000,
+				.ram_size = 1 << 28,
+				.devices = devs,
+				.nr_devices = 1};
+
+	CHECK(fdt_build(&m, buf, 256) < 0);
+	u->ops->destroy(u);
+}
+
+int main(void)
+{
+	check_suite = "fdt";
+	RUN(root_memory_chosen);
+	RUN(cpus_psci_timer);
+	RUN(gicv3_with_its);
+	RUN(gicv2_masks);
+	RUN(pl011_node);
+	RUN(too_small_buffer_fails);
+	return check_main_end();
+}
