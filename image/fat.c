@@ -269,11 +269,13 @@ static long walk_chain(struct fat_vol *v, uint32_t start, uint32_t id,
 
 /* Read a chain's clusters, up to max bytes, into a malloc'ed buffer. */
 static int read_chain(struct fat_vol *v, uint32_t start, size_t max,
-		      uint8_t **out, size_t *outlen, char *why, size_t whylen)
+		      uint8_t **out, size_t *outlen, uint32_t **clist,
+		      char *why, size_t whylen)
 {
 	uint32_t c = start, n = 0;
 	size_t cap = 0, len = 0;
 	uint8_t *buf = NULL;
+	uint32_t *cl = NULL;
 
 	while (len < max) {
 		uint32_t next;
@@ -282,6 +284,7 @@ static int read_chain(struct fat_vol *v, uint32_t start, size_t max,
 
 		if (!valid_cluster(v, c) || n++ > v->clusters) {
 			free(buf);
+			free(cl);
 			return fail(
 			    why, whylen,
 			    "broken chain from cluster %u at cluster %u", start,
@@ -291,21 +294,31 @@ static int read_chain(struct fat_vol *v, uint32_t start, size_t max,
 			take = max - len;
 		if (len + take > cap) {
 			uint8_t *nb;
+			uint32_t *ncl = NULL;
 
 			cap = cap ? cap * 2 : 65536;
 			if (cap < len + take)
 				cap = len + take;
 			nb = realloc(buf, cap);
-			if (!nb) {
+			if (nb)
+				buf = nb;
+			if (nb && clist)
+				ncl = realloc(cl, (cap / v->cluster_bytes + 1) *
+						      sizeof(*cl));
+			if (!nb || (clist && !ncl)) {
 				free(buf);
+				free(cl);
 				return fail(why, whylen, "out of memory");
 			}
-			buf = nb;
+			cl = ncl;
 		}
+		if (cl)
+			cl[len / v->cluster_bytes] = c;
 		off = fat_cluster_off(v, c);
 		if (!range_ok(off - v->base, take, v->len) ||
 		    img_read(v->src, off, buf + len, take)) {
 			free(buf);
+			free(cl);
 			return fail(why, whylen,
 				    "cluster %u at offset %" PRIu64
 				    " lies beyond the volume or the image",
@@ -319,6 +332,8 @@ static int read_chain(struct fat_vol *v, uint32_t start, size_t max,
 	}
 	*out = buf;
 	*outlen = len;
+	if (clist)
+		*clist = cl;
 	return 0;
 }
 
@@ -440,7 +455,7 @@ static int parse_dir(const struct fat_vol *v, const uint8_t *d, size_t len,
 }
 
 struct chain_ctx {
-	uint32_t start;
+	const uint32_t *clusters; /* the directory's chain, in order */
 };
 
 /* Image offset of byte off of a directory stored in a cluster chain. */
@@ -448,11 +463,9 @@ static uint64_t chain_offset(const struct fat_vol *v, size_t off,
 			     const void *ctx)
 {
 	const struct chain_ctx *cc = ctx;
-	uint32_t c = cc->start;
 
-	for (size_t i = 0; i < off / v->cluster_bytes; i++)
-		c = fat_get(v, c);
-	return fat_cluster_off(v, c) + off % v->cluster_bytes;
+	return fat_cluster_off(v, cc->clusters[off / v->cluster_bytes]) +
+	       off % v->cluster_bytes;
 }
 
 static uint64_t root_offset(const struct fat_vol *v, size_t off,
@@ -489,11 +502,14 @@ int fat_dir_read(struct fat_vol *v, const struct fat_dirent *dir,
 		}
 		n = parse_dir(v, buf, len, root_offset, NULL, ents);
 	} else {
-		cc.start = dir ? dir->first_cluster : v->root_clus;
-		if (read_chain(v, cc.start, FAT_MAX_DIR_BYTES, &buf, &len, why,
-			       whylen))
+		uint32_t *cl = NULL;
+
+		if (read_chain(v, dir ? dir->first_cluster : v->root_clus,
+			       FAT_MAX_DIR_BYTES, &buf, &len, &cl, why, whylen))
 			return -1;
+		cc.clusters = cl;
 		n = parse_dir(v, buf, len, chain_offset, &cc, ents);
+		free(cl);
 	}
 	free(buf);
 	if (n < 0)
@@ -560,7 +576,8 @@ int fat_read_file(struct fat_vol *v, const struct fat_dirent *e, uint8_t **buf,
 		*buf = malloc(1);
 		return *buf ? 0 : -1;
 	}
-	if (read_chain(v, e->first_cluster, e->size, buf, &len, why, whylen))
+	if (read_chain(v, e->first_cluster, e->size, buf, &len, NULL, why,
+		       whylen))
 		return -1;
 	if (len < e->size) {
 		free(*buf);
