@@ -17,8 +17,8 @@
 #include "vmm/machine.h"
 
 #define KVM_API_VERSION_EXPECTED 12
-#define VCPU_KICK_SIGNAL SIGUSR1
-#define MAX_INITRD_SIZE (2ULL << 30)
+#define VCPU_KICK_SIGNAL	 SIGUSR1
+#define MAX_INITRD_SIZE		 (2ULL << 30)
 
 void vm_post_event(struct vm *vm, enum vm_event event)
 {
@@ -60,10 +60,11 @@ static int open_kvm(struct vm *vm)
 	if (vm->kvm_fd < 0) {
 		int e = errno;
 
-		pr_err("%s: cannot open: %s (%s)", vm->cfg->kvm_path,
-		       strerror(e),
-		       e == EACCES ? "add your user to the 'kvm' group"
-				   : "armvm needs an arm64 Linux host with KVM enabled");
+		pr_err(
+		    "%s: cannot open: %s (%s)", vm->cfg->kvm_path, strerror(e),
+		    e == EACCES
+			? "add your user to the 'kvm' group"
+			: "armvm needs an arm64 Linux host with KVM enabled");
 		return -1;
 	}
 	api = kvm_api_version(vm->kvm_fd);
@@ -75,8 +76,9 @@ static int open_kvm(struct vm *vm)
 	if (!kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_PSCI_0_2) ||
 	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_ONE_REG) ||
 	    !kvm_check_cap(vm->kvm_fd, KVM_CAP_IMMEDIATE_EXIT)) {
-		pr_err("%s: this host's KVM lacks PSCI 0.2, ONE_REG or IMMEDIATE_EXIT (Linux 4.16 or later is needed)",
-		       vm->cfg->kvm_path);
+		pr_err(
+		    "%s: this host's KVM lacks PSCI 0.2, ONE_REG or IMMEDIATE_EXIT (Linux 4.16 or later is needed)",
+		    vm->cfg->kvm_path);
 		return -1;
 	}
 	vm->vcpu_mmap_size = kvm_vcpu_mmap_size(vm->kvm_fd);
@@ -105,11 +107,13 @@ static int choose_gic(struct vm *vm)
 	close(probe);
 
 	if (cfg->gic_version == 3 && !v3) {
-		pr_err("--gic 3: this host's KVM cannot emulate a GICv3 (use --gic 2)");
+		pr_err(
+		    "--gic 3: this host's KVM cannot emulate a GICv3 (use --gic 2)");
 		return -1;
 	}
 	if (cfg->gic_version == 2 && !v2) {
-		pr_err("--gic 2: this host's KVM cannot emulate a GICv2 (its GIC has no GICv2 compatibility; use --gic 3)");
+		pr_err(
+		    "--gic 2: this host's KVM cannot emulate a GICv2 (its GIC has no GICv2 compatibility; use --gic 3)");
 		return -1;
 	}
 	if (!v3 && !v2) {
@@ -124,8 +128,7 @@ static int choose_gic(struct vm *vm)
 		pr_err("--cpus %u: %s supports at most %d vCPUs (PLAT-3)%s",
 		       cfg->cpus, vm->gic_version == 3 ? "GICv3" : "GICv2",
 		       max_cpus,
-		       cfg->gic_version ? ""
-					: "; this host offers only GICv2");
+		       cfg->gic_version ? "" : "; this host offers only GICv2");
 		return -1;
 	}
 	max_cpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
@@ -141,7 +144,7 @@ static int choose_gic(struct vm *vm)
 
 int vm_init(struct vm *vm, const struct vm_config *cfg)
 {
-	struct irq_sink irq = { .set_level = vm_set_irq, .opaque = vm };
+	struct irq_sink irq = {.set_level = vm_set_irq, .opaque = vm};
 	struct boot_layout layout;
 
 	memset(vm, 0, sizeof(*vm));
@@ -154,8 +157,8 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	/* Check the user's files first: they are the likeliest mistake. */
 	if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
 		return -1;
-	if (cfg->initrd && read_file(cfg->initrd, &vm->initrd,
-				     &vm->initrd_size, MAX_INITRD_SIZE) < 0)
+	if (cfg->initrd && read_file(cfg->initrd, &vm->initrd, &vm->initrd_size,
+				     MAX_INITRD_SIZE) < 0)
 		return -1;
 	if (boot_plan(machine_map[MR_RAM].base, cfg->memory, &vm->kernel,
 		      vm->initrd_size, &layout) < 0)
@@ -181,9 +184,9 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		pr_err("console: out of memory");
 		return -1;
 	}
-	vm->uart = pl011_create(machine_map[MR_UART].base,
-				machine_map[MR_UART].spi, irq, console_write,
-				vm->console);
+	vm->uart =
+	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
+			 irq, console_write, vm->console);
 	if (!vm->uart || bus_add(&vm->bus, vm->uart) < 0)
 		return -1;
 	return 0;
@@ -221,11 +224,12 @@ static void *vcpu_thread(void *opaque)
 			if (!bus_access(&vm->bus, run->mmio.phys_addr,
 					run->mmio.is_write, run->mmio.len,
 					run->mmio.data))
-				pr_info("vCPU %u: %s of %u bytes at 0x%llx hits no device",
-					vcpu->index,
-					run->mmio.is_write ? "write" : "read",
-					run->mmio.len,
-					(unsigned long long)run->mmio.phys_addr);
+				pr_info(
+				    "vCPU %u: %s of %u bytes at 0x%llx hits no device",
+				    vcpu->index,
+				    run->mmio.is_write ? "write" : "read",
+				    run->mmio.len,
+				    (unsigned long long)run->mmio.phys_addr);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			switch (run->system_event.type) {
@@ -236,23 +240,27 @@ static void *vcpu_thread(void *opaque)
 				vm_post_event(vm, VM_EVENT_RESET);
 				return NULL;
 			case KVM_SYSTEM_EVENT_CRASH:
-				vcpu_fail(vcpu, "the guest reported a crash (PSCI SYSTEM_EVENT_CRASH)");
+				vcpu_fail(
+				    vcpu,
+				    "the guest reported a crash (PSCI SYSTEM_EVENT_CRASH)");
 				return NULL;
 			default:
 				break;
 			}
 			break;
 		case KVM_EXIT_ARM_NISV:
-			snprintf(msg, sizeof(msg),
-				 "guest access to 0x%llx that KVM cannot decode (no syndrome); stopping",
-				 (unsigned long long)run->arm_nisv.fault_ipa);
+			snprintf(
+			    msg, sizeof(msg),
+			    "guest access to 0x%llx that KVM cannot decode (no syndrome); stopping",
+			    (unsigned long long)run->arm_nisv.fault_ipa);
 			vcpu_fail(vcpu, msg);
 			return NULL;
 		case KVM_EXIT_FAIL_ENTRY:
-			snprintf(msg, sizeof(msg),
-				 "KVM could not enter the guest (reason 0x%llx)",
-				 (unsigned long long)run->fail_entry
-					 .hardware_entry_failure_reason);
+			snprintf(
+			    msg, sizeof(msg),
+			    "KVM could not enter the guest (reason 0x%llx)",
+			    (unsigned long long)
+				run->fail_entry.hardware_entry_failure_reason);
 			vcpu_fail(vcpu, msg);
 			return NULL;
 		case KVM_EXIT_INTR:
@@ -322,10 +330,11 @@ static int create_vcpus(struct vm *vm)
 
 		v->vm = vm;
 		v->index = i;
-		v->fd = kvm_create_vcpu(vm->vm_fd, i, vm->vcpu_mmap_size,
-					&v->run);
+		v->fd =
+		    kvm_create_vcpu(vm->vm_fd, i, vm->vcpu_mmap_size, &v->run);
 		if (v->fd < 0) {
-			pr_err("vCPU %u: cannot create: %s", i, strerror(errno));
+			pr_err("vCPU %u: cannot create: %s", i,
+			       strerror(errno));
 			return -1;
 		}
 		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, false) < 0) {
@@ -365,12 +374,22 @@ static int load_guest(struct vm *vm)
 	const uint64_t ram_base = machine_map[MR_RAM].base;
 	struct device *devices[BUS_MAX_DEVICES];
 	struct boot_layout layout;
-	struct fdt_machine m = { 0 };
+	struct fdt_machine m = {0};
 	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
 	uint8_t seed[32];
 	struct vcpu *boot = &vm->vcpus[0];
 	static uint8_t dtb[DTB_MAX_SIZE];
 
+	/* A reset loads the files again, like a power cycle; between boots
+	 * armvm keeps no copy (the kernel alone is tens of MiB). */
+	if (!vm->kernel.data) {
+		if (kernel_image_load(vm->cfg->kernel, &vm->kernel) < 0)
+			return -1;
+		if (vm->cfg->initrd &&
+		    read_file(vm->cfg->initrd, &vm->initrd, &vm->initrd_size,
+			      MAX_INITRD_SIZE) < 0)
+			return -1;
+	}
 	if (boot_plan(ram_base, vm->ram_size, &vm->kernel, vm->initrd_size,
 		      &layout) < 0)
 		return -1;
@@ -379,6 +398,9 @@ static int load_guest(struct vm *vm)
 	if (vm->initrd_size)
 		memcpy(vm->ram + (layout.initrd_addr - ram_base), vm->initrd,
 		       vm->initrd_size);
+	kernel_image_free(&vm->kernel);
+	free(vm->initrd);
+	vm->initrd = NULL;
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
 		mpidr[i] = vm->vcpus[i].mpidr;
@@ -400,8 +422,7 @@ static int load_guest(struct vm *vm)
 	m.stdout_dev = vm->uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
-	memcpy(vm->ram + (layout.dtb_addr - ram_base), dtb,
-	       fdt_totalsize(dtb));
+	memcpy(vm->ram + (layout.dtb_addr - ram_base), dtb, fdt_totalsize(dtb));
 
 	/* booting.rst: x0 = DTB address, x1-x3 = 0, MMU off, EL1 (KVM's
 	 * reset state already masks DAIF and selects EL1h). */
@@ -410,14 +431,16 @@ static int load_guest(struct vm *vm)
 	    kvm_set_reg64(boot->fd, kvm_reg_x(2), 0) < 0 ||
 	    kvm_set_reg64(boot->fd, kvm_reg_x(3), 0) < 0 ||
 	    kvm_set_reg64(boot->fd, kvm_reg_pc(), layout.kernel_addr) < 0) {
-		pr_err("vCPU 0: cannot set boot registers: %s", strerror(errno));
+		pr_err("vCPU 0: cannot set boot registers: %s",
+		       strerror(errno));
 		return -1;
 	}
-	pr_info("kernel at 0x%llx, initrd at 0x%llx (%llu bytes), DTB at 0x%llx (%u bytes)",
-		(unsigned long long)layout.kernel_addr,
-		(unsigned long long)layout.initrd_addr,
-		(unsigned long long)layout.initrd_size,
-		(unsigned long long)layout.dtb_addr, fdt_totalsize(dtb));
+	pr_info(
+	    "kernel at 0x%llx, initrd at 0x%llx (%llu bytes), DTB at 0x%llx (%u bytes)",
+	    (unsigned long long)layout.kernel_addr,
+	    (unsigned long long)layout.initrd_addr,
+	    (unsigned long long)layout.initrd_size,
+	    (unsigned long long)layout.dtb_addr, fdt_totalsize(dtb));
 	return 0;
 }
 
@@ -459,13 +482,13 @@ static int vm_boot(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-	struct sigaction sa = { .sa_handler = kick_handler };
+	struct sigaction sa = {.sa_handler = kick_handler};
 	enum vm_event ev;
 
 	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-	if (console_start_input(vm->console, uart_input, vm->uart,
-				console_quit, vm) < 0) {
+	if (console_start_input(vm->console, uart_input, vm->uart, console_quit,
+				vm) < 0) {
 		pr_err("console: cannot start the input thread");
 		return 1;
 	}
