@@ -316,7 +316,7 @@ static void check_bpb(struct chk_report *rep, struct fat_vol *v,
 		    v->tot_sec16);
 	else if (!v->fatsz16)
 		res(rep, "IMG-3.fat32", false,
-		    "FAT32 boot sector but only %u clusters, fewer than the 65525 a FAT32 needs (FAT spec 3.5; EDK2 rejects the volume): make the ESP larger",
+		    "FAT32 boot sector but only %u clusters, fewer than the 65525 a FAT32 needs (FAT spec 3.5; EDK2 rejects the volume): make the ESP larger or its clusters smaller",
 		    v->clusters);
 	else
 		res(rep, "IMG-3.fat32", false,
