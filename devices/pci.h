@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * PCI functions and the PCIe host bridge (ECAM, "pci-host-ecam-generic").
+ *
+ * A pci_function is a type-0 configuration space (PCI Local Bus 3.0 chapter
+ * 6) with a mask of the bits the guest may write, up to six memory BARs
+ * whose sizing works as on hardware (write all ones, read back the size
+ * mask), and an INTx pin. The host bridge (pci_host) serves the ECAM window
+ * and the MMIO window: an access to the window goes to the BAR the guest
+ * programmed there, so BARs may move (EDK2's PciBusDxe reassigns them all).
+ */
+#ifndef ARMVM_DEVICES_PCI_H
+#define ARMVM_DEVICES_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/device.h"
+
+#define PCI_CFG_SIZE  4096 /* PCIe extended configuration space */
+#define PCI_NUM_BARS  6
+#define PCI_MAX_SLOTS 32
+
+/* Configuration header offsets and bits (PCI 3.0 section 6.2). */
+#define PCI_VENDOR_ID		 0x00
+#define PCI_DEVICE_ID		 0x02
+#define PCI_COMMAND		 0x04
+#define PCI_COMMAND_MEMORY	 0x0002
+#define PCI_COMMAND_MASTER	 0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS		 0x06
+#define PCI_STATUS_INTERRUPT	 0x0008
+#define PCI_STATUS_CAP_LIST	 0x0010
+#define PCI_REVISION_ID		 0x08
+#define PCI_CLASS_PROG		 0x09
+#define PCI_HEADER_TYPE		 0x0e
+#define PCI_BASE_ADDRESS_0	 0x10
+#define PCI_SUBSYSTEM_VENDOR_ID	 0x2c
+#define PCI_SUBSYSTEM_ID	 0x2e
+#define PCI_CAPABILITY_LIST	 0x34
+#define PCI_INTERRUPT_LINE	 0x3c
+#define PCI_INTERRUPT_PIN	 0x3d
+#define PCI_CAP_ID_MSIX		 0x11
+#define PCI_CAP_ID_VNDR		 0x09
+
+#define PCI_BAR_MEM64 0x4
+
+struct pci_function;
+struct pci_host;
+
+struct pci_function_ops {
+	/* An access inside BAR bar at offset (size 1, 2, 4 or 8). */
+	uint64_t (*bar_read)(struct pci_function *fn, int bar, uint64_t offset,
+			     unsigned int size);
+	void (*bar_write)(struct pci_function *fn, int bar, uint64_t offset,
+			  unsigned int size, uint64_t value);
+	/* After the guest wrote configuration space [offset, offset+size). */
+	void (*config_written)(struct pci_function *fn, uint32_t offset,
+			       unsigned int size);
+	void (*reset)(struct pci_function *fn);
+	void (*destroy)(struct pci_function *fn);
+};
+
+struct pci_function {
+	const struct pci_function_ops *ops;
+	const char *name;
+	struct pci_host *host;
+	uint8_t devfn; /* slot << 3 | function */
+	uint8_t cfg[PCI_CFG_SIZE];
+	uint8_t wmask[PCI_CFG_SIZE];   /* bits the guest may change */
+	uint8_t w1cmask[PCI_CFG_SIZE]; /* bits the guest clears by writing 1 */
+	uint64_t bar_size[PCI_NUM_BARS]; /* 0: BAR absent */
+	uint8_t next_cap;   /* where pci_add_capability puts the next one */
+	bool intx_level;    /* what the model asks for */
+	bool intx_asserted; /* what it contributes to the shared line */
+};
+
+/* Fill a function's header: IDs, class, INTA# if intx. */
+void pci_function_init(struct pci_function *fn, const char *name,
+		       uint16_t vendor, uint16_t device, uint8_t revision,
+		       uint32_t class_code, uint16_t subsys_vendor,
+		       uint16_t subsys_id, bool intx);
+/* A memory BAR of size bytes (a power of two >= 16); 64-bit takes bar+1. */
+void pci_function_add_bar(struct pci_function *fn, int bar, uint64_t size,
+			  bool is64);
+/* Append a capability of len bytes with id; returns its offset (0 if it
+ * does not fit). The caller fills the body and sets wmask for RW fields. */
+uint8_t pci_add_capability(struct pci_function *fn, uint8_t id, uint8_t len);
+/* The guest-physical address of a BAR, or 0 if decoding is off or the BAR
+ * is unassigned. */
+uint64_t pci_bar_address(const struct pci_function *fn, int bar);
+/* Drive INTx (respecting Command.InterruptDisable); updates Status.IS. */
+void pci_set_intx(struct pci_function *fn, bool level);
+
+uint32_t pci_config_read(struct pci_function *fn, uint32_t offset,
+			 unsigned int size);
+void pci_config_write(struct pci_function *fn, uint32_t offset,
+		      unsigned int size, uint32_t value);
+void pci_function_reset(struct pci_function *fn);
+
+/* Message-signalled interrupts: the VMM delivers them (KVM_SIGNAL_MSI). */
+struct msi_sink {
+	/* requester id = bus << 8 | devfn; returns false if not delivered */
+	bool (*send)(void *opaque, uint64_t address, uint32_t data,
+		     uint32_t requester_id);
+	void *opaque;
+};
+
+struct pci_host {
+	struct device ecam;   /* the configuration window */
+	struct device mmio;   /* the memory window, routed to BARs */
+	pthread_mutex_t lock; /* function table and INTx line counts */
+	struct pci_function *slots[PCI_MAX_SLOTS];
+	unsigned int intx_count[4]; /* functions asserting each of INTA-D */
+	uint32_t intx_spi_base;	    /* SPI of swizzled line 0 */
+	uint64_t mmio_base, mmio_size;
+	uint64_t ecam_base, ecam_size;
+	struct irq_sink irq;
+	struct msi_sink msi;
+	bool msi_controller; /* an ITS or GICv2m takes the MSIs */
+	uint32_t msi_phandle;
+};
+
+/* Create the host bridge at the machine's ECAM and MMIO windows. */
+struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t ecam_size,
+				 uint64_t mmio_base, uint64_t mmio_size,
+				 uint32_t intx_spi_base, struct irq_sink irq);
+/* Plug fn into slot (1..31) or the first free one (slot < 0); returns the
+ * slot or -1 with a message. */
+int pci_host_add(struct pci_host *host, struct pci_function *fn, int slot);
+void pci_host_reset(struct pci_host *host);
+void pci_host_destroy(struct pci_host *host);
+/* The SPI a slot's INTA# reaches through the interrupt-map swizzle. */
+uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,
+			   uint8_t pin);
+
+#endif
