@@ -532,6 +532,7 @@ static void check_pe(struct chk_report *rep, struct fat_vol *v,
 			 "%s: unknown optional header", f);
 	}
 	free(buf);
+	rep->pe[a] = pi;
 	if (!pi.have_coff) {
 		res_file(rep, "IMG-5.machine", CHK_NOT_CHECKED, f,
 			 "%s: no COFF header", f);
@@ -590,6 +591,7 @@ static void check_pe(struct chk_report *rep, struct fat_vol *v,
 		    "%s: SectionAlignment 0x%x (page-aligned sections let the firmware map them non-executable/read-only)",
 		    f, pi.section_alignment);
 	rep->boots[a] = ok;
+	rep->file_ok[a] = ok;
 }
 
 static void check_boot_files(struct chk_report *rep, const struct img_src *s,
@@ -888,8 +890,11 @@ int image_find_boot(const char *path, struct image_boot *out, char *why,
 		return -1;
 	}
 	image_check(&s, CHK_ARCH_ANY, &rep);
-	out->boots[1] = rep.boots[1];
-	out->boots[2] = rep.boots[2];
+	for (int a = PE_ARCH_AARCH64; a <= PE_ARCH_ARM; a++) {
+		out->boots[a] = rep.file_ok[a];
+		out->pe[a] = rep.pe[a];
+	}
+	out->compliant = !chk_count(&rep, CHK_FAIL);
 	if (!out->boots[1] && !out->boots[2]) {
 		int i;
 

@@ -29,7 +29,10 @@ struct chk_result {
 struct chk_report {
 	struct chk_result *r;
 	int n, cap;
-	bool boots[3]; /* indexed by enum pe_arch */
+	bool boots[3];	 /* indexed by enum pe_arch: the image is compliant
+			* and has a valid boot file for that state */
+	bool file_ok[3]; /* a valid boot file, whatever else fails */
+	struct pe_info pe[3];
 };
 
 /* Check the image in s. Returns 0 when every must passes, else 1. */
@@ -47,13 +50,14 @@ int chk_count(const struct chk_report *rep, enum chk_status s);
  * For `armvm run` and the conformance tools: find the ESP of the image
  * file and the removable-media boot files on it. boots[PE_ARCH_AARCH64]
  * and boots[PE_ARCH_ARM] say which execution states have a valid EFI
- * application (IMG-4, IMG-5). Returns 0, or -1 with a reason in why when
- * the image has no readable GPT or ESP.
+ * application on the ESP (IMG-4, IMG-5), even when other rules fail
+ * (compliant says whether every must passes). Returns 0 when at least one
+ * state boots, else -1 with the first failure in why.
  */
 struct image_boot {
 	bool boots[3];
 	struct pe_info pe[3];
-	unsigned int esp_index; /* GPT slot of the ESP */
+	bool compliant;
 };
 int image_find_boot(const char *path, struct image_boot *out, char *why,
 		    size_t whylen);

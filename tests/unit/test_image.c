@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "image/build.h"
+#include "image/check.h"
 #include "image/fat.h"
 #include "image/fat_write.h"
 #include "image/gpt.h"
@@ -328,6 +330,43 @@ static void test_fat_roundtrip(void)
 	rmdir(dir);
 }
 
+/* The builder end to end, and the API `armvm run` uses to pick a state. */
+static void test_build_and_find_boot(void)
+{
+	char dir[] = "/tmp/armvm-test-build.XXXXXX", pe[300], img[300];
+	char size[] = "64M", why[300];
+	uint8_t b[0x400];
+	struct image_boot ib;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(pe, sizeof(pe), "%s/arm.efi", dir);
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	f = fopen(pe, "w");
+	CHECK(f &&
+	      fwrite(b, 1, make_pe(b, PE_MACHINE_ARMTHUMB_MIXED, PE_MAGIC_PE32),
+		     f) == 0x400);
+	if (f)
+		fclose(f);
+	{
+		char *argv[] = {"build",      img, "--size", size,
+				"--boot-efi", pe,  NULL};
+
+		CHECK_EQ(cmd_build(6, argv), 0);
+		/* A second build without --force is refused. */
+		CHECK_EQ(cmd_build(6, argv), 1);
+	}
+	CHECK_EQ(image_find_boot(img, &ib, why, sizeof(why)), 0);
+	CHECK(ib.boots[PE_ARCH_ARM]);
+	CHECK(!ib.boots[PE_ARCH_AARCH64]);
+	CHECK(ib.compliant);
+	CHECK_EQ(ib.pe[PE_ARCH_ARM].machine, PE_MACHINE_ARMTHUMB_MIXED);
+	unlink(img);
+	CHECK_EQ(image_find_boot(img, &ib, why, sizeof(why)), -1);
+	unlink(pe);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	check_suite = "image";
@@ -338,5 +377,6 @@ int main(void)
 	RUN(test_pe);
 	RUN(test_fat_min_size);
 	RUN(test_fat_roundtrip);
+	RUN(test_build_and_find_boot);
 	return check_main_end();
 }
