@@ -339,10 +339,12 @@ static int plan(struct build *b, uint64_t disk_lbas)
 		       b->size);
 		return -1;
 	}
+	/* Partitions that fill the disk end on a 1 MiB boundary too. */
 	if (!b->esp_size)
-		b->esp_size = b->nparts
-				  ? 256ull << 20
-				  : (last + 1 - ALIGN_LBAS) * GPT_LBA_SIZE;
+		b->esp_size = b->nparts ? 256ull << 20
+					: ALIGN_DOWN(last + 1 - ALIGN_LBAS,
+						     (uint64_t)ALIGN_LBAS) *
+					      GPT_LBA_SIZE;
 	if (b->esp_size % GPT_LBA_SIZE) {
 		pr_err("image build: --esp-size %" PRIu64
 		       ": expected a multiple of 512 bytes",
@@ -391,8 +393,13 @@ static int plan(struct build *b, uint64_t disk_lbas)
 			return -1;
 		}
 		p->first_lba = next;
-		p->last_lba =
-		    p->size ? next + ALIGN_UP(p->size, 512) / 512 - 1 : last;
+		if (p->size)
+			p->last_lba = next + ALIGN_UP(p->size, 512) / 512 - 1;
+		else if (ALIGN_DOWN(last + 1, (uint64_t)ALIGN_LBAS) > next)
+			p->last_lba =
+			    ALIGN_DOWN(last + 1, (uint64_t)ALIGN_LBAS) - 1;
+		else
+			p->last_lba = last;
 		if (next > last || p->last_lba > last) {
 			pr_err(
 			    "image build: --partition '%s': does not fit: %" PRIu64
