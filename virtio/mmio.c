@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-mmio, version 2 (the virtio 1.x register layout, virtio 1.2
+ * section 4.2.2), over the transport-independent core in virtio.c.
+ *
+ * Control registers (below 0x100) are 32 bits wide and aligned (4.2.2.2);
+ * any other access reads as zero and is ignored. The device config space
+ * at 0x100 takes any size and offset (EDK2 reads it byte by byte).
+ *
+ * The interrupt line is level-triggered: high while InterruptStatus is not
+ * zero, and described so in the device tree.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <libfdt.h>
+
+#include "lib/util.h"
+#include "virtio/mmio.h"
+#include "virtio/virtio.h"
+
+/* Register offsets (4.2.2, table "MMIO Device Register Layout"). */
+#define MMIO_MAGIC		 0x000
+#define MMIO_VERSION		 0x004
+#define MMIO_DEVICE_ID		 0x008
+#define MMIO_VENDOR_ID		 0x00c
+#define MMIO_DEVICE_FEATURES	 0x010
+#define MMIO_DEVICE_FEATURES_SEL 0x014
+#define MMIO_DRIVER_FEATURES	 0x020
+#define MMIO_DRIVER_FEATURES_SEL 0x024
+#define MMIO_QUEUE_SEL		 0x030
+#define MMIO_QUEUE_NUM_MAX	 0x034
+#define MMIO_QUEUE_NUM		 0x038
+#define MMIO_QUEUE_READY	 0x044
+#define MMIO_QUEUE_NOTIFY	 0x050
+#define MMIO_INTERRUPT_STATUS	 0x060
+#define MMIO_INTERRUPT_ACK	 0x064
+#define MMIO_STATUS		 0x070
+#define MMIO_QUEUE_DESC_LOW	 0x080
+#define MMIO_QUEUE_DESC_HIGH	 0x084
+#define MMIO_QUEUE_DRIVER_LOW	 0x090
+#define MMIO_QUEUE_DRIVER_HIGH	 0x094
+#define MMIO_QUEUE_DEVICE_LOW	 0x0a0
+#define MMIO_QUEUE_DEVICE_HIGH	 0x0a4
+#define MMIO_SHM_SEL		 0x0ac
+#define MMIO_SHM_LEN_LOW	 0x0b0
+#define MMIO_SHM_LEN_HIGH	 0x0b4
+#define MMIO_SHM_BASE_LOW	 0x0b8
+#define MMIO_SHM_BASE_HIGH	 0x0bc
+#define MMIO_CONFIG_GENERATION	 0x0fc
+#define MMIO_CONFIG		 0x100
+
+#define MMIO_MAGIC_VALUE 0x74726976 /* "virt" */
+#define MMIO_VERSION_2	 2
+#define MMIO_VENDOR	 0x766d7261 /* "armv" */
+
+/* InterruptStatus bits (4.2.2). */
+#define MMIO_INT_VRING	1
+#define MMIO_INT_CONFIG 2
+
+struct virtio_mmio {
+	struct device dev;
+	struct virtio_dev *vdev;
+	pthread_mutex_t lock; /* the fields below */
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint32_t interrupt_status;
+	bool irq_level;
+};
+
+static struct virtio_mmio *to_mmio(const struct device *dev)
+{
+	return (struct virtio_mmio *)dev;
+}
+
+/* With m->lock held. */
+static void update_irq(struct virtio_mmio *m)
+{
+	bool level = m->interrupt_status != 0;
+
+	if (level != m->irq_level) {
+		m->irq_level = level;
+		device_set_irq(&m->dev, level);
+	}
+}
+
+static void raise_status(struct virtio_mmio *m, uint32_t bits)
+{
+	pthread_mutex_lock(&m->lock);
+	m->interrupt_status |= bits;
+	update_irq(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void mmio_notify_queue(void *opaque, unsigned int q)
+{
+	raise_status(opaque, MMIO_INT_VRING);
+}
+
+static void mmio_notify_config(void *opaque)
+{
+	raise_status(opaque, MMIO_INT_CONFIG);
+}
+
+static const struct virtio_transport_ops mmio_transport = {
+    .notify_queue = mmio_notify_queue,
+    .notify_config = mmio_notify_config,
+};
+
+/* Transport state back to reset values (the core is reset separately). */
+static void clear_transport(struct virtio_mmio *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->device_features_sel = m->driver_features_sel = m->queue_sel = 0;
+	m->interrupt_status = 0;
+	update_irq(m);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void mmio_reset(struct device *dev)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+
+	virtio_reset(m->vdev);
+	clear_transport(m);
+}
+
+static uint32_t get_sel(struct virtio_mmio *m, uint32_t *field)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&m->lock);
+	v = *field;
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+static uint64_t config_access_read(struct virtio_mmio *m, uint64_t offset,
+				   unsigned int size)
+{
+	uint8_t buf[8];
+
+	virtio_config_read(m->vdev, (uint32_t)(offset - MMIO_CONFIG), buf,
+			   size);
+	switch (size) {
+	case 1:
+		return buf[0];
+	case 2:
+		return get_le16(buf);
+	case 4:
+		return get_le32(buf);
+	default:
+		return get_le64(buf);
+	}
+}
+
+static void config_access_write(struct virtio_mmio *m, uint64_t offset,
+				unsigned int size, uint64_t value)
+{
+	uint8_t buf[8];
+
+	put_le64(buf, value);
+	virtio_config_write(m->vdev, (uint32_t)(offset - MMIO_CONFIG), buf,
+			    size);
+}
+
+static uint64_t mmio_read(struct device *dev, uint64_t offset,
+			  unsigned int size)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+	struct virtio_dev *d = m->vdev;
+	uint32_t q;
+
+	if (offset >= MMIO_CONFIG) {
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			return 0;
+		return config_access_read(m, offset, size);
+	}
+	if (size != 4 || offset & 3)
+		return 0;
+	q = get_sel(m, &m->queue_sel);
+	switch (offset) {
+	case MMIO_MAGIC:
+		return MMIO_MAGIC_VALUE;
+	case MMIO_VERSION:
+		return MMIO_VERSION_2;
+	case MMIO_DEVICE_ID:
+		return virtio_device_id(d);
+	case MMIO_VENDOR_ID:
+		return MMIO_VENDOR;
+	case MMIO_DEVICE_FEATURES:
+		return virtio_get_device_features(
+		    d, get_sel(m, &m->device_features_sel));
+	case MMIO_QUEUE_NUM_MAX:
+		return virtio_queue_max_size(d, q);
+	case MMIO_QUEUE_NUM:
+		return virtio_queue_get_size(d, q);
+	case MMIO_QUEUE_READY:
+		return virtio_queue_get_ready(d, q);
+	case MMIO_INTERRUPT_STATUS:
+		return get_sel(m, &m->interrupt_status);
+	case MMIO_STATUS:
+		return virtio_get_status(d);
+	case MMIO_QUEUE_DESC_LOW:
+		return (uint32_t)virtio_queue_get_desc(d, q);
+	case MMIO_QUEUE_DESC_HIGH:
+		return (uint32_t)(virtio_queue_get_desc(d, q) >> 32);
+	case MMIO_QUEUE_DRIVER_LOW:
+		return (uint32_t)virtio_queue_get_driver(d, q);
+	case MMIO_QUEUE_DRIVER_HIGH:
+		return (uint32_t)(virtio_queue_get_driver(d, q) >> 32);
+	case MMIO_QUEUE_DEVICE_LOW:
+		return (uint32_t)virtio_queue_get_device(d, q);
+	case MMIO_QUEUE_DEVICE_HIGH:
+		return (uint32_t)(virtio_queue_get_device(d, q) >> 32);
+	case MMIO_SHM_LEN_LOW:
+	case MMIO_SHM_LEN_HIGH:
+		/* No shared memory regions: length -1 (4.2.2). */
+		return 0xffffffff;
+	case MMIO_CONFIG_GENERATION:
+		return virtio_config_generation(d);
+	default: /* write-only or reserved */
+		return 0;
+	}
+}
+
+/* Replace the low or high half of a 64-bit queue address. */
+static uint64_t set_half(uint64_t old, uint32_t v, bool high)
+{
+	if (high)
+		return (old & 0xffffffffULL) | (uint64_t)v << 32;
+	return (old & ~0xffffffffULL) | v;
+}
+
+static void mmio_write(struct device *dev, uint64_t offset, unsigned int size,
+		       uint64_t value)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+	struct virtio_dev *d = m->vdev;
+	uint32_t v = (uint32_t)value, q;
+	bool high = offset & 4;
+
+	if (offset >= MMIO_CONFIG) {
+		if (size == 1 || size == 2 || size == 4 || size == 8)
+			config_access_write(m, offset, size, value);
+		return;
+	}
+	if (size != 4 || offset & 3)
+		return;
+	q = get_sel(m, &m->queue_sel);
+	switch (offset) {
+	case MMIO_DEVICE_FEATURES_SEL:
+		pthread_mutex_lock(&m->lock);
+		m->device_features_sel = v;
+		pthread_mutex_unlock(&m->lock);
+		break;
+	case MMIO_DRIVER_FEATURES:
+		virtio_set_driver_features(
+		    d, get_sel(m, &m->driver_features_sel), v);
+		break;
+	case MMIO_DRIVER_FEATURES_SEL:
+		pthread_mutex_lock(&m->lock);
+		m->driver_features_sel = v;
+		pthread_mutex_unlock(&m->lock);
+		break;
+	case MMIO_QUEUE_SEL:
+		pthread_mutex_lock(&m->lock);
+		m->queue_sel = v;
+		pthread_mutex_unlock(&m->lock);
+		break;
+	case MMIO_QUEUE_NUM:
+		if (v <= 0xffff)
+			virtio_queue_set_size(d, q, (uint16_t)v);
+		break;
+	case MMIO_QUEUE_READY:
+		virtio_queue_set_ready(d, q, v & 1);
+		break;
+	case MMIO_QUEUE_NOTIFY:
+		/* Without VIRTIO_F_NOTIFICATION_DATA: the queue index. */
+		virtio_queue_notify(d, v);
+		break;
+	case MMIO_INTERRUPT_ACK:
+		pthread_mutex_lock(&m->lock);
+		m->interrupt_status &= ~v;
+		update_irq(m);
+		pthread_mutex_unlock(&m->lock);
+		break;
+	case MMIO_STATUS:
+		virtio_set_status(d, (uint8_t)v);
+		/* 4.2.2.1: a reset also clears the interrupt status. */
+		if (!(v & 0xff))
+			clear_transport(m);
+		break;
+	case MMIO_QUEUE_DESC_LOW:
+	case MMIO_QUEUE_DESC_HIGH:
+		virtio_queue_set_desc(
+		    d, q, set_half(virtio_queue_get_desc(d, q), v, high));
+		break;
+	case MMIO_QUEUE_DRIVER_LOW:
+	case MMIO_QUEUE_DRIVER_HIGH:
+		virtio_queue_set_driver(
+		    d, q, set_half(virtio_queue_get_driver(d, q), v, high));
+		break;
+	case MMIO_QUEUE_DEVICE_LOW:
+	case MMIO_QUEUE_DEVICE_HIGH:
+		virtio_queue_set_device(
+		    d, q, set_half(virtio_queue_get_device(d, q), v, high));
+		break;
+	default: /* read-only or reserved (SHMSel: no regions) */
+		break;
+	}
+}
+
+static int mmio_fdt_node(const struct device *dev, void *fdt)
+{
+	static const char compat[] = "virtio,mmio";
+	int err = 0;
+
+	err |= fdt_begin_node_at(fdt, "virtio_mmio", dev->base);
+	err |= fdt_property(fdt, "compatible", compat, sizeof(compat));
+	err |= fdt_property_reg64(fdt, dev->base, dev->size);
+	err |= fdt_property_spi(fdt, dev->spi, FDT_IRQ_LEVEL_HIGH);
+	err |= fdt_property(fdt, "dma-coherent", NULL, 0);
+	err |= fdt_end_node(fdt);
+	return err ? -1 : 0;
+}
+
+static void mmio_destroy(struct device *dev)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+
+	virtio_destroy(m->vdev);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static const struct device_ops mmio_ops = {
+    .reset = mmio_reset,
+    .mmio_read = mmio_read,
+    .mmio_write = mmio_write,
+    .fdt_node = mmio_fdt_node,
+    .destroy = mmio_destroy,
+};
+
+struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
+				  struct irq_sink irq, struct virtio_dev *vdev)
+{
+	struct virtio_mmio *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->dev.ops = &mmio_ops;
+	m->dev.name = "virtio-mmio";
+	m->dev.base = base;
+	m->dev.size = VIRTIO_MMIO_SIZE;
+	m->dev.spi = spi;
+	m->dev.irq = irq;
+	m->vdev = vdev;
+	pthread_mutex_init(&m->lock, NULL);
+	virtio_set_transport(vdev, &mmio_transport, m);
+	mmio_reset(&m->dev);
+	return &m->dev;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The virtio-mmio transport, version 2 (virtio 1.2 section 4.2). */
+#ifndef ARMVM_VIRTIO_MMIO_H
+#define ARMVM_VIRTIO_MMIO_H
+
+#include <stdint.h>
+
+#include "devices/device.h"
+
+struct virtio_dev;
+
+/* Register window size (4.2.2: control registers, config from 0x100). */
+#define VIRTIO_MMIO_SIZE 0x200
+
+/*
+ * A device model for vdev at [base, base + 0x200) raising GIC SPI `spi`
+ * (level-triggered: high while InterruptStatus is non-zero). The model owns
+ * vdev from then on: destroy frees both. NULL on allocation failure.
+ */
+struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
+				  struct irq_sink irq, struct virtio_dev *vdev);
+
+#endif
