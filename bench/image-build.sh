@@ -56,14 +56,14 @@ measure() {
 		io=$(cat /proc/$$/io)
 		r=$(echo "$io" | awk "/^rchar/ { print \$2 }")
 		w=$(echo "$io" | awk "/^wchar/ { print \$2 }")
-		echo "$(echo "$e - $s" | bc -l) $r $w"'
+		echo "$(awk "BEGIN { print $e - $s }") $r $w"'
 }
 
 report() {
 	local name=$1 fn=$2 best="" line
 	for _ in $(seq "$runs"); do
 		line=$(measure "$fn")
-		if [ -z "$best" ] || [ "$(echo "${line%% *} < ${best%% *}" | bc -l)" = 1 ]; then best=$line; fi
+		if [ -z "$best" ] || awk "BEGIN { exit !(${line%% *} < ${best%% *}) }"; then best=$line; fi
 	done
 	read -r t r w <<<"$best"
 	printf '%-34s %8.3f s %12s B read %12s B written\n' "$name" "$t" "$r" "$w"
