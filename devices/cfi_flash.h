@@ -21,8 +21,8 @@
 
 struct cfi_flash_config {
 	const char *name; /* "flash-code" / "flash-vars" for messages */
-	uint64_t base,
-	    size; /* guest-physical bank; size a multiple of 256 KiB */
+	/* Guest-physical bank; size a multiple of 256 KiB. */
+	uint64_t base, size;
 	/* Host mapping of the bank's size bytes (the var bank: a MAP_SHARED
 	 * mapping of the variable-store file). */
 	uint8_t *data;
