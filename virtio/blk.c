@@ -86,7 +86,7 @@ static void io_warn(struct virtio_blk *b, const char *what, int err)
 	if (b->warnings >= BLK_MAX_WARNINGS)
 		return;
 	b->warnings++;
-	pr_warn("disk image %s: %s: %s", b->path, what, strerror(err));
+	pr_warn("%s: disk image %s failed: %s", b->path, what, strerror(err));
 }
 
 /*
@@ -320,53 +320,53 @@ static int open_image(const char *path, bool readonly, uint64_t *size)
 	fd =
 	    open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		pr_err("disk image %s: %s", path, strerror(errno));
+		pr_err("%s: cannot open disk image: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		pr_err("disk image %s: %s", path, strerror(errno));
+		pr_err("%s: cannot open disk image: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
 	} else if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
-			pr_err(
-			    "disk image %s: cannot get the block device's size: %s",
-			    path, strerror(errno));
+			pr_err("%s: cannot get the disk's size: %s", path,
+			       strerror(errno));
 			goto fail;
 		}
 	} else {
-		pr_err("disk image %s: not a regular file or block device",
+		pr_err("%s: disk image is not a regular file or block device",
 		       path);
 		goto fail;
 	}
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-		pr_err("disk image %s: %s", path, strerror(errno));
+		pr_err("%s: disk image: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (flock(fd, (readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			pr_err(
-			    "disk image %s: in use by another process (it is locked%s)",
+			    "%s: disk image is in use by another process (locked%s)",
 			    path, readonly ? " for writing" : "");
 		else
-			pr_err("disk image %s: cannot lock: %s", path,
+			pr_err("%s: cannot lock disk image: %s", path,
 			       strerror(errno));
 		goto fail;
 	}
 	if (*size == 0) {
-		pr_err("disk image %s: disk image is empty", path);
+		pr_err("%s: disk image is empty", path);
 		goto fail;
 	}
 	if (*size < SECTOR_SIZE) {
-		pr_err("disk image %s: smaller than one 512-byte sector", path);
+		pr_err("%s: disk image is smaller than one 512-byte sector",
+		       path);
 		goto fail;
 	}
 	if (*size % SECTOR_SIZE)
 		pr_warn(
-		    "disk image %s: size is not a multiple of 512 bytes; the last %u bytes are not used",
+		    "%s: disk image size is not a multiple of 512 bytes; the last %u bytes are not used",
 		    path, (unsigned int)(*size % SECTOR_SIZE));
 	return fd;
 fail:
@@ -387,7 +387,7 @@ struct virtio_dev *virtio_blk_create(const char *path, bool readonly,
 		return NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->path = strdup(path))) {
-		pr_err("disk image %s: out of memory", path);
+		pr_err("%s: out of memory", path);
 		free(b);
 		close(fd);
 		return NULL;
@@ -402,7 +402,7 @@ struct virtio_dev *virtio_blk_create(const char *path, bool readonly,
 	put_le32(b->config + CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX);
 	put_le32(b->config + CFG_BLK_SIZE, SECTOR_SIZE);
 	if (!virtio_dev_init(&b->vdev, &blk_ops, mem)) {
-		pr_err("disk image %s: out of memory", path);
+		pr_err("%s: out of memory", path);
 		free(b->path);
 		free(b);
 		close(fd);

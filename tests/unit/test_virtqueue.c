@@ -222,7 +222,7 @@ static void simple_chain(void)
 {
 	struct virtqueue vq;
 	struct vq_driver v;
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 
 	ram_setup();
 	vqd_init(&v, &vt_mem, 8, DESC, AVAIL, USED);
@@ -284,7 +284,7 @@ static void index_wraparound(void)
 {
 	struct virtqueue vq;
 	struct vq_driver v;
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 	bool ok = true;
 
 	ram_setup();
@@ -495,7 +495,7 @@ static void device_processing(void)
 	struct vt_dev *t = vt_create();
 	struct virtio_dev *d = &t->vdev;
 	struct vq_driver v;
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 
 	vt_driver_init(t, &v, F_PLAIN, 8);
 	CHECK_EQ(virtio_get_status(d) & 0x0f, 0x0f);
@@ -557,7 +557,7 @@ static bool vt_malformed(vt_breaker bad, uint64_t features)
 	struct vt_dev *t = vt_create();
 	struct virtio_dev *d = &t->vdev;
 	struct vq_driver v;
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 	bool ok = true;
 
 	vt_driver_init(t, &v, features, 8);
