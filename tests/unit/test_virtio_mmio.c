@@ -286,7 +286,8 @@ static void fdt_node(void)
 	struct device *d = mt_create();
 	static char buf[4096];
 	const fdt32_t *irq;
-	const fdt64_t *reg;
+	const void *reg;
+	fdt64_t r[2];
 	const char *compat;
 	int node, len;
 
@@ -304,8 +305,12 @@ static void fdt_node(void)
 	compat = fdt_getprop(buf, node, "compatible", &len);
 	CHECK(compat && !strcmp(compat, "virtio,mmio"));
 	reg = fdt_getprop(buf, node, "reg", &len);
-	CHECK(reg && len == 16 && fdt64_to_cpu(reg[0]) == MMIO_BASE &&
-	      fdt64_to_cpu(reg[1]) == 0x200);
+	CHECK(reg && len == 16);
+	if (reg && len == 16) {
+		memcpy(r, reg, sizeof(r)); /* properties are 4-byte aligned */
+		CHECK(fdt64_to_cpu(r[0]) == MMIO_BASE &&
+		      fdt64_to_cpu(r[1]) == 0x200);
+	}
 	irq = fdt_getprop(buf, node, "interrupts", &len);
 	CHECK(irq && len == 12 && fdt32_to_cpu(irq[0]) == 0 &&
 	      fdt32_to_cpu(irq[1]) == 16 && fdt32_to_cpu(irq[2]) == 4);

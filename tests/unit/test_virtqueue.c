@@ -6,6 +6,7 @@
  * put the device into DEVICE_NEEDS_RESET without touching memory outside
  * the fake guest RAM (guard bytes around it are checked).
  */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "tests/unit/check.h"
@@ -92,7 +93,7 @@ static void vt_queue_notify(struct virtio_dev *d, unsigned int q)
 		struct virtq_elem *e = &t->elem;
 		uint8_t fill[64];
 
-		t->handled++;
+		__atomic_fetch_add(&t->handled, 1, __ATOMIC_RELAXED);
 		t->last_out = e->out_num;
 		t->last_in = e->in_num;
 		t->last_out_len = e->out_len;
@@ -827,6 +828,63 @@ static void guest_changes_descriptors(void)
 	virtio_destroy(&t->vdev);
 }
 
+/*
+ * Kicks on one thread while another resets and re-initialises the device:
+ * no deadlock, no crash, guards intact (the reset waits for the handler).
+ */
+static struct vt_dev *vt_race_dev;
+static bool vt_race_stop;
+
+static void *vt_kicker(void *arg)
+{
+	while (!__atomic_load_n(&vt_race_stop, __ATOMIC_RELAXED))
+		virtio_queue_notify(&vt_race_dev->vdev, 0);
+	return NULL;
+}
+
+static void concurrent_kick_and_reset(void)
+{
+	struct vt_dev *t = vt_create();
+	struct virtio_dev *d = &t->vdev;
+	struct vq_driver v;
+	pthread_t th;
+
+	vt_race_dev = t;
+	vt_race_stop = false;
+	vt_driver_init(t, &v, F_ALL, 8);
+	for (uint16_t i = 0; i < 8; i++) {
+		vqd_desc(&v, i, BUF + 0x100 * i, 64, VIRTQ_DESC_F_WRITE, 0);
+		vqd_publish(&v, i);
+	}
+	CHECK(pthread_create(&th, NULL, vt_kicker, NULL) == 0);
+	for (unsigned int i = 0;
+	     i < 3000 ||
+	     (__atomic_load_n(&t->handled, __ATOMIC_RELAXED) < 100 &&
+	      i < 2000000);
+	     i++) {
+		virtio_set_status(d, 0);
+		virtio_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE |
+					 VIRTIO_STATUS_DRIVER);
+		virtio_set_driver_features(d, 1, 1);
+		virtio_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE |
+					 VIRTIO_STATUS_DRIVER |
+					 VIRTIO_STATUS_FEATURES_OK);
+		virtio_queue_set_desc(d, 0, DESC);
+		virtio_queue_set_driver(d, 0, AVAIL);
+		virtio_queue_set_device(d, 0, USED);
+		virtio_queue_set_size(d, 0, 8);
+		virtio_queue_set_ready(d, 0, true);
+		virtio_set_status(d, 0x0f);
+	}
+	__atomic_store_n(&vt_race_stop, true, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	CHECK(t->handled > 0);
+	CHECK(!needs_reset(t));
+	CHECK(!t->bad_iov);
+	CHECK(guards_intact());
+	virtio_destroy(d);
+}
+
 int main(void)
 {
 	check_suite = "virtqueue";
@@ -843,6 +901,7 @@ int main(void)
 	RUN(indirect_needs_feature);
 	RUN(bad_ring_geometry);
 	RUN(guest_changes_descriptors);
+	RUN(concurrent_kick_and_reset);
 	free(vt_block);
 	return check_main_end();
 }
