@@ -9,54 +9,113 @@
 
 void vm_config_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: armvm run --kernel IMAGE [OPTIONS]\n"
-		"\n"
-		"Run a VM on this arm64 host's KVM.\n"
-		"\n"
-		"Boot:\n"
-		"  -k, --kernel FILE   arm64 Linux Image to boot directly (plain or gzip)\n"
-		"  -i, --initrd FILE   initial ramdisk for the kernel\n"
-		"  -a, --cmdline TEXT  kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
-		"\n"
-		"Machine:\n"
-		"  -c, --cpus N        number of vCPUs (default %d; at most %d with GICv2,\n"
-		"                      %d with GICv3)\n"
-		"  -m, --memory SIZE   guest RAM, e.g. 512M or 2G; a bare number is MiB\n"
-		"                      (default %llu MiB)\n"
-		"      --gic 2|3|auto  interrupt controller version (default auto: v3 if\n"
-		"                      the host offers it, else v2)\n"
-		"\n"
-		"Behaviour:\n"
-		"      --no-reboot     exit when the guest resets instead of rebooting it\n"
-		"      --kvm PATH      KVM device (default /dev/kvm)\n"
-		"  -v, --verbose       report what armvm sets up, on stderr\n"
-		"  -h, --help          show this help\n"
-		"\n"
-		"The guest's console is this terminal (pl011, ttyAMA0 in Linux); type\n"
-		"Ctrl-A x to quit armvm, Ctrl-A Ctrl-A to send Ctrl-A.\n"
-		"Exit status: 0 when the guest powers off (or resets with --no-reboot),\n"
-		"1 on an error, 2 on a usage error.\n",
-		DEFAULT_CPUS, MACHINE_MAX_CPUS_GICV2, MACHINE_MAX_CPUS_GICV3,
-		(unsigned long long)(DEFAULT_MEMORY >> 20));
+	fprintf(
+	    f,
+	    "Usage: armvm run --disk IMAGE [OPTIONS]      boot a disk through UEFI\n"
+	    "       armvm run --kernel IMAGE [OPTIONS]    boot a Linux kernel directly\n"
+	    "\n"
+	    "Run a VM on this arm64 host's KVM.\n"
+	    "\n"
+	    "Disks and firmware:\n"
+	    "  -d, --disk FILE[,readonly]\n"
+	    "                      a raw disk image as a virtio-blk PCI device;\n"
+	    "                      repeatable (the first is the boot disk)\n"
+	    "      --firmware FILE UEFI code image (default: the distribution's,\n"
+	    "                      found through "
+	    "/usr/share/qemu/firmware)\n"
+	    "      --vars FILE     this VM's UEFI variable store; created from the\n"
+	    "                      firmware's template when it does not exist\n"
+	    "      --instance NAME keep the variable store in a named instance\n"
+	    "                      (~/.local/state/armvm/instances/NAME)\n"
+	    "                      Without --vars or --instance, variables last\n"
+	    "                      for this run only. Never in the disk image.\n"
+	    "\n"
+	    "Direct kernel boot (no firmware):\n"
+	    "  -k, --kernel FILE   arm64 Linux Image (plain or gzip)\n"
+	    "  -i, --initrd FILE   initial ramdisk for the kernel\n"
+	    "  -a, --cmdline TEXT  kernel command line (default \"" DEFAULT_CMDLINE
+	    "\")\n"
+	    "\n"
+	    "Machine:\n"
+	    "  -c, --cpus N        number of vCPUs (default %d; at most %d with GICv2,\n"
+	    "                      %d with GICv3)\n"
+	    "  -m, --memory SIZE   guest RAM, e.g. 512M or 2G; a bare number is MiB\n"
+	    "                      (default %llu MiB)\n"
+	    "      --gic 2|3|auto  interrupt controller version (default auto: v3 if\n"
+	    "                      the host offers it, else v2)\n"
+	    "\n"
+	    "Behaviour:\n"
+	    "      --no-reboot     exit when the guest resets instead of rebooting it\n"
+	    "      --kvm PATH      KVM device (default /dev/kvm)\n"
+	    "  -v, --verbose       report what armvm sets up, on stderr\n"
+	    "  -h, --help          show this help\n"
+	    "\n"
+	    "The guest's console is this terminal (pl011, ttyAMA0 in Linux); type\n"
+	    "Ctrl-A x to quit armvm, Ctrl-A Ctrl-A to send Ctrl-A.\n"
+	    "Exit status: 0 when the guest powers off (or resets with --no-reboot),\n"
+	    "1 on an error, 2 on a usage error.\n",
+	    DEFAULT_CPUS, MACHINE_MAX_CPUS_GICV2, MACHINE_MAX_CPUS_GICV3,
+	    (unsigned long long)(DEFAULT_MEMORY >> 20));
 }
 
-enum { OPT_GIC = 256, OPT_NO_REBOOT, OPT_KVM };
+enum {
+	OPT_GIC = 256,
+	OPT_NO_REBOOT,
+	OPT_KVM,
+	OPT_FIRMWARE,
+	OPT_VARS,
+	OPT_INSTANCE
+};
+
+/* FILE[,readonly] (",ro" too). */
+static int parse_disk(struct vm_config *cfg, char *arg)
+{
+	char *comma = strchr(arg, ',');
+	struct disk_config *d;
+
+	if (cfg->nr_disks == MAX_DISKS) {
+		pr_err("--disk %s: at most %d disks", arg, MAX_DISKS);
+		return -1;
+	}
+	d = &cfg->disks[cfg->nr_disks];
+	d->readonly = false;
+	if (comma) {
+		*comma = 0;
+		if (strcmp(comma + 1, "readonly") && strcmp(comma + 1, "ro")) {
+			pr_err(
+			    "--disk %s: unknown option '%s' (expected FILE or FILE,readonly)",
+			    arg, comma + 1);
+			return -1;
+		}
+		d->readonly = true;
+	}
+	if (!*arg) {
+		pr_err("--disk: expected a file name");
+		return -1;
+	}
+	d->path = arg;
+	cfg->nr_disks++;
+	return 0;
+}
 
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "cmdline", required_argument, NULL, 'a' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "gic", required_argument, NULL, OPT_GIC },
-		{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
-		{ "kvm", required_argument, NULL, OPT_KVM },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"cmdline", required_argument, NULL, 'a'},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"gic", required_argument, NULL, OPT_GIC},
+	    {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
+	    {"kvm", required_argument, NULL, OPT_KVM},
+	    {"disk", required_argument, NULL, 'd'},
+	    {"firmware", required_argument, NULL, OPT_FIRMWARE},
+	    {"vars", required_argument, NULL, OPT_VARS},
+	    {"instance", required_argument, NULL, OPT_INSTANCE},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	unsigned long n;
 	int c;
@@ -67,7 +126,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	cfg->kvm_path = "/dev/kvm";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:vh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'k':
@@ -80,25 +139,29 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			cfg->cmdline = optarg;
 			break;
 		case 'c':
-			if (!parse_uint(optarg, 1, MACHINE_MAX_CPUS_GICV3, &n)) {
-				pr_err("--cpus '%s': expected a number of vCPUs from 1 to %d",
-				       optarg, MACHINE_MAX_CPUS_GICV3);
+			if (!parse_uint(optarg, 1, MACHINE_MAX_CPUS_GICV3,
+					&n)) {
+				pr_err(
+				    "--cpus '%s': expected a number of vCPUs from 1 to %d",
+				    optarg, MACHINE_MAX_CPUS_GICV3);
 				return -1;
 			}
 			cfg->cpus = n;
 			break;
 		case 'm':
 			if (!parse_size(optarg, 1ULL << 20, &cfg->memory)) {
-				pr_err("--memory '%s': expected a size such as 512M or 2G",
-				       optarg);
+				pr_err(
+				    "--memory '%s': expected a size such as 512M or 2G",
+				    optarg);
 				return -1;
 			}
 			if (cfg->memory < MACHINE_RAM_MIN ||
 			    cfg->memory > MACHINE_RAM_MAX ||
 			    cfg->memory % (64 << 10)) {
-				pr_err("--memory '%s': expected a multiple of 64K from %lluM to %lluG",
-				       optarg, MACHINE_RAM_MIN >> 20,
-				       MACHINE_RAM_MAX >> 30);
+				pr_err(
+				    "--memory '%s': expected a multiple of 64K from %lluM to %lluG",
+				    optarg, MACHINE_RAM_MIN >> 20,
+				    MACHINE_RAM_MAX >> 30);
 				return -1;
 			}
 			break;
@@ -119,6 +182,19 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		case OPT_KVM:
 			cfg->kvm_path = optarg;
 			break;
+		case 'd':
+			if (parse_disk(cfg, optarg) < 0)
+				return -1;
+			break;
+		case OPT_FIRMWARE:
+			cfg->firmware = optarg;
+			break;
+		case OPT_VARS:
+			cfg->vars = optarg;
+			break;
+		case OPT_INSTANCE:
+			cfg->instance = optarg;
+			break;
 		case 'v':
 			armvm_verbose = true;
 			break;
@@ -130,8 +206,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			       argv[optind - 1]);
 			return -1;
 		default:
-			pr_err("run: unknown option '%s' (see armvm run --help)",
-			       argv[optind - 1]);
+			pr_err(
+			    "run: unknown option '%s' (see armvm run --help)",
+			    argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -141,12 +218,35 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		return -1;
 	}
 	if (cfg->gic_version == 2 && cfg->cpus > MACHINE_MAX_CPUS_GICV2) {
-		pr_err("--cpus %u: GICv2 supports at most %d vCPUs (PLAT-3); use --gic 3 or fewer vCPUs",
-		       cfg->cpus, MACHINE_MAX_CPUS_GICV2);
+		pr_err(
+		    "--cpus %u: GICv2 supports at most %d vCPUs (PLAT-3); use --gic 3 or fewer vCPUs",
+		    cfg->cpus, MACHINE_MAX_CPUS_GICV2);
 		return -1;
 	}
-	if (!cfg->kernel) {
-		pr_err("run: nothing to boot: give --kernel IMAGE (see armvm run --help)");
+	if (!cfg->kernel && !cfg->nr_disks && !cfg->firmware) {
+		pr_err(
+		    "run: nothing to boot: give --disk IMAGE or --kernel IMAGE (see armvm run --help)");
+		return -1;
+	}
+	if (cfg->vars && cfg->instance) {
+		pr_err(
+		    "--vars and --instance both name a variable store; give one");
+		return -1;
+	}
+	if (cfg->kernel && (cfg->firmware || cfg->vars || cfg->instance)) {
+		pr_err(
+		    "--kernel boots without firmware; --firmware, --vars and --instance need a firmware boot");
+		return -1;
+	}
+	if (!cfg->kernel && cfg->initrd) {
+		pr_err("--initrd needs --kernel");
+		return -1;
+	}
+	if (!cfg->kernel && cfg->memory < FIRMWARE_MIN_MEMORY) {
+		pr_err(
+		    "--memory %llu MiB: the UEFI firmware needs at least %llu MiB",
+		    (unsigned long long)(cfg->memory >> 20),
+		    FIRMWARE_MIN_MEMORY >> 20);
 		return -1;
 	}
 	if (!cfg->cmdline)

@@ -7,19 +7,36 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define MAX_DISKS 16
+
+struct disk_config {
+	const char *path;
+	bool readonly;
+};
+
 struct vm_config {
+	/* Direct kernel boot when kernel is set; UEFI firmware otherwise. */
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;
 	unsigned int cpus;
 	uint64_t memory;
 	int gic_version; /* 0: the best the host offers */
-	bool no_reboot; /* guest reset ends armvm instead of rebooting */
+	bool no_reboot;	 /* guest reset ends armvm instead of rebooting */
 	const char *kvm_path;
+	struct disk_config disks[MAX_DISKS];
+	unsigned int nr_disks;
+	const char *firmware; /* NULL: the distribution's (firmware_find) */
+	const char *vars;     /* the instance's variable store file */
+	const char *instance; /* or a named instance that holds it */
 };
 
-#define DEFAULT_CPUS 1
-#define DEFAULT_MEMORY (512ULL << 20)
+/* The stock firmware places its PEI memory in the first 128 MiB (research
+ * 1.3: less crashes it right after its banner). */
+#define FIRMWARE_MIN_MEMORY (128ULL << 20)
+
+#define DEFAULT_CPUS	1
+#define DEFAULT_MEMORY	(512ULL << 20)
 #define DEFAULT_CMDLINE "console=ttyAMA0"
 
 /*

@@ -45,7 +45,7 @@ int kvm_create_vm(int kvm_fd)
 
 int kvm_enable_cap(int vm_fd, uint32_t cap)
 {
-	struct kvm_enable_cap c = { .cap = cap };
+	struct kvm_enable_cap c = {.cap = cap};
 
 	return ioctl(vm_fd, KVM_ENABLE_CAP, &c);
 }
@@ -54,11 +54,11 @@ int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
 		   uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.flags = readonly ? KVM_MEM_READONLY : 0,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .flags = readonly ? KVM_MEM_READONLY : 0,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 
 	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
@@ -103,20 +103,20 @@ int kvm_vcpu_init(int vm_fd, int vcpu_fd, bool powered_off, bool aarch32)
 
 int kvm_get_reg64(int vcpu_fd, uint64_t id, uint64_t *value)
 {
-	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)value };
+	struct kvm_one_reg r = {.id = id, .addr = (uint64_t)(uintptr_t)value};
 
 	return ioctl(vcpu_fd, KVM_GET_ONE_REG, &r);
 }
 
 int kvm_set_reg64(int vcpu_fd, uint64_t id, uint64_t value)
 {
-	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
+	struct kvm_one_reg r = {.id = id, .addr = (uint64_t)(uintptr_t)&value};
 
 	return ioctl(vcpu_fd, KVM_SET_ONE_REG, &r);
 }
 
-#define CORE_REG(field)                                                     \
-	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |              \
+#define CORE_REG(field)                                        \
+	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 	 (offsetof(struct kvm_regs, field) / sizeof(uint32_t)))
 
 uint64_t kvm_reg_x(unsigned int n)
@@ -142,13 +142,14 @@ int kvm_run_vcpu(int vcpu_fd)
 
 static uint32_t gic_device_type(int version)
 {
-	return version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2;
+	return version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3
+			    : KVM_DEV_TYPE_ARM_VGIC_V2;
 }
 
 bool kvm_gic_supported(int vm_fd, int version)
 {
-	struct kvm_create_device d = { .type = gic_device_type(version),
-				       .flags = KVM_CREATE_DEVICE_TEST };
+	struct kvm_create_device d = {.type = gic_device_type(version),
+				      .flags = KVM_CREATE_DEVICE_TEST};
 
 	return ioctl(vm_fd, KVM_CREATE_DEVICE, &d) == 0;
 }
@@ -156,16 +157,15 @@ bool kvm_gic_supported(int vm_fd, int version)
 static int set_device_attr(int dev_fd, uint32_t group, uint64_t attr,
 			   const void *value)
 {
-	struct kvm_device_attr a = { .group = group,
-				     .attr = attr,
-				     .addr = (uint64_t)(uintptr_t)value };
+	struct kvm_device_attr a = {
+	    .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
 
 	return ioctl(dev_fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
 int kvm_create_gic(int vm_fd, int version)
 {
-	struct kvm_create_device d = { .type = gic_device_type(version) };
+	struct kvm_create_device d = {.type = gic_device_type(version)};
 	uint64_t dist = machine_map[MR_GIC_DIST].base;
 	uint64_t cpu_or_redist = version == 3 ? machine_map[MR_GIC_REDIST].base
 					      : machine_map[MR_GIC_CPU].base;
@@ -182,7 +182,7 @@ int kvm_create_gic(int vm_fd, int version)
 					 : KVM_VGIC_V2_ADDR_TYPE_CPU,
 			    &cpu_or_redist) < 0 ||
 	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) <
-		    0) {
+		0) {
 		int e = errno;
 
 		close(d.fd);
@@ -198,9 +198,30 @@ int kvm_init_gic(int gic_fd)
 			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 }
 
+bool kvm_its_supported(int vm_fd)
+{
+	struct kvm_create_device d = {.type = KVM_DEV_TYPE_ARM_VGIC_ITS,
+				      .flags = KVM_CREATE_DEVICE_TEST};
+
+	return ioctl(vm_fd, KVM_CREATE_DEVICE, &d) == 0;
+}
+
+int kvm_signal_msi(int vm_fd, uint64_t address, uint32_t data, uint32_t devid)
+{
+	struct kvm_msi msi = {
+	    .address_lo = (uint32_t)address,
+	    .address_hi = (uint32_t)(address >> 32),
+	    .data = data,
+	    .flags = KVM_MSI_VALID_DEVID,
+	    .devid = devid,
+	};
+
+	return ioctl(vm_fd, KVM_SIGNAL_MSI, &msi);
+}
+
 int kvm_create_its(int vm_fd)
 {
-	struct kvm_create_device d = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+	struct kvm_create_device d = {.type = KVM_DEV_TYPE_ARM_VGIC_ITS};
 	uint64_t base = machine_map[MR_GIC_ITS].base;
 
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
@@ -221,9 +242,9 @@ int kvm_create_its(int vm_fd)
 int kvm_irq_line_spi(int vm_fd, uint32_t spi, bool level)
 {
 	struct kvm_irq_level l = {
-		.irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) |
-		       (spi + 32),
-		.level = level,
+	    .irq =
+		(KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
+	    .level = level,
 	};
 
 	return ioctl(vm_fd, KVM_IRQ_LINE, &l);

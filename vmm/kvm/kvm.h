@@ -18,6 +18,7 @@ int kvm_check_cap(int fd, long cap);
 int kvm_vcpu_mmap_size(int kvm_fd);
 int kvm_create_vm(int kvm_fd);
 int kvm_enable_cap(int vm_fd, uint32_t cap);
+/* Map host at gpa as memslot slot; size 0 removes the slot. */
 int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
 		   uint64_t size, void *host);
 
@@ -39,7 +40,10 @@ bool kvm_gic_supported(int vm_fd, int version);
 int kvm_create_gic(int vm_fd, int version);
 /* After every vCPU exists: finalise the GIC (KVM_DEV_ARM_VGIC_CTRL_INIT). */
 int kvm_init_gic(int gic_fd);
+bool kvm_its_supported(int vm_fd);
 int kvm_create_its(int vm_fd);
+/* A message-signalled interrupt; the ITS translates it by device id. */
+int kvm_signal_msi(int vm_fd, uint64_t address, uint32_t data, uint32_t devid);
 int kvm_irq_line_spi(int vm_fd, uint32_t spi, bool level);
 
 #endif

@@ -9,10 +9,12 @@
 #include <libfdt.h>
 
 #include "devices/pl011.h"
+#include "devices/pci.h"
 #include "lib/util.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/machine.h"
 
@@ -28,18 +30,6 @@ void vm_post_event(struct vm *vm, enum vm_event event)
 		pthread_cond_signal(&vm->event_cond);
 	}
 	pthread_mutex_unlock(&vm->event_lock);
-}
-
-/* irq_sink for every device: an SPI line of the in-kernel GIC. */
-static void vm_set_irq(void *opaque, uint32_t spi, bool level)
-{
-	struct vm *vm = opaque;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->vm_fd >= 0 && kvm_irq_line_spi(vm->vm_fd, spi, level) < 0)
-		pr_warn("cannot set interrupt SPI %u: %s", spi,
-			strerror(errno));
-	pthread_mutex_unlock(&vm->irq_lock);
 }
 
 static size_t uart_input(void *opaque, const uint8_t *buf, size_t len)
@@ -94,7 +84,7 @@ static int choose_gic(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	int probe = kvm_create_vm(vm->kvm_fd);
-	bool v3, v2;
+	bool v3, v2, its;
 	int max_cpus;
 
 	if (probe < 0) {
@@ -104,6 +94,7 @@ static int choose_gic(struct vm *vm)
 	}
 	v3 = kvm_gic_supported(probe, 3);
 	v2 = kvm_gic_supported(probe, 2);
+	its = kvm_its_supported(probe);
 	close(probe);
 
 	if (cfg->gic_version == 3 && !v3) {
@@ -121,6 +112,9 @@ static int choose_gic(struct vm *vm)
 		return -1;
 	}
 	vm->gic_version = cfg->gic_version ? cfg->gic_version : v3 ? 3 : 2;
+	/* MSIs need an ITS (KVM has no GICv2m); without, PCI uses INTx. */
+	vm->msi = vm->gic_version == 3 && its;
+	vm->pci->msi_controller = vm->msi;
 
 	max_cpus = vm->gic_version == 3 ? MACHINE_MAX_CPUS_GICV3
 					: MACHINE_MAX_CPUS_GICV2;
@@ -144,24 +138,34 @@ static int choose_gic(struct vm *vm)
 
 int vm_init(struct vm *vm, const struct vm_config *cfg)
 {
-	struct irq_sink irq = {.set_level = vm_set_irq, .opaque = vm};
 	struct boot_layout layout;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
+	vm->code.fd = vm->vars.fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
 	pthread_cond_init(&vm->event_cond, NULL);
 
 	/* Check the user's files first: they are the likeliest mistake. */
-	if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
+	if (cfg->kernel) {
+		if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
+			return -1;
+		if (cfg->initrd &&
+		    read_file(cfg->initrd, &vm->initrd, &vm->initrd_size,
+			      MAX_INITRD_SIZE) < 0)
+			return -1;
+		if (boot_plan(machine_map[MR_RAM].base, cfg->memory,
+			      &vm->kernel, vm->initrd_size, &layout) < 0)
+			return -1;
+	}
+	vm->console = console_open(STDIN_FILENO, STDOUT_FILENO);
+	if (!vm->console) {
+		pr_err("console: out of memory");
 		return -1;
-	if (cfg->initrd && read_file(cfg->initrd, &vm->initrd, &vm->initrd_size,
-				     MAX_INITRD_SIZE) < 0)
-		return -1;
-	if (boot_plan(machine_map[MR_RAM].base, cfg->memory, &vm->kernel,
-		      vm->initrd_size, &layout) < 0)
+	}
+	if (platform_create(vm) < 0)
 		return -1;
 
 	if (open_kvm(vm) < 0 || choose_gic(vm) < 0)
@@ -178,17 +182,9 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		return -1;
 	}
 	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
-
-	vm->console = console_open(STDIN_FILENO, STDOUT_FILENO);
-	if (!vm->console) {
-		pr_err("console: out of memory");
-		return -1;
-	}
-	vm->uart =
-	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
-			 irq, console_write, vm->console);
-	if (!vm->uart || bus_add(&vm->bus, vm->uart) < 0)
-		return -1;
+	vm->mem = (struct guest_mem){.host = vm->ram,
+				     .base = machine_map[MR_RAM].base,
+				     .size = vm->ram_size};
 	return 0;
 }
 
@@ -368,17 +364,10 @@ static int create_gic(struct vm *vm)
 	return 0;
 }
 
-/* Put kernel, initrd and device tree in RAM; point vCPU 0 at the kernel. */
-static int load_guest(struct vm *vm)
+/* Direct boot: kernel and initrd into RAM, where boot_plan says. */
+static int load_kernel(struct vm *vm, struct boot_layout *layout)
 {
 	const uint64_t ram_base = machine_map[MR_RAM].base;
-	struct device *devices[BUS_MAX_DEVICES];
-	struct boot_layout layout;
-	struct fdt_machine m = {0};
-	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
-	uint8_t seed[32];
-	struct vcpu *boot = &vm->vcpus[0];
-	static uint8_t dtb[DTB_MAX_SIZE];
 
 	/* A reset loads the files again, like a power cycle; between boots
 	 * armvm keeps no copy (the kernel alone is tens of MiB). */
@@ -391,30 +380,45 @@ static int load_guest(struct vm *vm)
 			return -1;
 	}
 	if (boot_plan(ram_base, vm->ram_size, &vm->kernel, vm->initrd_size,
-		      &layout) < 0)
+		      layout) < 0)
 		return -1;
-	memcpy(vm->ram + (layout.kernel_addr - ram_base), vm->kernel.data,
+	memcpy(vm->ram + (layout->kernel_addr - ram_base), vm->kernel.data,
 	       vm->kernel.size);
 	if (vm->initrd_size)
-		memcpy(vm->ram + (layout.initrd_addr - ram_base), vm->initrd,
+		memcpy(vm->ram + (layout->initrd_addr - ram_base), vm->initrd,
 		       vm->initrd_size);
 	kernel_image_free(&vm->kernel);
 	free(vm->initrd);
 	vm->initrd = NULL;
+	return 0;
+}
+
+/* The device tree, at the base of RAM for both boots: the stock firmware
+ * reads it there (research 1.3), Linux gets its address in x0. */
+static int write_dtb(struct vm *vm, const struct boot_layout *layout)
+{
+	struct device *devices[BUS_MAX_DEVICES];
+	struct fdt_machine m = {0};
+	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
+	uint8_t seed[32];
+	static uint8_t dtb[DTB_MAX_SIZE];
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
 		mpidr[i] = vm->vcpus[i].mpidr;
 	for (unsigned int i = 0; i < vm->bus.nr_devices; i++)
 		devices[i] = vm->bus.devices[i];
+	vm->pci->msi_controller = vm->its_fd >= 0;
 	m.nr_cpus = vm->cfg->cpus;
 	m.mpidr = mpidr;
 	m.gic_version = vm->gic_version;
 	m.gic_its = vm->its_fd >= 0;
-	m.ram_base = ram_base;
+	m.ram_base = machine_map[MR_RAM].base;
 	m.ram_size = vm->ram_size;
-	m.bootargs = vm->cfg->cmdline;
-	m.initrd_start = layout.initrd_addr;
-	m.initrd_end = layout.initrd_addr + layout.initrd_size;
+	if (!vm->firmware_boot) {
+		m.bootargs = vm->cfg->cmdline;
+		m.initrd_start = layout->initrd_addr;
+		m.initrd_end = layout->initrd_addr + layout->initrd_size;
+	}
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
 		m.rng_seed = seed;
 	m.devices = devices;
@@ -422,8 +426,32 @@ static int load_guest(struct vm *vm)
 	m.stdout_dev = vm->uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
-	memcpy(vm->ram + (layout.dtb_addr - ram_base), dtb, fdt_totalsize(dtb));
+	memcpy(vm->ram, dtb, fdt_totalsize(dtb));
+	pr_info("device tree: %u bytes at 0x%llx", fdt_totalsize(dtb),
+		(unsigned long long)m.ram_base);
+	return 0;
+}
 
+/* Put what the guest boots in RAM and point vCPU 0 at it. */
+static int load_guest(struct vm *vm)
+{
+	struct boot_layout layout = {0};
+	struct vcpu *boot = &vm->vcpus[0];
+
+	if (!vm->firmware_boot && load_kernel(vm, &layout) < 0)
+		return -1;
+	if (write_dtb(vm, &layout) < 0)
+		return -1;
+	if (vm->firmware_boot) {
+		/* The firmware's reset vector is at 0 (research 1.3); it
+		 * takes no register arguments. */
+		if (kvm_set_reg64(boot->fd, kvm_reg_pc(), 0) < 0) {
+			pr_err("vCPU 0: cannot set its PC: %s",
+			       strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
 	/* booting.rst: x0 = DTB address, x1-x3 = 0, MMU off, EL1 (KVM's
 	 * reset state already masks DAIF and selects EL1h). */
 	if (kvm_set_reg64(boot->fd, kvm_reg_x(0), layout.dtb_addr) < 0 ||
@@ -435,12 +463,10 @@ static int load_guest(struct vm *vm)
 		       strerror(errno));
 		return -1;
 	}
-	pr_info(
-	    "kernel at 0x%llx, initrd at 0x%llx (%llu bytes), DTB at 0x%llx (%u bytes)",
-	    (unsigned long long)layout.kernel_addr,
-	    (unsigned long long)layout.initrd_addr,
-	    (unsigned long long)layout.initrd_size,
-	    (unsigned long long)layout.dtb_addr, fdt_totalsize(dtb));
+	pr_info("kernel at 0x%llx, initrd at 0x%llx (%llu bytes)",
+		(unsigned long long)layout.kernel_addr,
+		(unsigned long long)layout.initrd_addr,
+		(unsigned long long)layout.initrd_size);
 	return 0;
 }
 
@@ -457,15 +483,19 @@ static int vm_boot(struct vm *vm)
 		kvm_enable_cap(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER);
 	if (vm->boots)
 		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
-	if (kvm_set_memory(vm->vm_fd, 0, false, machine_map[MR_RAM].base,
+	if (kvm_set_memory(vm->vm_fd, SLOT_RAM, false, machine_map[MR_RAM].base,
 			   vm->ram_size, vm->ram) < 0) {
 		pr_err("cannot register guest RAM with KVM: %s",
 		       strerror(errno));
 		return -1;
 	}
-	if (create_vcpus(vm) < 0 || create_gic(vm) < 0 || load_guest(vm) < 0)
+	if (create_vcpus(vm) < 0 || create_gic(vm) < 0)
 		return -1;
+	/* Devices back to power-on state (flash in read-array mode) before
+	 * the flash slots are mapped and the guest loaded. */
 	bus_reset_all(&vm->bus);
+	if (platform_map_flash(vm) < 0 || load_guest(vm) < 0)
+		return -1;
 	vm->boots++;
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
@@ -528,7 +558,7 @@ void vm_exit(struct vm *vm)
 {
 	console_close(vm->console);
 	vm->console = NULL;
-	bus_destroy_all(&vm->bus);
+	platform_destroy(vm);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	kernel_image_free(&vm->kernel);

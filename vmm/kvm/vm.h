@@ -16,12 +16,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/guest_mem.h"
 #include "vmm/boot.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
 
 struct console;
+struct pci_host;
 struct vm;
+
+/* KVM memory slots. */
+enum {
+	SLOT_RAM,
+	SLOT_FLASH_CODE, /* always mapped (the firmware executes in place) */
+	SLOT_FLASH_VARS, /* mapped while the bank is in read-array mode */
+};
+
+/* A CFI flash bank's backing: a file mapping (or anonymous memory). */
+struct flash_backing {
+	uint8_t *map;
+	uint64_t map_size; /* a multiple of the erase block */
+	int fd;		   /* -1: anonymous, nothing to sync */
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -36,9 +52,9 @@ struct vcpu {
 enum vm_event {
 	VM_EVENT_NONE,
 	VM_EVENT_POWEROFF, /* PSCI SYSTEM_OFF */
-	VM_EVENT_RESET, /* PSCI SYSTEM_RESET */
-	VM_EVENT_QUIT, /* the user asked armvm to stop */
-	VM_EVENT_ERROR, /* a vCPU failed or the guest crashed */
+	VM_EVENT_RESET,	   /* PSCI SYSTEM_RESET */
+	VM_EVENT_QUIT,	   /* the user asked armvm to stop */
+	VM_EVENT_ERROR,	   /* a vCPU failed or the guest crashed */
 };
 
 struct vm {
@@ -58,9 +74,18 @@ struct vm {
 
 	uint8_t *ram;
 	uint64_t ram_size;
+	struct guest_mem mem; /* what devices see of RAM */
 
 	struct mmio_bus bus;
 	struct device *uart;
+	struct device *rtc;
+	struct pci_host *pci;
+	bool msi; /* the host has an ITS: PCI devices get MSI-X */
+
+	/* UEFI boot (no --kernel): the two CFI flash banks. */
+	bool firmware_boot;
+	struct flash_backing code, vars;
+	struct device *flash_code, *flash_vars;
 	struct console *console;
 
 	struct kernel_image kernel;

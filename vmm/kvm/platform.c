@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/cfi_flash.h"
+#include "devices/pci.h"
+#include "devices/pl011.h"
+#include "devices/pl031.h"
+#include "lib/util.h"
+#include "virtio/blk.h"
+#include "virtio/pci.h"
+#include "virtio/virtio.h"
+#include "vmm/console.h"
+#include "vmm/firmware.h"
+#include "vmm/kvm/kvm.h"
+#include "vmm/kvm/platform.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/machine.h"
+
+/* irq_sink of every device: an SPI of the in-kernel GIC. */
+static void set_irq(void *opaque, uint32_t spi, bool level)
+{
+	struct vm *vm = opaque;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->vm_fd >= 0 && kvm_irq_line_spi(vm->vm_fd, spi, level) < 0)
+		pr_warn("cannot set interrupt SPI %u: %s", spi,
+			strerror(errno));
+	pthread_mutex_unlock(&vm->irq_lock);
+}
+
+/* msi_sink of the PCIe host: the GICv3 ITS, by requester id. */
+static bool send_msi(void *opaque, uint64_t address, uint32_t data,
+		     uint32_t requester_id)
+{
+	struct vm *vm = opaque;
+	int r = -1;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->vm_fd >= 0)
+		r = kvm_signal_msi(vm->vm_fd, address, data, requester_id);
+	pthread_mutex_unlock(&vm->irq_lock);
+	return r > 0;
+}
+
+static int create_disks(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		struct virtio_dev *blk = virtio_blk_create(
+		    cfg->disks[i].path, cfg->disks[i].readonly, &vm->mem);
+		struct pci_function *fn;
+
+		if (!blk)
+			return -1;
+		fn = virtio_pci_create(blk, vm->msi);
+		if (!fn) {
+			virtio_destroy(blk);
+			pr_err("--disk %s: out of memory", cfg->disks[i].path);
+			return -1;
+		}
+		if (pci_host_add(vm->pci, fn, -1) < 0) {
+			fn->ops->destroy(fn);
+			return -1;
+		}
+		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s",
+			cfg->disks[i].path, fn->devfn >> 3,
+			cfg->disks[i].readonly ? ", read-only" : "");
+	}
+	return 0;
+}
+
+/* The code bank: the firmware file mapped read-only, padded with zeros to
+ * whole erase blocks (the tail past the file is anonymous memory). */
+static int map_code(struct vm *vm, const char *path)
+{
+	struct flash_backing *b = &vm->code;
+	uint64_t size;
+	void *p;
+	int fd;
+
+	if (firmware_check_code(path, &size) < 0)
+		return -1;
+	b->map_size = ALIGN_UP(size, FLASH_BLOCK_SIZE);
+	b->map = mmap(NULL, b->map_size, PROT_READ,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (b->map == MAP_FAILED || fd < 0) {
+		pr_err("--firmware %s: cannot map: %s", path, strerror(errno));
+		b->map = NULL;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	p = mmap(b->map, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		pr_err("--firmware %s: cannot map: %s", path, strerror(errno));
+		return -1;
+	}
+	b->fd = -1;
+	return 0;
+}
+
+/*
+ * The variable bank: the instance's store, mapped shared so that what the
+ * firmware programs lands in the file (the flash model syncs it before it
+ * reports completion), and locked so that two armvm processes never share
+ * one. Without a store (no --vars, no --instance) it is anonymous memory:
+ * variables for this run only, and never anything written to the image.
+ */
+static int map_vars(struct vm *vm, const char *path, const char *template)
+{
+	struct flash_backing *b = &vm->vars;
+	uint64_t size;
+
+	b->fd = -1;
+	if (!path) {
+		b->map_size = FLASH_BANK_SIZE;
+		b->map =
+		    mmap(NULL, b->map_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (b->map == MAP_FAILED) {
+			b->map = NULL;
+			pr_err("variable store: out of memory");
+			return -1;
+		}
+		pr_info(
+		    "no --vars or --instance: UEFI variables last for this run only");
+		return 0;
+	}
+	if (vars_prepare(path, template, &size) < 0)
+		return -1;
+	b->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (b->fd < 0) {
+		pr_err("variable store %s: cannot open: %s", path,
+		       strerror(errno));
+		return -1;
+	}
+	if (flock(b->fd, LOCK_EX | LOCK_NB) < 0) {
+		pr_err("variable store %s: in use by another armvm process",
+		       path);
+		return -1;
+	}
+	b->map_size = size;
+	b->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		pr_err("variable store %s: cannot map: %s", path,
+		       strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* cfi_flash set_mapped: read-array mode is a read-only memslot. */
+static int vars_set_mapped(void *opaque, bool map)
+{
+	struct vm *vm = opaque;
+
+	if (kvm_set_memory(vm->vm_fd, SLOT_FLASH_VARS, true,
+			   machine_map[MR_FLASH_VARS].base,
+			   map ? vm->vars.map_size : 0, vm->vars.map) < 0) {
+		pr_warn("flash-vars: cannot %s its memory slot: %s",
+			map ? "map" : "unmap", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int create_flash(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct firmware_paths fw = {0};
+	char vars_path[PATH_MAX];
+	const char *vars = cfg->vars;
+	struct cfi_flash_config code_cfg = {0}, vars_cfg = {0};
+
+	if (!cfg->firmware &&
+	    firmware_find("aarch64", FIRMWARE_DESCRIPTOR_DIR, &fw, true) < 0)
+		return -1;
+	if (cfg->firmware) {
+		/* The distribution's template, if there is one, still fits
+		 * a firmware of the same family; otherwise a blank store. */
+		struct firmware_paths dist;
+
+		snprintf(fw.code, sizeof(fw.code), "%s", cfg->firmware);
+		if (firmware_find("aarch64", FIRMWARE_DESCRIPTOR_DIR, &dist,
+				  false) == 0)
+			snprintf(fw.vars_template, sizeof(fw.vars_template),
+				 "%s", dist.vars_template);
+	}
+	if (cfg->instance) {
+		if (instance_dir(cfg->instance, vars_path,
+				 sizeof(vars_path) - 8) < 0)
+			return -1;
+		strcat(vars_path, "/vars.fd");
+		vars = vars_path;
+	}
+	if (map_code(vm, fw.code) < 0 ||
+	    map_vars(vm, vars, fw.vars_template) < 0)
+		return -1;
+	pr_info("firmware %s, variables %s", fw.code,
+		vars ? vars : "(this run only)");
+
+	code_cfg.name = "flash-code";
+	code_cfg.base = machine_map[MR_FLASH_CODE].base;
+	code_cfg.size = vm->code.map_size;
+	code_cfg.data = vm->code.map;
+	code_cfg.writable = false;
+	code_cfg.sync_fd = -1;
+	vm->flash_code = cfi_flash_create(&code_cfg);
+
+	vars_cfg.name = "flash-vars";
+	vars_cfg.base = machine_map[MR_FLASH_VARS].base;
+	vars_cfg.size = vm->vars.map_size;
+	vars_cfg.data = vm->vars.map;
+	vars_cfg.writable = true;
+	vars_cfg.sync_fd = vm->vars.fd;
+	vars_cfg.set_mapped = vars_set_mapped;
+	vars_cfg.opaque = vm;
+	vm->flash_vars = cfi_flash_create(&vars_cfg);
+	if (!vm->flash_code || !vm->flash_vars ||
+	    bus_add(&vm->bus, vm->flash_code) < 0 ||
+	    bus_add(&vm->bus, vm->flash_vars) < 0)
+		return -1;
+	return 0;
+}
+
+int platform_create(struct vm *vm)
+{
+	struct irq_sink irq = {.set_level = set_irq, .opaque = vm};
+	const struct machine_region_desc *ecam = &machine_map[MR_PCIE_ECAM];
+	const struct machine_region_desc *mmio = &machine_map[MR_PCIE_MMIO];
+
+	vm->firmware_boot = !vm->cfg->kernel;
+	vm->uart =
+	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
+			 irq, console_write, vm->console);
+	vm->rtc = pl031_create(machine_map[MR_RTC].base,
+			       machine_map[MR_RTC].spi, irq, NULL);
+	vm->pci = pci_host_create(ecam->base, ecam->size, mmio->base,
+				  mmio->size, mmio->spi, irq);
+	if (!vm->uart || !vm->rtc || !vm->pci) {
+		pr_err("out of memory creating the devices");
+		return -1;
+	}
+	vm->pci->msi = (struct msi_sink){.send = send_msi, .opaque = vm};
+	vm->pci->msi_controller = vm->msi;
+	vm->pci->msi_phandle = PHANDLE_GIC_ITS;
+	if (bus_add(&vm->bus, vm->uart) < 0 || bus_add(&vm->bus, vm->rtc) < 0 ||
+	    bus_add(&vm->bus, &vm->pci->ecam) < 0 ||
+	    bus_add(&vm->bus, &vm->pci->mmio) < 0)
+		return -1;
+	if (create_disks(vm) < 0)
+		return -1;
+	if (vm->firmware_boot && create_flash(vm) < 0)
+		return -1;
+	return 0;
+}
+
+int platform_map_flash(struct vm *vm)
+{
+	if (!vm->firmware_boot)
+		return 0;
+	/* The code bank executes in place: a read-only slot whose writes
+	 * exit as MMIO to a bank that ignores them (research 2.4). */
+	if (kvm_set_memory(vm->vm_fd, SLOT_FLASH_CODE, true,
+			   machine_map[MR_FLASH_CODE].base, vm->code.map_size,
+			   vm->code.map) < 0) {
+		pr_err("cannot map the firmware: %s", strerror(errno));
+		return -1;
+	}
+	if (cfi_flash_array_mode(vm->flash_vars) &&
+	    vars_set_mapped(vm, true) < 0)
+		return -1;
+	return 0;
+}
+
+static void unmap_backing(struct flash_backing *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_size);
+	if (b->fd >= 0) {
+		fdatasync(b->fd);
+		close(b->fd); /* also drops the lock */
+	}
+	b->map = NULL;
+	b->fd = -1;
+}
+
+void platform_destroy(struct vm *vm)
+{
+	/* The bus destroys uart, rtc and flash; the PCI host's two windows
+	 * have no destroy of their own: the host owns them and its functions. */
+	bus_destroy_all(&vm->bus);
+	pci_host_destroy(vm->pci);
+	vm->pci = NULL;
+	unmap_backing(&vm->code);
+	unmap_backing(&vm->vars);
+}
