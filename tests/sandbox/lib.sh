@@ -40,3 +40,41 @@ boot_and_check() {
 		fail "$name" "armvm exit $rc; $(grep 'GUEST-CHECK FAIL' "$log" | head -3 | tr '\n' ' ')" "$log"
 	fi
 }
+
+# drive LOG ARMVM-ARGS...: run armvm with a FIFO as its stdin (the guest's
+# console input) and answer the test guest's questions (tests/guest/init):
+#   GUEST-WAITING-TIME  -> this host's time (seconds since the epoch)
+#   GUEST-WAITING       -> the next word of $ANSWERS ("reboot"; default
+#                          "poweroff")
+# Returns armvm's exit status (124 if it timed out).
+drive() {
+	_log=$1
+	shift
+	_fifo=/tmp/console-in.$$
+	rm -f "$_fifo" && mkfifo "$_fifo"
+	timeout $ARMVM_TIMEOUT armvm "$@" <"$_fifo" >"$_log" 2>&1 &
+	_pid=$!
+	exec 3>"$_fifo"
+	_times=0 _waits=0 _answers=${ANSWERS:-}
+	while kill -0 $_pid 2>/dev/null; do
+		_n=$(tr -d '\r' <"$_log" | grep -c -x GUEST-WAITING-TIME)
+		if [ "$_n" -gt "$_times" ]; then
+			_times=$_n
+			date +%s >&3
+		fi
+		_n=$(tr -d '\r' <"$_log" | grep -c -x GUEST-WAITING)
+		if [ "$_n" -gt "$_waits" ]; then
+			_waits=$_n
+			set -- $_answers
+			echo "${1:-poweroff}" >&3
+			[ $# -gt 0 ] && shift
+			_answers="$*"
+		fi
+		sleep 0.2
+	done
+	wait $_pid
+	_rc=$?
+	exec 3>&-
+	rm -f "$_fifo"
+	return $_rc
+}

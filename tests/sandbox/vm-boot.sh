@@ -15,27 +15,12 @@ done
 
 # Reboot: the guest runs `reboot -f` (PSCI SYSTEM_RESET) and must come up a
 # second time in the same armvm process, then power off. The guest asks on
-# its console what to do; we answer through armvm's stdin (pl011 input).
+# its console what to do; drive answers through armvm's stdin (pl011 input).
 name=$prefix/reboot-in-process
 log=/tmp/reboot.log
-rm -f /tmp/in && mkfifo /tmp/in
-timeout $ARMVM_TIMEOUT armvm run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 \
-	--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=reboot" \
-	</tmp/in >"$log" 2>&1 &
-pid=$!
-exec 3>/tmp/in
-answered=0
-while kill -0 $pid 2>/dev/null; do
-	waiting=$(grep -c GUEST-WAITING "$log")
-	if [ "$waiting" -gt "$answered" ]; then
-		answered=$waiting
-		if [ "$answered" = 1 ]; then echo reboot >&3; else echo poweroff >&3; fi
-	fi
-	sleep 0.2
-done
-wait $pid
+ANSWERS=reboot drive "$log" run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 \
+	--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=reboot"
 rc=$?
-exec 3>&-
 boots=$(grep -c GUEST-BOOTED "$log")
 results=$(grep -c "GUEST-RESULT PASS" "$log")
 if [ $rc = 0 ] && [ "$boots" = 2 ] && [ "$results" = 2 ] &&

@@ -1,0 +1,118 @@
+#!/bin/sh
+# Runs inside tools/sandbox: portable images boot through the stock UEFI
+# firmware (FW-1..FW-5, HW-1, IMG-6), variables belong to the instance, and
+# bad input is refused. Images (tests/guest/mkimage, guest cmdline with
+# armvm.uefi=1 armvm.var=1 armvm.mode=reboot, 2 CPUs, 512M):
+#   /root/deb.img (sgdisk + mkfs.fat + mtools), /root/armvm.img (armvm image)
+#   uefi.sh PREFIX all|boot
+. /root/lib.sh
+prefix=$1 what=$2
+export XDG_STATE_HOME=/tmp/state
+
+# uefi_boot NAME LOG ARMVM-RUN-ARGS...: boots to the guest's checks, all pass.
+uefi_boot() {
+	name=$prefix/$1 log=$2
+	shift 2
+	drive "$log" run --cpus 2 --memory 512M "$@"
+	rc=$?
+	if [ $rc = 0 ] && grep -q "GUEST-RESULT PASS" "$log"; then
+		pass "$name"
+	else
+		fail "$name" "armvm exit $rc; $(grep 'GUEST-CHECK FAIL' "$log" | head -3 | tr '\n' ' ')" "$log"
+	fi
+}
+
+start=$(cut -d' ' -f1 /proc/uptime)
+uefi_boot boot-debian-tools-image /tmp/deb.log --disk /root/deb.img
+echo "# UEFI boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
+uefi_boot boot-armvm-built-image /tmp/av.log --disk /root/armvm.img
+[ "$what" = all ] || exit 0
+
+# --- Variables belong to the instance, never to the image ---------------
+before=$(sha256sum /root/deb.img | cut -d' ' -f1)
+ANSWERS=reboot uefi_boot vars-write-then-reboot /tmp/v1.log --disk /root/deb.img --instance a
+name=$prefix/vars-survive-in-process-reboot
+if [ "$(tr -d '\r' </tmp/v1.log | grep '^GUEST-VAR' | tr '\n' ' ')" = "GUEST-VAR absent GUEST-VAR present " ]; then
+	pass "$name"
+else
+	fail "$name" "saw: $(grep GUEST-VAR /tmp/v1.log | tr '\r\n' '  ')" /tmp/v1.log
+fi
+uefi_boot vars-new-process /tmp/v2.log --disk /root/deb.img --instance a
+grep -q "GUEST-VAR present" /tmp/v2.log && pass "$prefix/vars-persist-across-processes" ||
+	fail "$prefix/vars-persist-across-processes" "the variable is gone" /tmp/v2.log
+uefi_boot vars-other-instance /tmp/v3.log --disk /root/deb.img --instance b
+grep -q "GUEST-VAR absent" /tmp/v3.log && pass "$prefix/vars-not-shared-between-instances" ||
+	fail "$prefix/vars-not-shared-between-instances" "instance b sees instance a's variable" /tmp/v3.log
+[ -f /tmp/state/armvm/instances/a/vars.fd ] && pass "$prefix/instance-dir" ||
+	fail "$prefix/instance-dir" "no /tmp/state/armvm/instances/a/vars.fd"
+uefi_boot vars-file-created /tmp/v4.log --disk /root/deb.img --vars /tmp/my.vars
+uefi_boot vars-file-reused /tmp/v5.log --disk /root/deb.img --vars /tmp/my.vars
+grep -q "GUEST-VAR absent" /tmp/v4.log && grep -q "GUEST-VAR present" /tmp/v5.log &&
+	pass "$prefix/vars-file-persists" || fail "$prefix/vars-file-persists" "absent/present not seen" /tmp/v5.log
+after=$(sha256sum /root/deb.img | cut -d' ' -f1)
+name=$prefix/image-unchanged
+if [ "$before" = "$after" ] && armvm image check /root/deb.img >/tmp/check.log 2>&1; then
+	pass "$name"
+else
+	fail "$name" "image digest $before -> $after, or armvm image check failed" /tmp/check.log
+fi
+
+# --- SIGKILL while the firmware or the guest writes variables -------------
+# A fresh instance: its first boot formats the store (erase + program), the
+# guest then writes a variable. Kill at several points, then boot normally.
+for delay in 1 2 3 5 8 12 16; do
+	timeout 60 armvm run --cpus 2 --memory 512M --disk /root/deb.img --instance k \
+		</dev/null >/tmp/kill.log 2>&1 &
+	pid=$!
+	sleep $delay
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+done
+uefi_boot boots-after-sigkills /tmp/k.log --disk /root/deb.img --instance k
+size=$(wc -c </tmp/state/armvm/instances/k/vars.fd)
+[ "$size" = 67108864 ] && pass "$prefix/store-size-after-sigkills" ||
+	fail "$prefix/store-size-after-sigkills" "store is $size bytes"
+
+# --- Bad input -------------------------------------------------------------
+# expect_error NAME PATTERN ARMVM-ARGS... (as in bad-input.sh)
+expect_error() {
+	name=$prefix/$1 pattern=$2
+	shift 2
+	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
+	rc=$?
+	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
+		fail "$name" "exit status $rc (want a plain error)" /tmp/err
+	elif [ "$(wc -l </tmp/err)" != 1 ]; then
+		fail "$name" "$(wc -l </tmp/err) lines on stderr (want one)" /tmp/err
+	elif ! grep -q -- "$pattern" /tmp/err; then
+		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
+	else
+		pass "$name"
+	fi
+}
+D=/root/deb.img
+expect_error firmware-missing "--firmware /root/nope.fd: cannot open" run --disk $D --firmware /root/nope.fd
+expect_error firmware-not-firmware "not a UEFI firmware image" run --disk $D --firmware /root/lib.sh
+mv /usr/share/qemu/firmware /usr/share/qemu/firmware.off
+expect_error firmware-package-missing "install Debian's qemu-efi-aarch64 package" run --disk $D
+mv /usr/share/qemu/firmware.off /usr/share/qemu/firmware
+head -c 1000 /dev/zero >/tmp/small.vars
+expect_error vars-wrong-size "/tmp/small.vars: 1000 bytes, expected" run --disk $D --vars /tmp/small.vars
+expect_error disk-missing "/root/nope.img" run --disk /root/nope.img
+: >/tmp/empty.img
+expect_error disk-empty "/tmp/empty.img: disk image is empty" run --disk /tmp/empty.img
+cp /root/lib.sh /tmp/noread.img && chmod 000 /tmp/noread.img
+name=$prefix/disk-unreadable
+timeout 60 unshare --user armvm run --disk /tmp/noread.img </dev/null >/tmp/out 2>/tmp/err
+rc=$?
+[ $rc != 0 ] && [ $rc != 124 ] && [ "$(wc -l </tmp/err)" = 1 ] && grep -q "/tmp/noread.img" /tmp/err &&
+	grep -q "Permission denied" /tmp/err && pass "$name" || fail "$name" "exit $rc" /tmp/err
+expect_error memory-below-firmware-minimum "needs at least 128 MiB" run --disk $D --memory 64M
+expect_error vars-and-instance "--vars and --instance" run --disk $D --vars /tmp/x --instance x
+# A store in use by a running armvm is not opened twice.
+timeout 60 armvm run --disk /root/armvm.img --instance busy </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 2
+expect_error vars-in-use "in use by another armvm process" run --disk $D --instance busy
+kill -9 $pid; wait $pid 2>/dev/null
+exit 0
