@@ -44,9 +44,8 @@
 #define CAP_ISR_CFG    3
 #define CAP_DEVICE_CFG 4
 
-#define VIRTIO_MSI_NO_VECTOR 0xffff
-#define ISR_QUEUE	     0x1
-#define ISR_CONFIG	     0x2
+#define ISR_QUEUE  0x1
+#define ISR_CONFIG 0x2
 
 #define MSIX_CTRL_ENABLE  0x8000
 #define MSIX_CTRL_MASKALL 0x4000
@@ -482,6 +481,11 @@ static const struct pci_function_ops vpci_ops = {
     .reset = vpci_reset,
     .destroy = vpci_destroy,
 };
+
+struct virtio_dev *virtio_pci_device(struct pci_function *fn)
+{
+	return to_vpci(fn)->vdev;
+}
 
 /* A virtio_pci_cap (4.1.4) pointing into BAR 0. */
 static void add_virtio_cap(struct pci_function *fn, uint8_t type,

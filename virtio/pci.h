@@ -16,5 +16,7 @@ struct virtio_dev;
  * offers INTA#. The function owns vdev from then on.
  */
 struct pci_function *virtio_pci_create(struct virtio_dev *vdev, bool msix);
+/* The virtio device a virtio-pci function carries. */
+struct virtio_dev *virtio_pci_device(struct pci_function *fn);
 
 #endif

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The PCI layer (devices/pci.c) and the virtio-pci transport (virtio/pci.c),
+ * driven through the host bridge's ECAM and MMIO windows as a guest would. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "devices/pci.h"
+#include "lib/util.h"
+#include "virtio/blk.h"
+#include "virtio/pci.h"
+#include "virtio/virtio.h"
+#include "tests/unit/check.h"
+
+#define ECAM 0x3f000000ULL
+#define MMIO 0x10000000ULL
+
+static bool line[4];
+static int msi_count;
+static uint64_t msi_addr;
+static uint32_t msi_data, msi_rid;
+
+static void set_level(void *o, uint32_t spi, bool level)
+{
+	line[spi - 3] = level;
+}
+
+static bool send_msi(void *o, uint64_t addr, uint32_t data, uint32_t rid)
+{
+	msi_count++;
+	msi_addr = addr;
+	msi_data = data;
+	msi_rid = rid;
+	return true;
+}
+
+static struct pci_host *host_new(void)
+{
+	struct irq_sink irq = {.set_level = set_level};
+	struct pci_host *h =
+	    pci_host_create(ECAM, 0x1000000, MMIO, 0x2eff0000, 3, irq);
+
+	memset(line, 0, sizeof(line));
+	msi_count = 0;
+	h->msi = (struct msi_sink){.send = send_msi};
+	return h;
+}
+
+static uint32_t cfg_rd(struct pci_host *h, int slot, uint32_t reg, int size)
+{
+	return h->ecam.ops->mmio_read(&h->ecam, (slot << 15) | reg, size);
+}
+
+static void cfg_wr(struct pci_host *h, int slot, uint32_t reg, int size,
+		   uint32_t v)
+{
+	h->ecam.ops->mmio_write(&h->ecam, (slot << 15) | reg, size, v);
+}
+
+static uint64_t bar_rd(struct pci_host *h, uint64_t addr, int size)
+{
+	return h->mmio.ops->mmio_read(&h->mmio, addr - MMIO, size);
+}
+
+static void bar_wr(struct pci_host *h, uint64_t addr, int size, uint64_t v)
+{
+	h->mmio.ops->mmio_write(&h->mmio, addr - MMIO, size, v);
+}
+
+/* A function whose BAR reads return the offset, to see the routing. */
+static uint64_t echo_read(struct pci_function *fn, int bar, uint64_t off,
+			  unsigned int size)
+{
+	return 0x1000 * bar + off;
+}
+
+static void echo_destroy(struct pci_function *fn)
+{
+	free(fn);
+}
+
+static const struct pci_function_ops echo_ops = {.bar_read = echo_read,
+						 .destroy = echo_destroy};
+
+static struct pci_function *echo_fn(void)
+{
+	struct pci_function *fn = calloc(1, sizeof(*fn));
+
+	pci_function_init(fn, "echo", 0x1234, 0x5678, 1, 0xff0000, 0, 0, true);
+	fn->ops = &echo_ops;
+	pci_function_add_bar(fn, 0, 0x1000, false);
+	pci_function_add_bar(fn, 2, 0x100000, true);
+	return fn;
+}
+
+static void config_space_and_bar_sizing(void)
+{
+	struct pci_host *h = host_new();
+	struct pci_function *fn = echo_fn();
+
+	CHECK_EQ(pci_host_add(h, fn, -1), 1); /* slot 0 stays empty */
+	CHECK_EQ(cfg_rd(h, 1, 0, 4), 0x56781234);
+	CHECK_EQ(cfg_rd(h, 0, 0, 4), 0xffffffff);	      /* no function */
+	CHECK_EQ(cfg_rd(h, 1, 0x100000 >> 0, 4), 0xffffffff); /* bus 1 */
+	CHECK_EQ(cfg_rd(h, 1, 0x3d, 1), 1);		      /* INTA# */
+	/* Sizing: write ones, read back the size mask. */
+	cfg_wr(h, 1, 0x10, 4, 0xffffffff);
+	CHECK_EQ(cfg_rd(h, 1, 0x10, 4), 0xfffff000);
+	cfg_wr(h, 1, 0x18, 4, 0xffffffff);
+	cfg_wr(h, 1, 0x1c, 4, 0xffffffff);
+	CHECK_EQ(cfg_rd(h, 1, 0x18, 4), 0xfff00000 | PCI_BAR_MEM64);
+	CHECK_EQ(cfg_rd(h, 1, 0x1c, 4), 0xffffffff);
+	/* Read-only fields stay. */
+	cfg_wr(h, 1, 0, 4, 0);
+	CHECK_EQ(cfg_rd(h, 1, 0, 2), 0x1234);
+	/* Unaligned and odd-sized accesses do nothing. */
+	CHECK_EQ(cfg_rd(h, 1, 1, 2), 0);
+	cfg_wr(h, 1, 0x11, 2, 0);
+	pci_host_destroy(h);
+}
+
+static void bar_routing_follows_programming(void)
+{
+	struct pci_host *h = host_new();
+	struct pci_function *fn = echo_fn();
+
+	pci_host_add(h, fn, 3);
+	cfg_wr(h, 3, 0x10, 4, 0x10002000);
+	CHECK_EQ(bar_rd(h, 0x10002010, 4), 0); /* memory decode still off */
+	cfg_wr(h, 3, 0x04, 2, PCI_COMMAND_MEMORY);
+	CHECK_EQ(bar_rd(h, 0x10002010, 4), 0x10);
+	CHECK_EQ(bar_rd(h, 0x10002ffe, 4), 0); /* straddles the BAR's end */
+	/* The firmware moves BARs; accesses follow. */
+	cfg_wr(h, 3, 0x10, 4, 0x10100000);
+	CHECK_EQ(bar_rd(h, 0x10002010, 4), 0);
+	CHECK_EQ(bar_rd(h, 0x10100020, 4), 0x20);
+	cfg_wr(h, 3, 0x18, 4, 0x10200000);
+	cfg_wr(h, 3, 0x1c, 4, 0);
+	CHECK_EQ(bar_rd(h, 0x10200008, 4), 0x2008);
+	pci_host_destroy(h);
+}
+
+static void intx_lines_are_shared_and_swizzled(void)
+{
+	struct pci_host *h = host_new();
+	struct pci_function *a = echo_fn(), *b = echo_fn();
+
+	pci_host_add(h, a, 1); /* INTA# of slot 1 -> line 1 */
+	pci_host_add(h, b, 5); /* slot 5 -> line 1 too */
+	CHECK_EQ(pci_host_intx_spi(h, 1 << 3, 1), 4);
+	CHECK_EQ(pci_host_intx_spi(h, 2 << 3, 1), 5);
+	pci_set_intx(a, true);
+	pci_set_intx(b, true);
+	CHECK(line[1]);
+	CHECK(cfg_rd(h, 1, 0x06, 2) & PCI_STATUS_INTERRUPT);
+	pci_set_intx(a, false);
+	CHECK(line[1]); /* b still asserts it */
+	pci_set_intx(b, false);
+	CHECK(!line[1]);
+	/* Command.InterruptDisable masks the pin but not Status.IS. */
+	cfg_wr(h, 1, 0x04, 2, PCI_COMMAND_INTX_DISABLE);
+	pci_set_intx(a, true);
+	CHECK(!line[1]);
+	CHECK(cfg_rd(h, 1, 0x06, 2) & PCI_STATUS_INTERRUPT);
+	cfg_wr(h, 1, 0x04, 2, 0);
+	CHECK(line[1]);
+	/* Reset drops it. */
+	pci_host_reset(h);
+	CHECK(!line[1]);
+	pci_host_destroy(h);
+}
+
+static void slots_fill_up(void)
+{
+	struct pci_host *h = host_new();
+	struct pci_function *extra = echo_fn();
+
+	for (int i = 1; i < PCI_MAX_SLOTS; i++)
+		CHECK_EQ(pci_host_add(h, echo_fn(), -1), i);
+	CHECK(pci_host_add(h, extra, -1) < 0);
+	free(extra);
+	pci_host_destroy(h);
+}
+
+/* --- virtio-pci ----------------------------------------------------------- */
+
+static uint8_t ram[1 << 20];
+static struct guest_mem mem = {ram, 0x40000000, sizeof(ram)};
+
+static struct pci_host *host_with_blk(bool msix, char *path)
+{
+	struct pci_host *h = host_new();
+	int fd = mkstemp(path);
+	struct virtio_dev *blk;
+	struct pci_function *fn;
+
+	CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	blk = virtio_blk_create(path, false, &mem);
+	CHECK(blk != NULL);
+	fn = virtio_pci_create(blk, msix);
+	CHECK_EQ(pci_host_add(h, fn, -1), 1);
+	cfg_wr(h, 1, 0x10, 4, 0x10000000);
+	cfg_wr(h, 1, 0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	return h;
+}
+
+/* Walk the capability list for a virtio cfg_type; returns its offset. */
+static uint8_t find_vcap(struct pci_host *h, uint8_t type)
+{
+	for (uint8_t at = cfg_rd(h, 1, 0x34, 1), n = 0; at && n < 48;
+	     at = cfg_rd(h, 1, at + 1, 1), n++)
+		if (cfg_rd(h, 1, at, 1) == PCI_CAP_ID_VNDR &&
+		    cfg_rd(h, 1, at + 3, 1) == type)
+			return at;
+	return 0;
+}
+
+static void virtio_ids_and_capabilities(void)
+{
+	char path[] = "/tmp/armvm-test-pci-XXXXXX";
+	struct pci_host *h = host_with_blk(true, path);
+	static const uint32_t want_off[5] = {0, 0x0000, 0x3000, 0x1000, 0x2000};
+
+	CHECK_EQ(cfg_rd(h, 1, 0, 4), 0x10421af4); /* 0x1040 + block */
+	CHECK_EQ(cfg_rd(h, 1, 0x08, 1), 1);	  /* revision 1: modern */
+	/* EDK2's Virtio10Dxe binds only subsystem ids >= 0x40. */
+	CHECK_EQ(cfg_rd(h, 1, 0x2e, 2), 0x40);
+	CHECK(cfg_rd(h, 1, 0x06, 2) & PCI_STATUS_CAP_LIST);
+	for (uint8_t type = 1; type <= 4; type++) {
+		uint8_t at = find_vcap(h, type);
+
+		CHECK(at != 0);
+		CHECK_EQ(cfg_rd(h, 1, at + 4, 1), 0); /* BAR 0 */
+		CHECK_EQ(cfg_rd(h, 1, at + 8, 4), want_off[type]);
+	}
+	CHECK_EQ(cfg_rd(h, 1, find_vcap(h, 2) + 16, 4), 4); /* multiplier */
+	pci_host_destroy(h);
+	unlink(path);
+}
+
+static void virtio_common_config(void)
+{
+	char path[] = "/tmp/armvm-test-pci-XXXXXX";
+	struct pci_host *h = host_with_blk(false, path);
+	const uint64_t bar = 0x10000000;
+
+	bar_wr(h, bar + 0x00, 4, 1);	       /* device_feature_select = 1 */
+	CHECK(bar_rd(h, bar + 0x04, 4) & 1);   /* VERSION_1 is bit 32 */
+	CHECK_EQ(bar_rd(h, bar + 0x12, 2), 1); /* one queue */
+	bar_wr(h, bar + 0x14, 1, 1 | 2);       /* ACKNOWLEDGE | DRIVER */
+	bar_wr(h, bar + 0x08, 4, 1);
+	bar_wr(h, bar + 0x0c, 4, 1);	     /* accept VERSION_1 */
+	bar_wr(h, bar + 0x14, 1, 1 | 2 | 8); /* FEATURES_OK */
+	CHECK(bar_rd(h, bar + 0x14, 1) & 8);
+	/* An out-of-range queue reads as absent. */
+	bar_wr(h, bar + 0x16, 2, 7);
+	CHECK_EQ(bar_rd(h, bar + 0x18, 2), 0);
+	bar_wr(h, bar + 0x16, 2, 0);
+	CHECK(bar_rd(h, bar + 0x18, 2) > 0);
+	/* 64-bit addresses written as two halves. */
+	bar_wr(h, bar + 0x20, 4, 0x40001000);
+	bar_wr(h, bar + 0x24, 4, 0);
+	CHECK_EQ(bar_rd(h, bar + 0x20, 4), 0x40001000);
+	CHECK_EQ(bar_rd(h, bar + 0x20, 8), 0x40001000);
+	/* No MSI-X: a vector cannot be mapped and reads NO_VECTOR. */
+	bar_wr(h, bar + 0x1a, 2, 0);
+	CHECK_EQ(bar_rd(h, bar + 0x1a, 2), 0xffff);
+	/* A field written in part is ignored; straddling reads are zero. */
+	bar_wr(h, bar + 0x12, 1, 9);
+	CHECK_EQ(bar_rd(h, bar + 0x12, 2), 1);
+	CHECK_EQ(bar_rd(h, bar + 0x13, 2), 0);
+	/* Device config: capacity (sectors) read byte by byte, as EDK2 does. */
+	CHECK_EQ(bar_rd(h, bar + 0x2000, 1), (1 << 20) / 512 & 0xff);
+	CHECK_EQ(bar_rd(h, bar + 0x2001, 1), ((1 << 20) / 512) >> 8);
+	pci_host_destroy(h);
+	unlink(path);
+}
+
+static void virtio_interrupts_intx_then_msix(void)
+{
+	char path[] = "/tmp/armvm-test-pci-XXXXXX";
+	struct pci_host *h = host_with_blk(true, path);
+	struct pci_function *fn = h->slots[1];
+	struct virtio_dev *vdev = virtio_pci_device(fn);
+	const uint64_t bar = 0x10000000;
+	uint8_t cap = 0;
+
+	for (uint8_t at = cfg_rd(h, 1, 0x34, 1); at;
+	     at = cfg_rd(h, 1, at + 1, 1))
+		if (cfg_rd(h, 1, at, 1) == PCI_CAP_ID_MSIX)
+			cap = at;
+	CHECK(cap != 0);
+	CHECK_EQ(cfg_rd(h, 1, cap + 2, 2) & 0x7ff, 1); /* 2 vectors */
+
+	/* INTx: ISR bit 1 (config) and the line; reading the ISR acks. */
+	virtio_config_changed(vdev);
+	CHECK(line[1]);
+	CHECK_EQ(bar_rd(h, bar + 0x1000, 1), 2);
+	CHECK(!line[1]);
+	CHECK_EQ(bar_rd(h, bar + 0x1000, 1), 0);
+
+	/* MSI-X: vector 0 for config changes, entry masked first. */
+	bar_wr(h, bar + 0x10, 2, 0);
+	CHECK_EQ(bar_rd(h, bar + 0x10, 2), 0);
+	bar_wr(h, bar + 0x4000, 4, 0x08090040);
+	bar_wr(h, bar + 0x4004, 4, 0);
+	bar_wr(h, bar + 0x4008, 4, 0x2a);
+	cfg_wr(h, 1, cap + 2, 2, 0x8000); /* enable */
+	virtio_config_changed(vdev);
+	CHECK_EQ(msi_count, 0); /* entry still masked: pending */
+	CHECK_EQ(bar_rd(h, bar + 0x5000, 4), 1);
+	CHECK(!line[1]);	       /* never INTx with MSI-X on */
+	bar_wr(h, bar + 0x400c, 4, 0); /* unmask: the pending one goes */
+	CHECK_EQ(msi_count, 1);
+	CHECK_EQ(msi_addr, 0x08090040);
+	CHECK_EQ(msi_data, 0x2a);
+	CHECK_EQ(msi_rid, 1 << 3); /* requester id: bus 0, slot 1 */
+	CHECK_EQ(bar_rd(h, bar + 0x5000, 4), 0);
+	/* Writes past the table are ignored. */
+	bar_wr(h, bar + 0x4000 + 16 * 2, 4, 0xdead);
+	CHECK_EQ(bar_rd(h, bar + 0x4000 + 16 * 2, 4), 0);
+	pci_host_destroy(h);
+	unlink(path);
+}
+
+int main(void)
+{
+	check_suite = "pci";
+	RUN(config_space_and_bar_sizing);
+	RUN(bar_routing_follows_programming);
+	RUN(intx_lines_are_shared_and_swizzled);
+	RUN(slots_fill_up);
+	RUN(virtio_ids_and_capabilities);
+	RUN(virtio_common_config);
+	RUN(virtio_interrupts_intx_then_msix);
+	return check_main_end();
+}
