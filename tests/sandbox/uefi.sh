@@ -4,9 +4,9 @@
 # bad input is refused. Images (tests/guest/mkimage, guest cmdline with
 # armvm.uefi=1 armvm.var=1 armvm.mode=reboot, 2 CPUs, 512M):
 #   /root/deb.img (sgdisk + mkfs.fat + mtools), /root/armvm.img (armvm image)
-#   uefi.sh PREFIX all|boot
+#   uefi.sh PREFIX all|boot msi|intx   (how the disk should interrupt)
 . /root/lib.sh
-prefix=$1 what=$2
+prefix=$1 what=$2 irq=$3
 export XDG_STATE_HOME=/tmp/state
 
 # uefi_boot NAME LOG ARMVM-RUN-ARGS...: boots to the guest's checks, all pass.
@@ -26,6 +26,11 @@ start=$(cut -d' ' -f1 /proc/uptime)
 uefi_boot boot-debian-tools-image /tmp/deb.log --disk /root/deb.img
 echo "# UEFI boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
 uefi_boot boot-armvm-built-image /tmp/av.log --disk /root/armvm.img
+# GICv3 hosts have an ITS: the disk uses MSI-X; GICv2 ones: INTx.
+want=$irq
+name=$prefix/virtio-interrupts-$want
+grep -q "GUEST-INFO virtio-irq $want" /tmp/deb.log && pass "$name" ||
+	fail "$name" "$(grep GUEST-INFO /tmp/deb.log)"
 [ "$what" = all ] || exit 0
 
 # --- Variables belong to the instance, never to the image ---------------
