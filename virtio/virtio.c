@@ -66,6 +66,8 @@ void virtio_destroy(struct virtio_dev *d)
 {
 	if (!d)
 		return;
+	if (d->ops->stop)
+		d->ops->stop(d);
 	for (unsigned int i = 0; i < d->num_queues; i++)
 		pthread_mutex_destroy(&d->queues[i].proc_lock);
 	pthread_mutex_destroy(&d->lock);
@@ -159,6 +161,14 @@ void virtio_push(struct virtio_dev *d, unsigned int q,
 {
 	if (valid_queue(d, q))
 		virtq_push(&d->queues[q].vq, e, len);
+}
+
+void virtio_push_many(struct virtio_dev *d, unsigned int q,
+		      const uint16_t *heads, const uint32_t *lens,
+		      unsigned int n)
+{
+	if (valid_queue(d, q))
+		virtq_push_many(&d->queues[q].vq, heads, lens, n);
 }
 
 void virtio_notify_used(struct virtio_dev *d, unsigned int q)

@@ -73,6 +73,10 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_dev *d, unsigned int q);
 	/* Device reset (status 0 or VM reset), d->lock held. May be NULL. */
 	void (*reset)(struct virtio_dev *d);
+	/* Stop the device's own threads (I/O threads that call into the
+	 * core): virtio_destroy calls it first, with no lock held. May be
+	 * NULL. */
+	void (*stop)(struct virtio_dev *d);
 	/* Free the device (after virtio_destroy freed the core's part). */
 	void (*destroy)(struct virtio_dev *d);
 };
@@ -125,6 +129,10 @@ int virtio_pop(struct virtio_dev *d, unsigned int q, struct virtq_elem *e);
 /* Inside queue_notify: give a chain back with len bytes written. */
 void virtio_push(struct virtio_dev *d, unsigned int q,
 		 const struct virtq_elem *e, uint32_t len);
+/* Inside queue_notify: give n chains back at once (virtq_push_many). */
+void virtio_push_many(struct virtio_dev *d, unsigned int q,
+		      const uint16_t *heads, const uint32_t *lens,
+		      unsigned int n);
 /* Inside queue_notify, after pushes: interrupt the driver if it wants. */
 void virtio_notify_used(struct virtio_dev *d, unsigned int q);
 /* Enter DEVICE_NEEDS_RESET (section 2.1.2) and tell the driver. */
@@ -134,7 +142,8 @@ bool virtio_has_feature(struct virtio_dev *d, unsigned int bit);
 /* The device changed its config space: bump the generation, notify. */
 void virtio_config_changed(struct virtio_dev *d);
 
-/* Free the device: the core's part, then ops->destroy. NULL is ignored. */
+/* Free the device: ops->stop, the core's part, then ops->destroy. NULL is
+ * ignored. */
 void virtio_destroy(struct virtio_dev *d);
 
 /* ---- For transports ---- */

@@ -244,6 +244,24 @@ void virtq_push(struct virtqueue *vq, const struct virtq_elem *e, uint32_t len)
 	vq_store16(used_idx_p(vq), vq->used_idx);
 }
 
+void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
+		     const uint32_t *lens, unsigned int n)
+{
+	if (vq->broken || !n || n > vq->size)
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *u = used_ring_p(vq, (uint16_t)(vq->used_idx + i));
+
+		put_le32(u, heads[i]);
+		put_le32(u + 4, lens[i]);
+	}
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	/* 2.7.8: all n elements are visible before the one index store that
+	 * publishes them together. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vq_store16(used_idx_p(vq), vq->used_idx);
+}
+
 bool virtq_should_notify(struct virtqueue *vq)
 {
 	uint16_t old, now, event;

@@ -100,6 +100,14 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *e);
 void virtq_push(struct virtqueue *vq, const struct virtq_elem *e, uint32_t len);
 
 /*
+ * Return n chains (n <= the queue size) with one used-index store, so the
+ * driver sees all of them or none: a frame spread over several mergeable
+ * receive buffers (virtio-net, 5.1.6.4) must arrive whole.
+ */
+void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
+		     const uint32_t *lens, unsigned int n);
+
+/*
  * After one or more pushes: does the driver want an interrupt now
  * (VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX, section
  * 2.7.10)? Records that it was told.
