@@ -65,6 +65,7 @@ enum fdt_phandle {
 	PHANDLE_APB_PCLK = 2,
 	PHANDLE_GIC_ITS = 3,
 	PHANDLE_GICV2M = 4,
+	PHANDLE_GPIO = 5,
 };
 
 /* GIC interrupt specifier cells (Linux dt-bindings/interrupt-controller). */
