@@ -58,6 +58,35 @@ void pci_function_add_bar(struct pci_function *fn, int bar, uint64_t size,
 		put_le32(fn->wmask + off + 4, (uint32_t)(mask >> 32));
 }
 
+void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
+		     uint16_t device)
+{
+	pci_function_init(fn, name, vendor, device, 0, 0x060400, 0, 0, true);
+	fn->is_bridge = true;
+	fn->cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_BRIDGE;
+	/* Type 1 has no subsystem ids at 0x2c; clear what init put there. */
+	put_le32(fn->cfg + PCI_SUBSYSTEM_VENDOR_ID, 0);
+	/* Bus numbers, latency timer. */
+	memset(fn->wmask + PCI_PRIMARY_BUS, 0xff, 4);
+	/* I/O base and limit (16-bit decode): upper nibbles. */
+	fn->wmask[0x1c] = 0xf0;
+	fn->wmask[0x1d] = 0xf0;
+	/* Memory and prefetchable base/limit: bits 15:4; prefetchable is
+	 * 64-bit capable (low nibble 1), with writable upper halves. */
+	put_le32(fn->wmask + 0x20, 0xfff0fff0);
+	put_le32(fn->wmask + 0x24, 0xfff0fff0);
+	fn->cfg[0x24] = fn->cfg[0x26] = 0x01;
+	memset(fn->wmask + 0x28, 0xff, 8);
+	put_le16(fn->wmask + PCI_BRIDGE_CONTROL, 0x0fff);
+}
+
+uint32_t pci_requester_id(const struct pci_function *fn)
+{
+	uint32_t bus = fn->parent ? fn->parent->cfg[PCI_SECONDARY_BUS] : 0;
+
+	return bus << 8 | fn->devfn;
+}
+
 uint8_t pci_add_capability(struct pci_function *fn, uint8_t id, uint8_t len)
 {
 	uint8_t off = fn->next_cap, *p;
@@ -147,6 +176,8 @@ void pci_function_reset(struct pci_function *fn)
 	}
 	fn->cfg[PCI_INTERRUPT_LINE] = 0xff;
 	fn->intx_level = false;
+	if (fn->is_bridge)
+		memset(fn->cfg + PCI_PRIMARY_BUS, 0, 3);
 	if (fn->ops && fn->ops->reset)
 		fn->ops->reset(fn);
 	intx_update(fn);
@@ -162,9 +193,32 @@ uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,
 	return host->intx_spi_base + ((pin - 1u + (devfn >> 3)) % 4);
 }
 
-/* Recompute fn's contribution to its shared INTx line. Several functions
- * share each line, so the line is high while any of them asserts it; the
- * counts are updated under the host lock. */
+/* The host line fn's INTx pin reaches: the swizzle at every bridge on the
+ * way up (PCI-to-PCI Bridge 1.2, 9.1), then the host's interrupt-map,
+ * which is the same swizzle. */
+static unsigned int intx_line(const struct pci_function *fn)
+{
+	unsigned int line = fn->cfg[PCI_INTERRUPT_PIN] - 1u;
+
+	for (const struct pci_function *f = fn; f; f = f->parent)
+		line += f->devfn >> 3;
+	return line % 4;
+}
+
+/* Add (delta 1) or remove (-1) one assertion of a shared line; several
+ * functions share each line, high while any of them asserts it. Host lock
+ * held. */
+static void intx_count(struct pci_host *host, unsigned int line, int delta)
+{
+	host->intx_count[line] += delta;
+	if (host->irq.set_level && (host->intx_count[line] == 0 ||
+				    (delta > 0 && host->intx_count[line] == 1)))
+		host->irq.set_level(host->irq.opaque,
+				    host->intx_spi_base + line,
+				    host->intx_count[line] > 0);
+}
+
+/* Recompute fn's contribution to its shared INTx line. */
 static void intx_update(struct pci_function *fn)
 {
 	struct pci_host *host = fn->host;
@@ -173,8 +227,6 @@ static void intx_update(struct pci_function *fn)
 	    get_le16(fn->cfg + PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE;
 	bool assert = fn->intx_level && !disabled;
 	uint16_t status = get_le16(fn->cfg + PCI_STATUS);
-	uint32_t line;
-	bool was;
 
 	/* Status.InterruptStatus shows the function's own request. */
 	put_le16(fn->cfg + PCI_STATUS, fn->intx_level
@@ -182,18 +234,11 @@ static void intx_update(struct pci_function *fn)
 					   : status & ~PCI_STATUS_INTERRUPT);
 	if (!host || pin < 1 || pin > 4)
 		return;
-	line = (pin - 1u + (fn->devfn >> 3)) % 4;
 	pthread_mutex_lock(&host->lock);
-	was = fn->intx_asserted;
-	if (assert != was) {
+	/* Detached meanwhile (hot-unplug): it no longer drives any line. */
+	if (fn->host == host && assert != fn->intx_asserted) {
 		fn->intx_asserted = assert;
-		host->intx_count[line] += assert ? 1 : -1;
-		if (host->irq.set_level &&
-		    (host->intx_count[line] == 0 ||
-		     (assert && host->intx_count[line] == 1)))
-			host->irq.set_level(host->irq.opaque,
-					    host->intx_spi_base + line,
-					    host->intx_count[line] > 0);
+		intx_count(host, intx_line(fn), assert ? 1 : -1);
 	}
 	pthread_mutex_unlock(&host->lock);
 }
@@ -217,10 +262,66 @@ static struct pci_function *ecam_function(struct pci_host *host,
 	unsigned int bus = offset >> 20, slot = (offset >> 15) & 31,
 		     func = (offset >> 12) & 7;
 
-	/* Only bus 0, single-function devices. */
-	if (bus != 0 || func != 0)
+	/* Single-function devices: on bus 0, and as device 0 behind a root
+	 * port, on the bus the guest numbered its secondary bus. */
+	if (func != 0)
 		return NULL;
-	return host->slots[slot];
+	if (bus == 0)
+		return host->slots[slot];
+	if (slot != 0)
+		return NULL;
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_function *port = host->slots[s];
+
+		if (port && port->is_bridge &&
+		    port->cfg[PCI_SECONDARY_BUS] == bus)
+			return port->child;
+	}
+	return NULL;
+}
+
+/* Mark fn in use for one access (host lock held); see pci_host_set_child. */
+static struct pci_function *get_fn(struct pci_host *host,
+				   struct pci_function *fn)
+{
+	if (fn)
+		fn->busy++;
+	return fn;
+}
+
+static void put_fn(struct pci_host *host, struct pci_function *fn)
+{
+	pthread_mutex_lock(&host->lock);
+	if (--fn->busy == 0)
+		pthread_cond_broadcast(&host->idle);
+	pthread_mutex_unlock(&host->lock);
+}
+
+void pci_host_set_child(struct pci_host *host, struct pci_function *port,
+			struct pci_function *child)
+{
+	struct pci_function *old;
+
+	pthread_mutex_lock(&host->lock);
+	old = port->child;
+	port->child = child;
+	if (child) {
+		child->host = host;
+		child->parent = port;
+		child->devfn = 0;
+	}
+	/* Accesses already routed to the old device finish first; then it
+	 * lets go of its interrupt line and of the host for good. */
+	while (old && old->busy)
+		pthread_cond_wait(&host->idle, &host->lock);
+	if (old) {
+		if (old->intx_asserted)
+			intx_count(host, intx_line(old), -1);
+		old->intx_asserted = false;
+		old->host = NULL;
+		old->parent = NULL;
+	}
+	pthread_mutex_unlock(&host->lock);
 }
 
 static uint64_t ecam_read(struct device *dev, uint64_t offset,
@@ -231,7 +332,7 @@ static uint64_t ecam_read(struct device *dev, uint64_t offset,
 	uint64_t v;
 
 	pthread_mutex_lock(&host->lock);
-	fn = ecam_function(host, offset);
+	fn = get_fn(host, ecam_function(host, offset));
 	pthread_mutex_unlock(&host->lock);
 	if (!fn) /* no function: all ones (master abort) */
 		return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
@@ -239,9 +340,11 @@ static uint64_t ecam_read(struct device *dev, uint64_t offset,
 		v = pci_config_read(fn, offset & 0xfff, 4);
 		v |= (uint64_t)pci_config_read(fn, (offset & 0xfff) + 4, 4)
 		     << 32;
-		return v;
+	} else {
+		v = pci_config_read(fn, offset & 0xfff, size);
 	}
-	return pci_config_read(fn, offset & 0xfff, size);
+	put_fn(host, fn);
+	return v;
 }
 
 static void ecam_write(struct device *dev, uint64_t offset, unsigned int size,
@@ -251,7 +354,7 @@ static void ecam_write(struct device *dev, uint64_t offset, unsigned int size,
 	struct pci_function *fn;
 
 	pthread_mutex_lock(&host->lock);
-	fn = ecam_function(host, offset);
+	fn = get_fn(host, ecam_function(host, offset));
 	pthread_mutex_unlock(&host->lock);
 	if (!fn)
 		return;
@@ -259,29 +362,41 @@ static void ecam_write(struct device *dev, uint64_t offset, unsigned int size,
 		pci_config_write(fn, offset & 0xfff, 4, (uint32_t)value);
 		pci_config_write(fn, (offset & 0xfff) + 4, 4,
 				 (uint32_t)(value >> 32));
-		return;
+	} else {
+		pci_config_write(fn, offset & 0xfff, size, (uint32_t)value);
 	}
-	pci_config_write(fn, offset & 0xfff, size, (uint32_t)value);
+	put_fn(host, fn);
 }
 
-/* Find the BAR the guest programmed at addr. */
+static bool bar_hit(struct pci_function *fn, uint64_t addr, unsigned int size,
+		    int *bar, uint64_t *off)
+{
+	for (int b = 0; fn && b < PCI_NUM_BARS; b++) {
+		uint64_t base = pci_bar_address(fn, b);
+
+		if (base && addr >= base && addr - base < fn->bar_size[b] &&
+		    size <= fn->bar_size[b] - (addr - base)) {
+			*bar = b;
+			*off = addr - base;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Find the BAR the guest programmed at addr (host lock held). Bridge
+ * windows are not checked: the guest keeps BARs apart anyway, and a BAR
+ * outside its port's window is the guest's own misconfiguration. */
 static struct pci_function *bar_at(struct pci_host *host, uint64_t addr,
 				   unsigned int size, int *bar, uint64_t *off)
 {
 	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
 		struct pci_function *fn = host->slots[s];
 
-		for (int b = 0; fn && b < PCI_NUM_BARS; b++) {
-			uint64_t base = pci_bar_address(fn, b);
-
-			if (base && addr >= base &&
-			    addr - base < fn->bar_size[b] &&
-			    size <= fn->bar_size[b] - (addr - base)) {
-				*bar = b;
-				*off = addr - base;
-				return fn;
-			}
-		}
+		if (fn && bar_hit(fn, addr, size, bar, off))
+			return fn;
+		if (fn && fn->child && bar_hit(fn->child, addr, size, bar, off))
+			return fn->child;
 	}
 	return NULL;
 }
@@ -294,12 +409,17 @@ static uint64_t window_read(struct device *dev, uint64_t offset,
 	uint64_t off;
 	int bar;
 
+	uint64_t v = 0;
+
 	pthread_mutex_lock(&host->lock);
-	fn = bar_at(host, dev->base + offset, size, &bar, &off);
+	fn = get_fn(host, bar_at(host, dev->base + offset, size, &bar, &off));
 	pthread_mutex_unlock(&host->lock);
-	if (!fn || !fn->ops->bar_read)
+	if (!fn)
 		return 0;
-	return fn->ops->bar_read(fn, bar, off, size);
+	if (fn->ops->bar_read)
+		v = fn->ops->bar_read(fn, bar, off, size);
+	put_fn(host, fn);
+	return v;
 }
 
 static void window_write(struct device *dev, uint64_t offset, unsigned int size,
@@ -311,10 +431,13 @@ static void window_write(struct device *dev, uint64_t offset, unsigned int size,
 	int bar;
 
 	pthread_mutex_lock(&host->lock);
-	fn = bar_at(host, dev->base + offset, size, &bar, &off);
+	fn = get_fn(host, bar_at(host, dev->base + offset, size, &bar, &off));
 	pthread_mutex_unlock(&host->lock);
-	if (fn && fn->ops->bar_write)
+	if (!fn)
+		return;
+	if (fn->ops->bar_write)
 		fn->ops->bar_write(fn, bar, off, size, value);
+	put_fn(host, fn);
 }
 
 static int host_fdt_node(const struct device *dev, void *fdt)
@@ -405,6 +528,7 @@ struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t ecam_size,
 	if (!host)
 		return NULL;
 	pthread_mutex_init(&host->lock, NULL);
+	pthread_cond_init(&host->idle, NULL);
 	host->ecam = (struct device){.ops = &ecam_ops,
 				     .name = "pcie",
 				     .base = ecam_base,
@@ -449,9 +573,13 @@ int pci_host_add(struct pci_host *host, struct pci_function *fn, int slot)
 
 void pci_host_reset(struct pci_host *host)
 {
-	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++)
-		if (host->slots[s])
-			pci_function_reset(host->slots[s]);
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		if (!host->slots[s])
+			continue;
+		pci_function_reset(host->slots[s]);
+		if (host->slots[s]->child)
+			pci_function_reset(host->slots[s]->child);
+	}
 }
 
 void pci_host_destroy(struct pci_host *host)
@@ -461,9 +589,13 @@ void pci_host_destroy(struct pci_host *host)
 	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
 		struct pci_function *fn = host->slots[s];
 
+		if (fn && fn->child && fn->child->ops &&
+		    fn->child->ops->destroy)
+			fn->child->ops->destroy(fn->child);
 		if (fn && fn->ops && fn->ops->destroy)
 			fn->ops->destroy(fn);
 	}
+	pthread_cond_destroy(&host->idle);
 	pthread_mutex_destroy(&host->lock);
 	free(host);
 }

@@ -35,12 +35,19 @@
 #define PCI_REVISION_ID		 0x08
 #define PCI_CLASS_PROG		 0x09
 #define PCI_HEADER_TYPE		 0x0e
+#define PCI_HEADER_TYPE_BRIDGE	 0x01
+#define PCI_PRIMARY_BUS		 0x18
+#define PCI_SECONDARY_BUS	 0x19
+#define PCI_SUBORDINATE_BUS	 0x1a
+#define PCI_BRIDGE_CONTROL	 0x3e
 #define PCI_BASE_ADDRESS_0	 0x10
 #define PCI_SUBSYSTEM_VENDOR_ID	 0x2c
 #define PCI_SUBSYSTEM_ID	 0x2e
 #define PCI_CAPABILITY_LIST	 0x34
 #define PCI_INTERRUPT_LINE	 0x3c
 #define PCI_INTERRUPT_PIN	 0x3d
+#define PCI_CAP_ID_MSI		 0x05
+#define PCI_CAP_ID_EXP		 0x10
 #define PCI_CAP_ID_MSIX		 0x11
 #define PCI_CAP_ID_VNDR		 0x09
 
@@ -74,7 +81,27 @@ struct pci_function {
 	uint8_t next_cap;   /* where pci_add_capability puts the next one */
 	bool intx_level;    /* what the model asks for */
 	bool intx_asserted; /* what it contributes to the shared line */
+	/* The hierarchy: root ports (bridges) on bus 0, each with at most one
+	 * device below (device 0 of its secondary bus, a PCIe link). */
+	bool is_bridge;
+	struct pci_function *parent; /* the port above; NULL on bus 0 */
+	struct pci_function *child;  /* a port's device; NULL when empty */
+	unsigned int busy; /* accesses in flight (under the host lock) */
 };
+
+/* A PCI-to-PCI bridge header (type 1, class 0x0604): bus numbers and
+ * forwarding windows writable (PCI-to-PCI Bridge 1.2, chapter 3). */
+void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
+		     uint16_t device);
+/* bus << 8 | devfn: what MSIs carry and the ITS translates (msi-map). */
+uint32_t pci_requester_id(const struct pci_function *fn);
+
+/* A PCI-to-PCI bridge header (type 1, class 0x0604): bus numbers and
+ * forwarding windows writable (PCI-to-PCI Bridge 1.2, chapter 3). */
+void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
+		     uint16_t device);
+/* bus << 8 | devfn: what MSIs carry and the ITS translates (msi-map). */
+uint32_t pci_requester_id(const struct pci_function *fn);
 
 /* Fill a function's header: IDs, class, INTA# if intx. */
 void pci_function_init(struct pci_function *fn, const char *name,
@@ -110,7 +137,8 @@ struct msi_sink {
 struct pci_host {
 	struct device ecam;   /* the configuration window */
 	struct device mmio;   /* the memory window, routed to BARs */
-	pthread_mutex_t lock; /* function table and INTx line counts */
+	pthread_mutex_t lock; /* the hierarchy, busy counts, INTx counts */
+	pthread_cond_t idle;  /* a function's busy count dropped to zero */
 	struct pci_function *slots[PCI_MAX_SLOTS];
 	unsigned int intx_count[4]; /* functions asserting each of INTA-D */
 	uint32_t intx_spi_base;	    /* SPI of swizzled line 0 */
@@ -130,6 +158,11 @@ struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t ecam_size,
  * slot or -1 with a message. */
 int pci_host_add(struct pci_host *host, struct pci_function *fn, int slot);
 void pci_host_reset(struct pci_host *host);
+/* Attach child below port (under the host lock), or detach it (child
+ * NULL) and wait until no access to it is in flight, so the caller may
+ * then free it. */
+void pci_host_set_child(struct pci_host *host, struct pci_function *port,
+			struct pci_function *child);
 void pci_host_destroy(struct pci_host *host);
 /* The SPI a slot's INTA# reaches through the interrupt-map swizzle. */
 uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,

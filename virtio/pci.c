@@ -98,20 +98,21 @@ static bool msix_enabled(struct virtio_pci *v)
 static void msix_fire(struct virtio_pci *v, uint16_t vector)
 {
 	struct msix_entry *e;
-	struct msi_sink *msi = &v->fn.host->msi;
+	struct pci_host *host = v->fn.host;
 	uint16_t ctrl = get_le16(v->fn.cfg + v->msix_cap + 2);
 
-	if (vector >= v->nr_vectors)
-		return; /* NO_VECTOR or out of range: no interrupt */
+	if (vector >= v->nr_vectors || !host) /* no vector, or unplugged */
+		return;
 	e = &v->table[vector];
 	if ((ctrl & MSIX_CTRL_MASKALL) || (e->ctrl & 1)) {
 		v->pending |= 1ULL << vector;
 		return;
 	}
 	v->pending &= ~(1ULL << vector);
-	if (msi->send)
-		msi->send(msi->opaque, (uint64_t)e->addr_hi << 32 | e->addr_lo,
-			  e->data, v->fn.devfn);
+	if (host->msi.send)
+		host->msi.send(host->msi.opaque,
+			       (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
+			       pci_requester_id(&v->fn));
 }
 
 static void raise_interrupt(struct virtio_pci *v, uint8_t isr_bit,

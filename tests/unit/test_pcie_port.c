@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The root port's hot-plug slot (devices/pcie_port.c) driven as Linux's
+ * pciehp does, through the host bridge's ECAM. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "devices/pci.h"
+#include "devices/pcie_port.h"
+#include "lib/util.h"
+#include "tests/unit/check.h"
+
+#define EXP	      0x40 /* the PCIe capability is the port's first */
+#define SLTCTL	      (EXP + 0x18)
+#define SLTSTA	      (EXP + 0x1a)
+#define LNKSTA	      (EXP + 0x12)
+#define ALL_EVENTS_ON 0x103b /* ABPE PFDE PDCE CCIE HPIE DLLSCE */
+
+static bool line[4];
+static int msi_count;
+static uint32_t msi_rid;
+
+static void set_level(void *o, uint32_t spi, bool level)
+{
+	line[spi - 3] = level;
+}
+
+static bool send_msi(void *o, uint64_t addr, uint32_t data, uint32_t rid)
+{
+	msi_count++;
+	msi_rid = rid;
+	return true;
+}
+
+static struct pci_host *host;
+
+static uint32_t cfg_rd(int bus, int slot, uint32_t reg, int size)
+{
+	return host->ecam.ops->mmio_read(
+	    &host->ecam, (bus << 20) | (slot << 15) | reg, size);
+}
+
+static void cfg_wr(int bus, int slot, uint32_t reg, int size, uint32_t v)
+{
+	host->ecam.ops->mmio_write(&host->ecam,
+				   (bus << 20) | (slot << 15) | reg, size, v);
+}
+
+static void echo_destroy(struct pci_function *fn)
+{
+	free(fn);
+}
+
+static const struct pci_function_ops echo_ops = {.destroy = echo_destroy};
+
+static struct pci_function *device(void)
+{
+	struct pci_function *fn = calloc(1, sizeof(*fn));
+
+	pci_function_init(fn, "dev", 0x1af4, 0x1042, 1, 0x018000, 0, 0, true);
+	fn->ops = &echo_ops;
+	return fn;
+}
+
+static struct pcie_port *setup(void)
+{
+	struct irq_sink irq = {.set_level = set_level};
+	struct pcie_port *port = pcie_port_create(1);
+
+	memset(line, 0, sizeof(line));
+	msi_count = 0;
+	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
+			       irq);
+	host->msi = (struct msi_sink){.send = send_msi};
+	CHECK_EQ(pci_host_add(host, pcie_port_function(port), 1), 1);
+	/* What enumeration and pciehp's init do. */
+	cfg_wr(0, 1, PCI_SECONDARY_BUS, 1, 1);
+	cfg_wr(0, 1, PCI_SUBORDINATE_BUS, 1, 1);
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400 /* off */);
+	cfg_wr(0, 1, SLTSTA, 2, 0xffff); /* clear all events */
+	return port;
+}
+
+static void port_header_and_capability(void)
+{
+	setup();
+
+	CHECK_EQ(cfg_rd(0, 1, PCI_HEADER_TYPE, 1), 1);
+	CHECK_EQ(cfg_rd(0, 1, 0x0a, 2), 0x0604); /* PCI-to-PCI bridge */
+	CHECK_EQ(cfg_rd(0, 1, EXP, 1), PCI_CAP_ID_EXP);
+	CHECK_EQ(cfg_rd(0, 1, EXP + 2, 2) & 0xf0, 0x40); /* root port */
+	CHECK(cfg_rd(0, 1, EXP + 2, 2) & 0x100);	 /* slot implemented */
+	CHECK(cfg_rd(0, 1, EXP + 0x14, 4) & 0x40);	 /* hot-plug capable */
+	CHECK_EQ(cfg_rd(0, 1, EXP + 0x14, 4) >> 19, 1);	 /* slot number */
+	CHECK(cfg_rd(0, 1, EXP + 0x0c, 4) & (1 << 20));	 /* DLLLA reporting */
+	CHECK_EQ(cfg_rd(0, 1, PCI_SECONDARY_BUS, 1), 1);
+	/* An empty slot: no device on bus 1, nothing present. */
+	CHECK_EQ(cfg_rd(1, 0, 0, 4), 0xffffffff);
+	CHECK(!(cfg_rd(0, 1, SLTSTA, 2) & 0x40));
+	pci_host_destroy(host);
+}
+
+static void command_completion(void)
+{
+	setup();
+
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400 | 0x0300);
+	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x10); /* command completed */
+	CHECK(line[1]);			       /* INTA# of slot 1 */
+	cfg_wr(0, 1, SLTSTA, 2, 0x10);
+	CHECK(!line[1]);
+	pci_host_destroy(host);
+}
+
+static void hot_add(void)
+{
+	struct pcie_port *port = setup();
+	struct pci_function *dev = device();
+
+	CHECK_EQ(pcie_port_plug(port, dev), 0);
+	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x40); /* presence detect state */
+	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x08); /* presence detect changed */
+	CHECK(line[1]);
+	CHECK(!(cfg_rd(0, 1, LNKSTA, 2) & 0x2000)); /* powered off: no link */
+	cfg_wr(0, 1, SLTSTA, 2, 0xffff);
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON);	 /* power on */
+	CHECK(cfg_rd(0, 1, LNKSTA, 2) & 0x2000); /* link up */
+	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x100);	 /* link state changed */
+	/* The device answers on the port's secondary bus, as device 0. */
+	CHECK_EQ(cfg_rd(1, 0, 0, 4), 0x10421af4);
+	CHECK_EQ(cfg_rd(1, 1, 0, 4), 0xffffffff);
+	CHECK_EQ(pci_requester_id(dev), 1 << 8);
+	/* Its INTA# swizzles through the port (slot 1): line 1. */
+	cfg_wr(0, 1, SLTSTA, 2, 0xffff);
+	CHECK(!line[1]);
+	pci_set_intx(dev, true);
+	CHECK(line[1]);
+	pci_set_intx(dev, false);
+	/* A second device does not fit. */
+	struct pci_function *other = device();
+	CHECK(pcie_port_plug(port, other) < 0);
+	free(other);
+	pci_host_destroy(host); /* frees the port and its device */
+}
+
+static void *guest_releases(void *arg)
+{
+	/* pciehp: wait for the attention button, power the slot off. */
+	for (int i = 0; i < 2000; i++) {
+		if (cfg_rd(0, 1, SLTSTA, 2) & 0x01) {
+			cfg_wr(0, 1, SLTSTA, 2, 0x01);
+			cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400);
+			return NULL;
+		}
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void orderly_removal(void)
+{
+	struct pcie_port *port = setup();
+	struct pci_function *dev = device(), *removed = NULL;
+	pthread_t guest;
+
+	pcie_port_plug(port, dev);
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON);
+	cfg_wr(0, 1, SLTSTA, 2, 0xffff);
+	pthread_create(&guest, NULL, guest_releases, NULL);
+	CHECK_EQ(pcie_port_unplug(port, 5000, &removed), 0);
+	pthread_join(guest, NULL);
+	CHECK(removed == dev);
+	CHECK(pcie_port_child(port) == NULL);
+	CHECK(!(cfg_rd(0, 1, SLTSTA, 2) & 0x40)); /* empty */
+	CHECK(!(cfg_rd(0, 1, LNKSTA, 2) & 0x2000));
+	CHECK_EQ(cfg_rd(1, 0, 0, 4), 0xffffffff);
+	CHECK(removed && removed->host == NULL); /* let go of the host */
+	free(removed);
+	/* The slot takes a new device. */
+	CHECK_EQ(pcie_port_plug(port, device()), 0);
+	pci_host_destroy(host);
+}
+
+static void removal_timeout_then_late_release(void)
+{
+	struct pcie_port *port = setup();
+	struct pci_function *dev = device(), *removed = NULL;
+
+	pcie_port_plug(port, dev);
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON);
+	/* The guest ignores the button. */
+	CHECK_EQ(pcie_port_unplug(port, 50, &removed), -2);
+	CHECK(removed == NULL);
+	CHECK(pcie_port_child(port) == dev);
+	CHECK(pcie_port_unplug_pending(port));
+	CHECK(pcie_port_reap(port) == NULL);
+	/* Later it does power the slot off: the device goes then. */
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400);
+	CHECK(pcie_port_child(port) == NULL);
+	removed = pcie_port_reap(port);
+	CHECK(removed == dev);
+	free(removed);
+	/* Removing from an empty slot is refused. */
+	CHECK_EQ(pcie_port_unplug(port, 10, &removed), -1);
+	pci_host_destroy(host);
+}
+
+static void events_by_msi(void)
+{
+	struct pcie_port *port = setup();
+
+	/* The MSI capability follows the PCIe one. */
+	uint8_t msi = cfg_rd(0, 1, EXP + 1, 1);
+	CHECK_EQ(cfg_rd(0, 1, msi, 1), PCI_CAP_ID_MSI);
+	cfg_wr(0, 1, msi + 4, 4, 0x08090040);
+	cfg_wr(0, 1, msi + 0xc, 2, 7);
+	cfg_wr(0, 1, msi + 2, 2, 1); /* enable */
+	pcie_port_plug(port, device());
+	CHECK_EQ(msi_count, 1);
+	CHECK_EQ(msi_rid, 1 << 3); /* the port: bus 0, slot 1 */
+	CHECK(!line[1]);	   /* no INTx while MSI is on */
+	pci_host_destroy(host);
+}
+
+int main(void)
+{
+	check_suite = "pcie_port";
+	RUN(port_header_and_capability);
+	RUN(command_completion);
+	RUN(hot_add);
+	RUN(orderly_removal);
+	RUN(removal_timeout_then_late_release);
+	RUN(events_by_msi);
+	return check_main_end();
+}
