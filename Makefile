@@ -35,9 +35,9 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I. \
 	-DARMVM_VERSION='"$(VERSION)"' -DARMVM_GIT_REV='"$(GIT_REV)"'
-LDLIBS := -lfdt -lz -ljson-c -lpthread
+LDLIBS := -lfdt -lz -ljson-c -lslirp -lpthread
 
-# Cross builds find the arm64 libraries (libfdt, zlib) in a sysroot made by
+# Cross builds find the arm64 libraries (libfdt, zlib, libslirp) in a sysroot made by
 # tools/install-deps from Debian's arm64 packages (they are not all
 # co-installable with the build machine's own -dev packages).
 ifneq ($(CROSS_COMPILE),)

@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio-net (virtio 1.2 section 5.1): queue 0 receives, queue 1 transmits
+ * (5.1.2). Features: MAC, STATUS, MTU (1500), MRG_RXBUF, plus the core's
+ * INDIRECT_DESC and EVENT_IDX. No checksum or segmentation offloads, so
+ * every header the device writes is zero but for num_buffers, and the
+ * guest's transmit headers are skipped.
+ *
+ * Threads. Transmit runs on the thread that kicked the queue (a vCPU),
+ * unless the backend is not thread-safe (libslirp): then on the I/O
+ * thread. Receive always runs on the device's I/O thread: backends hand
+ * frames to net_deliver(), which queues them in a bounded backlog and wakes
+ * the thread; the thread moves them into the guest's receive buffers
+ * through virtio_queue_notify(), i.e. under the receive queue's processing
+ * lock and only while the device is live. A guest kick of the receive queue
+ * only wakes the thread. So the receive state below needs no lock of its
+ * own: it is touched under the receive queue's processing lock only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "lib/util.h"
+#include "virtio/net.h"
+
+/* Config layout (5.1.4): mac, status, max_virtqueue_pairs, mtu. */
+#define CFG_MAC	   0
+#define CFG_STATUS 6
+#define CFG_PAIRS  8
+#define CFG_MTU	   10
+#define CFG_BYTES  12
+
+/* The backlog: frames waiting for receive buffers. The backend is read
+ * while it holds fewer than BACKLOG_READ frames; net_deliver() refuses
+ * beyond BACKLOG_MAX frames or BACKLOG_BYTES (frames pushed by backends
+ * that cannot be paused, like libslirp). */
+#define BACKLOG_READ  32
+#define BACKLOG_MAX   256
+#define BACKLOG_BYTES (2 * 1024 * 1024)
+
+#define MAX_POLLFDS	 512
+#define NET_MAX_WARNINGS 10
+
+struct rx_frame {
+	size_t len;
+	uint8_t data[];
+};
+
+struct virtio_net {
+	struct virtio_dev vdev; /* first: container_of by cast */
+	char *id;
+	struct net_backend *be;
+	uint8_t config[CFG_BYTES]; /* under vdev.lock */
+
+	/* I/O thread. */
+	pthread_t thread;
+	bool thread_started;
+	int wake_fd;
+	atomic_bool stop, rx_kick, tx_kick, rx_new;
+	struct pollfd pfds[MAX_POLLFDS];
+
+	/* Backlog, under bl_lock. */
+	pthread_mutex_t bl_lock;
+	struct rx_frame *bl[BACKLOG_MAX];
+	unsigned int bl_head, bl_count;
+	size_t bl_bytes;
+	atomic_bool link_up;
+
+	/* Receive state, under the receive queue's processing lock. */
+	struct virtq_elem rx_first; /* first chain of the frame in progress */
+	struct virtq_elem rx_more;  /* scratch for the following ones */
+	bool rx_first_held;	    /* rx_first popped, not yet used */
+	unsigned int rx_nbufs;	    /* chains taken for the current frame */
+	uint64_t rx_copied;	    /* bytes of header + frame written */
+	uint16_t rx_heads[VIRTQ_MAX_SIZE];
+	uint32_t rx_lens[VIRTQ_MAX_SIZE];
+
+	/* Transmit scratch, under the transmit queue's processing lock. */
+	struct virtq_elem tx_elem;
+	struct iovec tx_iov[VIRTQ_MAX_SIZE];
+
+	atomic_uint_fast64_t rx_frames, rx_dropped, tx_frames, tx_dropped;
+	atomic_uint warnings;
+};
+
+/* The device whose I/O thread this is (NULL on other threads). */
+static __thread struct virtio_net *net_io_thread_of;
+
+static struct virtio_net *to_net(struct virtio_dev *d)
+{
+	return (struct virtio_net *)d;
+}
+
+static const char *net_name(struct virtio_net *n)
+{
+	return n->id ? n->id : "virtio-net";
+}
+
+static void net_warn(struct virtio_net *n, const char *what, int err)
+{
+	if (atomic_fetch_add(&n->warnings, 1) >= NET_MAX_WARNINGS)
+		return;
+	pr_warn("%s: %s: %s", net_name(n), what, strerror(err));
+}
+
+static void net_wake(struct virtio_net *n)
+{
+	uint64_t one = 1;
+
+	if (write(n->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is already non-zero, a wake pending. */
+	}
+}
+
+static uint64_t net_get_features(struct virtio_dev *d)
+{
+	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+	       1ULL << VIRTIO_NET_F_MTU | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
+	       1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
+}
+
+static void net_config_read(struct virtio_dev *d, uint32_t offset, void *buf,
+			    uint32_t len)
+{
+	memcpy(buf, to_net(d)->config + offset, len);
+}
+
+/* 5.1.4: without VIRTIO_NET_F_CTRL_MAC_ADDR the config space is read-only
+ * for the driver; writes are ignored. */
+static void net_config_write(struct virtio_dev *d, uint32_t offset,
+			     const void *buf, uint32_t len)
+{
+}
+
+/* ---- Backlog ---- */
+
+static void backlog_clear(struct virtio_net *n)
+{
+	pthread_mutex_lock(&n->bl_lock);
+	while (n->bl_count) {
+		free(n->bl[n->bl_head]);
+		n->bl_head = (n->bl_head + 1) % BACKLOG_MAX;
+		n->bl_count--;
+	}
+	n->bl_bytes = 0;
+	pthread_mutex_unlock(&n->bl_lock);
+}
+
+/* The oldest frame; it stays valid until backlog_pop() (only the I/O
+ * thread, under the receive queue's lock, pops or clears). */
+static struct rx_frame *backlog_peek(struct virtio_net *n)
+{
+	struct rx_frame *f = NULL;
+
+	pthread_mutex_lock(&n->bl_lock);
+	if (n->bl_count)
+		f = n->bl[n->bl_head];
+	pthread_mutex_unlock(&n->bl_lock);
+	return f;
+}
+
+static void backlog_pop(struct virtio_net *n)
+{
+	struct rx_frame *f = NULL;
+
+	pthread_mutex_lock(&n->bl_lock);
+	if (n->bl_count) {
+		f = n->bl[n->bl_head];
+		n->bl_head = (n->bl_head + 1) % BACKLOG_MAX;
+		n->bl_count--;
+		n->bl_bytes -= f->len;
+	}
+	pthread_mutex_unlock(&n->bl_lock);
+	free(f);
+}
+
+static unsigned int backlog_count(struct virtio_net *n)
+{
+	unsigned int c;
+
+	pthread_mutex_lock(&n->bl_lock);
+	c = n->bl_count;
+	pthread_mutex_unlock(&n->bl_lock);
+	return c;
+}
+
+bool net_can_deliver(struct virtio_dev *dev)
+{
+	return backlog_count(to_net(dev)) < BACKLOG_READ;
+}
+
+bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len)
+{
+	struct virtio_net *n = to_net(dev);
+	struct rx_frame *f;
+	bool ok = false;
+
+	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX ||
+	    !atomic_load(&n->link_up) ||
+	    !(virtio_get_status(dev) & VIRTIO_STATUS_DRIVER_OK))
+		goto out;
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		goto out;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	pthread_mutex_lock(&n->bl_lock);
+	if (n->bl_count < BACKLOG_MAX && n->bl_bytes + len <= BACKLOG_BYTES) {
+		n->bl[(n->bl_head + n->bl_count) % BACKLOG_MAX] = f;
+		n->bl_count++;
+		n->bl_bytes += len;
+		ok = true;
+	}
+	pthread_mutex_unlock(&n->bl_lock);
+	if (!ok) {
+		free(f);
+		goto out;
+	}
+	atomic_store(&n->rx_new, true);
+	if (net_io_thread_of != n)
+		net_wake(n);
+	return true;
+out:
+	atomic_fetch_add(&n->rx_dropped, 1);
+	return false;
+}
+
+/* ---- Receive (5.1.6.3, 5.1.6.4) ---- */
+
+enum { RX_DONE, RX_NO_BUFFERS, RX_BROKEN };
+
+/* Pop one receive chain into e and check it: device-writable only, room
+ * for at least the header. */
+static int rx_pop(struct virtio_net *n, struct virtq_elem *e)
+{
+	int r = virtio_pop(&n->vdev, VIRTIO_NET_RXQ, e);
+
+	if (r == VIRTQ_EMPTY)
+		return RX_NO_BUFFERS;
+	if (r != VIRTQ_GOT)
+		return RX_BROKEN;
+	if (e->out_num || e->in_len < VIRTIO_NET_HDR_BYTES) {
+		virtio_set_needs_reset(
+		    &n->vdev,
+		    e->out_num
+			? "receive buffer with device-readable parts"
+			: "receive buffer too small for the virtio-net header");
+		return RX_BROKEN;
+	}
+	return RX_DONE;
+}
+
+/* Write bytes [from, from + len) of (header, frame) into e at offset 0. */
+static void rx_fill(struct virtq_elem *e, const uint8_t *hdr,
+		    const struct rx_frame *f, uint64_t from, uint64_t len)
+{
+	uint64_t at = 0;
+
+	if (from < VIRTIO_NET_HDR_BYTES) {
+		uint64_t h = VIRTIO_NET_HDR_BYTES - from;
+
+		if (h > len)
+			h = len;
+		virtq_elem_write(e, 0, hdr + from, h);
+		at = h;
+		from += h;
+		len -= h;
+	}
+	if (len)
+		virtq_elem_write(e, at, f->data + (from - VIRTIO_NET_HDR_BYTES),
+				 len);
+}
+
+static void rx_state_clear(struct virtio_net *n)
+{
+	n->rx_first_held = false;
+	n->rx_nbufs = 0;
+	n->rx_copied = 0;
+}
+
+/* One frame without MRG_RXBUF: it must fit one chain (5.1.6.3.1). A frame
+ * too long for the chain is dropped and the chain kept for the next. */
+static int rx_single(struct virtio_net *n, const struct rx_frame *f)
+{
+	uint8_t hdr[VIRTIO_NET_HDR_BYTES] = {0};
+	uint64_t total = VIRTIO_NET_HDR_BYTES + f->len;
+	uint32_t len = (uint32_t)total;
+	int r;
+
+	if (!n->rx_first_held) {
+		r = rx_pop(n, &n->rx_first);
+		if (r != RX_DONE)
+			return r;
+		n->rx_first_held = true;
+	}
+	if (n->rx_first.in_len < total) {
+		atomic_fetch_add(&n->rx_dropped, 1);
+		return RX_DONE;
+	}
+	/* 5.1.6.4: num_buffers is 1 without VIRTIO_NET_F_MRG_RXBUF. */
+	put_le16(hdr + 10, 1);
+	rx_fill(&n->rx_first, hdr, f, 0, total);
+	virtio_push_many(&n->vdev, VIRTIO_NET_RXQ, &n->rx_first.head, &len, 1);
+	n->rx_first_held = false;
+	atomic_fetch_add(&n->rx_frames, 1);
+	return RX_DONE;
+}
+
+/*
+ * One frame with MRG_RXBUF (5.1.6.4): spread over as many chains as it
+ * needs, each but the last filled completely, num_buffers in the first
+ * chain's header, all of them published together. When the ring runs dry
+ * mid-frame the chains taken so far are kept and the frame resumes after
+ * the next kick.
+ */
+static int rx_mergeable(struct virtio_net *n, const struct rx_frame *f,
+			uint16_t qsize)
+{
+	uint8_t hdr[VIRTIO_NET_HDR_BYTES] = {0};
+	uint64_t total = VIRTIO_NET_HDR_BYTES + f->len;
+	struct virtq_elem *e;
+	uint8_t nb[2];
+	int r;
+
+	while (n->rx_copied < total) {
+		uint64_t take;
+
+		if (n->rx_nbufs >= qsize) {
+			/* Every buffer of the ring is too little for this
+			 * frame: give them back empty, drop the frame. */
+			for (unsigned int i = 0; i < n->rx_nbufs; i++)
+				n->rx_lens[i] = 0;
+			virtio_push_many(&n->vdev, VIRTIO_NET_RXQ, n->rx_heads,
+					 n->rx_lens, n->rx_nbufs);
+			rx_state_clear(n);
+			atomic_fetch_add(&n->rx_dropped, 1);
+			return RX_DONE;
+		}
+		e = n->rx_nbufs ? &n->rx_more : &n->rx_first;
+		r = rx_pop(n, e);
+		if (r != RX_DONE)
+			return r;
+		take = total - n->rx_copied;
+		if (take > e->in_len)
+			take = e->in_len;
+		rx_fill(e, hdr, f, n->rx_copied, take);
+		n->rx_heads[n->rx_nbufs] = e->head;
+		n->rx_lens[n->rx_nbufs] = (uint32_t)take;
+		n->rx_nbufs++;
+		n->rx_copied += take;
+	}
+	put_le16(nb, (uint16_t)n->rx_nbufs);
+	virtq_elem_write(&n->rx_first, 10, nb, 2);
+	virtio_push_many(&n->vdev, VIRTIO_NET_RXQ, n->rx_heads, n->rx_lens,
+			 n->rx_nbufs);
+	rx_state_clear(n);
+	atomic_fetch_add(&n->rx_frames, 1);
+	return RX_DONE;
+}
+
+/* On the I/O thread, receive queue locked and live: backlog to the guest. */
+static void rx_deliver(struct virtio_net *n)
+{
+	bool mrg = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
+	uint16_t qsize = virtio_queue_get_size(&n->vdev, VIRTIO_NET_RXQ);
+	unsigned int done = 0;
+	struct rx_frame *f;
+	int r = RX_DONE;
+
+	while ((f = backlog_peek(n))) {
+		r = mrg ? rx_mergeable(n, f, qsize) : rx_single(n, f);
+		if (r != RX_DONE)
+			break;
+		backlog_pop(n);
+		if (++done % 32 == 0)
+			virtio_notify_used(&n->vdev, VIRTIO_NET_RXQ);
+	}
+	if (r != RX_BROKEN && done % 32)
+		virtio_notify_used(&n->vdev, VIRTIO_NET_RXQ);
+}
+
+/* ---- Transmit (5.1.6.2) ---- */
+
+static void tx_process(struct virtio_net *n)
+{
+	struct virtq_elem *e = &n->tx_elem;
+	unsigned int done = 0;
+
+	while (virtio_pop(&n->vdev, VIRTIO_NET_TXQ, e) == VIRTQ_GOT) {
+		uint64_t len, skip = VIRTIO_NET_HDR_BYTES;
+		unsigned int cnt = 0;
+
+		if (e->in_num || e->out_len < VIRTIO_NET_HDR_BYTES) {
+			virtio_set_needs_reset(
+			    &n->vdev,
+			    e->in_num ? "transmit buffer with device-writable "
+					"parts"
+				      : "transmit buffer shorter than the "
+					"virtio-net header");
+			return;
+		}
+		len = e->out_len - VIRTIO_NET_HDR_BYTES;
+		/* The header is skipped: no offload was negotiated, so its
+		 * flags and gso_type must be 0 (5.1.6.2.1). */
+		for (unsigned int i = 0; i < e->out_num; i++) {
+			uint64_t seg = e->iov[i].iov_len;
+
+			if (skip >= seg) {
+				skip -= seg;
+				continue;
+			}
+			n->tx_iov[cnt].iov_base =
+			    (uint8_t *)e->iov[i].iov_base + skip;
+			n->tx_iov[cnt].iov_len = seg - skip;
+			cnt++;
+			skip = 0;
+		}
+		if (len < NET_FRAME_MIN || len > NET_FRAME_MAX ||
+		    !atomic_load(&n->link_up)) {
+			atomic_fetch_add(&n->tx_dropped, 1);
+		} else {
+			ssize_t r =
+			    n->be->ops->send(n->be, n->tx_iov, (int)cnt);
+
+			if (r < 0) {
+				atomic_fetch_add(&n->tx_dropped, 1);
+				if (r != -EAGAIN && r != -ENOBUFS)
+					net_warn(n, "cannot send a frame",
+						 (int)-r);
+			} else {
+				atomic_fetch_add(&n->tx_frames, 1);
+			}
+		}
+		/* 5.1.6.2: transmit buffers are returned with len 0. */
+		virtio_push(&n->vdev, VIRTIO_NET_TXQ, e, 0);
+		if (++done % 32 == 0)
+			virtio_notify_used(&n->vdev, VIRTIO_NET_TXQ);
+	}
+	if (done % 32)
+		virtio_notify_used(&n->vdev, VIRTIO_NET_TXQ);
+}
+
+static void net_queue_notify(struct virtio_dev *d, unsigned int q)
+{
+	struct virtio_net *n = to_net(d);
+	bool io = net_io_thread_of == n;
+
+	if (q == VIRTIO_NET_RXQ) {
+		if (io) {
+			rx_deliver(n);
+		} else {
+			/* New receive buffers: the I/O thread resumes. */
+			atomic_store(&n->rx_kick, true);
+			net_wake(n);
+		}
+	} else if (q == VIRTIO_NET_TXQ) {
+		if (io || !n->be->tx_on_io_thread) {
+			tx_process(n);
+		} else {
+			atomic_store(&n->tx_kick, true);
+			net_wake(n);
+		}
+	}
+}
+
+/* Device reset (d->lock and every queue's processing lock held). */
+static void net_reset(struct virtio_dev *d)
+{
+	struct virtio_net *n = to_net(d);
+
+	rx_state_clear(n);
+	backlog_clear(n);
+}
+
+/* ---- The I/O thread ---- */
+
+static void *net_io_thread(void *arg)
+{
+	struct virtio_net *n = arg;
+	struct net_backend *be = n->be;
+
+	net_io_thread_of = n;
+	while (!atomic_load(&n->stop)) {
+		int timeout = -1, nb = 0, r;
+		bool kick;
+
+		if (atomic_exchange(&n->tx_kick, false))
+			virtio_queue_notify(&n->vdev, VIRTIO_NET_TXQ);
+		kick = atomic_exchange(&n->rx_kick, false);
+		if (atomic_exchange(&n->rx_new, false) || kick) {
+			if (backlog_count(n))
+				virtio_queue_notify(&n->vdev, VIRTIO_NET_RXQ);
+		}
+		n->pfds[0].fd = n->wake_fd;
+		n->pfds[0].events = POLLIN;
+		n->pfds[0].revents = 0;
+		if (be->ops->poll_fill)
+			nb = be->ops->poll_fill(be, n->pfds + 1,
+						MAX_POLLFDS - 1, &timeout,
+						net_can_deliver(&n->vdev));
+		if (nb < 0)
+			nb = 0;
+		r = poll(n->pfds, (nfds_t)(nb + 1), timeout);
+		if (r < 0) {
+			if (errno != EINTR) {
+				net_warn(n, "poll", errno);
+				usleep(10000);
+			}
+			for (int i = 0; i <= nb; i++)
+				n->pfds[i].revents = 0;
+		}
+		if (n->pfds[0].revents & POLLIN) {
+			uint64_t v;
+
+			if (read(n->wake_fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: another reader got it. */
+			}
+		}
+		if (be->ops->poll_done)
+			be->ops->poll_done(be, n->pfds + 1, nb);
+	}
+	return NULL;
+}
+
+static void net_stop(struct virtio_dev *d)
+{
+	struct virtio_net *n = to_net(d);
+
+	if (!n->thread_started)
+		return;
+	atomic_store(&n->stop, true);
+	net_wake(n);
+	pthread_join(n->thread, NULL);
+	n->thread_started = false;
+}
+
+static void net_free(struct virtio_net *n)
+{
+	if (n->be)
+		n->be->ops->destroy(n->be);
+	backlog_clear(n);
+	pthread_mutex_destroy(&n->bl_lock);
+	if (n->wake_fd >= 0)
+		close(n->wake_fd);
+	free(n->id);
+	free(n);
+}
+
+static void net_destroy(struct virtio_dev *d)
+{
+	struct virtio_net *n = to_net(d);
+
+	net_stop(d); /* already done by virtio_destroy's stop hook */
+	net_free(n);
+}
+
+static const struct virtio_device_ops net_ops = {
+    .name = "virtio-net",
+    .device_id = VIRTIO_ID_NET,
+    .num_queues = 2,
+    .queue_max_size = VIRTIO_NET_QUEUE_SIZE,
+    .config_size = CFG_BYTES,
+    .get_features = net_get_features,
+    .config_read = net_config_read,
+    .config_write = net_config_write,
+    .queue_notify = net_queue_notify,
+    .reset = net_reset,
+    .stop = net_stop,
+    .destroy = net_destroy,
+};
+
+struct virtio_dev *virtio_net_create(const struct virtio_net_config *cfg,
+				     struct guest_mem *mem)
+{
+	const char *name = cfg->id ? cfg->id : "virtio-net";
+	struct virtio_net *n;
+	int err;
+
+	if (!cfg->backend) {
+		pr_err("%s: no network backend", name);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n || (cfg->id && !(n->id = strdup(cfg->id)))) {
+		pr_err("%s: out of memory", name);
+		free(n);
+		cfg->backend->ops->destroy(cfg->backend);
+		return NULL;
+	}
+	n->be = cfg->backend;
+	n->be->dev = &n->vdev;
+	pthread_mutex_init(&n->bl_lock, NULL);
+	atomic_store(&n->link_up, true);
+	n->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (n->wake_fd < 0) {
+		pr_err("%s: cannot create an eventfd: %s", name,
+		       strerror(errno));
+		net_free(n);
+		return NULL;
+	}
+	memcpy(n->config + CFG_MAC, cfg->mac, 6);
+	put_le16(n->config + CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+	put_le16(n->config + CFG_PAIRS, 1);
+	put_le16(n->config + CFG_MTU, VIRTIO_NET_MTU);
+	if (!virtio_dev_init(&n->vdev, &net_ops, mem)) {
+		pr_err("%s: out of memory", name);
+		net_free(n);
+		return NULL;
+	}
+	err = pthread_create(&n->thread, NULL, net_io_thread, n);
+	if (err) {
+		pr_err("%s: cannot start the I/O thread: %s", name,
+		       strerror(err));
+		virtio_destroy(&n->vdev);
+		return NULL;
+	}
+	n->thread_started = true;
+	return &n->vdev;
+}
+
+void virtio_net_set_link(struct virtio_dev *d, bool up)
+{
+	struct virtio_net *n = to_net(d);
+	bool changed;
+
+	pthread_mutex_lock(&d->lock);
+	changed = atomic_exchange(&n->link_up, up) != up;
+	put_le16(n->config + CFG_STATUS, up ? VIRTIO_NET_S_LINK_UP : 0);
+	pthread_mutex_unlock(&d->lock);
+	if (changed)
+		virtio_config_changed(d);
+}
+
+void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s)
+{
+	struct virtio_net *n = to_net(d);
+
+	s->rx_frames = atomic_load(&n->rx_frames);
+	s->rx_dropped = atomic_load(&n->rx_dropped);
+	s->tx_frames = atomic_load(&n->tx_frames);
+	s->tx_dropped = atomic_load(&n->tx_dropped);
+}
+
+void virtio_net_get_mac(struct virtio_dev *d, uint8_t mac[6])
+{
+	pthread_mutex_lock(&d->lock);
+	memcpy(mac, to_net(d)->config + CFG_MAC, 6);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void net_default_mac(const char *id, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a, 32 bits */
+
+	for (const char *p = id ? id : ""; *p; p++) {
+		h ^= (uint8_t)*p;
+		h *= 16777619u;
+	}
+	mac[0] = 0x02;
+	mac[1] = 0x61;
+	mac[2] = 0x72;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool net_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		m[i] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+		if (i < 5) {
+			if (*s != ':' && *s != '-')
+				return false;
+			s++;
+		}
+	}
+	if (*s || (m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return false;
+	memcpy(mac, m, 6);
+	return true;
+}
+
+/* ---- The fd backend: one frame per read/write (TAP, datagram socket) ---- */
+
+struct net_fd_backend {
+	struct net_backend be;
+	int fd;
+	bool is_socket;
+	char *name;
+	unsigned int warnings;
+	uint8_t buf[NET_FRAME_MAX + 1];
+};
+
+static ssize_t fd_send(struct net_backend *b, const struct iovec *iov,
+		       int iovcnt)
+{
+	struct net_fd_backend *f = (struct net_fd_backend *)b;
+	ssize_t r;
+
+	do {
+		if (f->is_socket) {
+			struct msghdr msg = {.msg_iov = (struct iovec *)iov,
+					     .msg_iovlen = (size_t)iovcnt};
+
+			r = sendmsg(f->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		} else {
+			r = writev(f->fd, iov, iovcnt);
+		}
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+static int fd_poll_fill(struct net_backend *b, struct pollfd *fds, int max,
+			int *timeout_ms, bool rx_ok)
+{
+	struct net_fd_backend *f = (struct net_fd_backend *)b;
+
+	if (!rx_ok || max < 1 || f->fd < 0)
+		return 0;
+	fds[0].fd = f->fd;
+	fds[0].events = POLLIN;
+	fds[0].revents = 0;
+	return 1;
+}
+
+static void fd_poll_done(struct net_backend *b, struct pollfd *fds, int n)
+{
+	struct net_fd_backend *f = (struct net_fd_backend *)b;
+
+	if (n < 1 || !fds[0].revents)
+		return;
+	/* A batch per wake-up, while the device takes frames. */
+	for (int i = 0; i < 64 && net_can_deliver(b->dev); i++) {
+		ssize_t r = read(f->fd, f->buf, sizeof(f->buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			if (!(fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
+				return;
+			errno = EPIPE;
+		}
+		if (r <= 0) {
+			/* The peer went away (0) or the fd failed: stop
+			 * polling it rather than spin. */
+			if (f->warnings++ < NET_MAX_WARNINGS)
+				pr_warn("%s: %s", f->name,
+					r ? strerror(errno)
+					  : "closed by the other end");
+			close(f->fd);
+			f->fd = -1;
+			return;
+		}
+		if ((size_t)r > NET_FRAME_MAX)
+			continue; /* truncated: too long for the device */
+		net_deliver(b->dev, f->buf, (size_t)r);
+	}
+}
+
+static void fd_destroy(struct net_backend *b)
+{
+	struct net_fd_backend *f = (struct net_fd_backend *)b;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->name);
+	free(f);
+}
+
+static const struct net_backend_ops fd_backend_ops = {
+    .send = fd_send,
+    .poll_fill = fd_poll_fill,
+    .poll_done = fd_poll_done,
+    .destroy = fd_destroy,
+};
+
+struct net_backend *net_fd_backend_create(int fd, const char *name)
+{
+	struct net_fd_backend *f = calloc(1, sizeof(*f));
+	int type = 0, fl;
+	socklen_t len = sizeof(type);
+
+	if (!f || !(f->name = strdup(name ? name : "network"))) {
+		pr_err("%s: out of memory", name ? name : "network");
+		free(f);
+		close(fd);
+		return NULL;
+	}
+	f->be.ops = &fd_backend_ops;
+	f->fd = fd;
+	f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return &f->be;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-net (virtio 1.2 section 5.1): one receive/transmit queue pair, no
+ * control queue, no offloads. Frames between the device and its backend are
+ * plain Ethernet frames: the device strips the guest's virtio_net_hdr on
+ * transmit and writes a zeroed one (num_buffers filled in) on receive.
+ *
+ * Each device has an I/O thread that polls the backend (its fds, or
+ * libslirp's) and an eventfd, so received frames reach the guest without a
+ * vCPU exit. Received frames wait in a small backlog; when the guest gives
+ * no receive buffers the backlog fills and the thread stops reading the
+ * backend until the guest kicks the receive queue (section 5.1.6.3).
+ */
+#ifndef ARMVM_VIRTIO_NET_H
+#define ARMVM_VIRTIO_NET_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+#include "lib/guest_mem.h"
+#include "virtio/virtio.h"
+
+/* Feature bits (section 5.1.3). */
+#define VIRTIO_NET_F_MTU       3
+#define VIRTIO_NET_F_MAC       5
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS    16
+
+/* Config status bits (section 5.1.4). */
+#define VIRTIO_NET_S_LINK_UP 1
+
+/* struct virtio_net_hdr_v1: flags, gso_type, hdr_len, gso_size,
+ * csum_start, csum_offset, num_buffers (section 5.1.6). */
+#define VIRTIO_NET_HDR_BYTES 12
+
+#define VIRTIO_NET_RXQ	      0
+#define VIRTIO_NET_TXQ	      1
+#define VIRTIO_NET_QUEUE_SIZE 256
+/* The MTU offered (VIRTIO_NET_F_MTU); the guest's frames are at most this
+ * plus 18 bytes (Ethernet header and one VLAN tag). */
+#define VIRTIO_NET_MTU 1500
+/* Largest frame carried either way; longer ones are dropped. */
+#define NET_FRAME_MAX 65550
+#define NET_FRAME_MIN 14 /* an Ethernet header */
+
+struct net_backend;
+
+struct net_backend_ops {
+	/*
+	 * A frame from the guest (Ethernet, no virtio header), in iovcnt
+	 * pieces. Returns its length or a negative errno; a frame that cannot
+	 * be sent now is dropped (the guest's TCP retransmits). Called with
+	 * the transmit queue's processing lock held: one call at a time, on a
+	 * vCPU thread, or on the I/O thread when b->tx_on_io_thread.
+	 */
+	ssize_t (*send)(struct net_backend *b, const struct iovec *iov,
+			int iovcnt);
+	/*
+	 * On the device's I/O thread, before each poll(): add up to max fds
+	 * to watch and lower *timeout_ms (-1: no limit) if needed. rx_ok says
+	 * whether the device takes frames now (net_can_deliver()). Returns
+	 * the number of fds added.
+	 */
+	int (*poll_fill)(struct net_backend *b, struct pollfd *fds, int max,
+			 int *timeout_ms, bool rx_ok);
+	/* After poll(): the same fds with their revents. Frames for the
+	 * guest go to net_deliver(b->dev, ...). */
+	void (*poll_done)(struct net_backend *b, struct pollfd *fds, int n);
+	/* Free the backend (the I/O thread has stopped). */
+	void (*destroy)(struct net_backend *b);
+};
+
+/* Embedded first in each backend's own structure. */
+struct net_backend {
+	const struct net_backend_ops *ops;
+	struct virtio_dev *dev; /* set by virtio_net_create */
+	/* send() may only run on the I/O thread (libslirp is not
+	 * thread-safe): guest kicks of the transmit queue wake the thread. */
+	bool tx_on_io_thread;
+};
+
+struct virtio_net_config {
+	const char *id; /* names the device in messages ("net0"); may be NULL */
+	uint8_t mac[6];
+	/* The backend; the device owns it from now on, even on failure. */
+	struct net_backend *backend;
+};
+
+/*
+ * A virtio-net device on a backend, with its I/O thread running. On failure
+ * one pr_err line and NULL (the backend is destroyed). Free with
+ * virtio_destroy(), which stops and joins the thread first (it may be
+ * calling the transport's notify_queue/notify_config: do not hold a lock
+ * they need while destroying), then destroys the backend.
+ */
+struct virtio_dev *virtio_net_create(const struct virtio_net_config *cfg,
+				     struct guest_mem *mem);
+
+/* A frame for the guest, from any thread. Dropped (false) when the driver
+ * is not running, the link is down, the length is out of
+ * [NET_FRAME_MIN, NET_FRAME_MAX] or the backlog is full. */
+bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len);
+/* Does the device want more frames now? Backends that read an fd read
+ * only while this holds, so a guest that stops receiving pushes back. */
+bool net_can_deliver(struct virtio_dev *dev);
+
+/* Link status (VIRTIO_NET_S_LINK_UP; up at creation): a change interrupts
+ * the driver (config change). While down, frames are dropped both ways. */
+void virtio_net_set_link(struct virtio_dev *d, bool up);
+
+struct virtio_net_stats {
+	uint64_t rx_frames, rx_dropped; /* to the guest */
+	uint64_t tx_frames, tx_dropped; /* from the guest */
+};
+void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
+void virtio_net_get_mac(struct virtio_dev *d, uint8_t mac[6]);
+
+/*
+ * The default MAC of a device called id: 02:61:72:xx:xx:xx ("\2ar": a
+ * locally administered unicast prefix, not QEMU's 52:54:00), where xx:xx:xx
+ * are the low 24 bits of the 32-bit FNV-1a hash of id. Deterministic: the
+ * same id gets the same MAC in every run (two VMs on one bridge need
+ * different ids, or mac=).
+ */
+void net_default_mac(const char *id, uint8_t mac[6]);
+/* "52:54:00:12:34:56" (hex, ':' or '-'); refuses multicast addresses and
+ * all zeros. */
+bool net_parse_mac(const char *s, uint8_t mac[6]);
+
+/* ---- Backends ---- */
+
+/*
+ * A backend on an fd that carries one frame per read and write: a
+ * datagram or seqpacket socket (a socketpair for tests), or a TAP fd. The
+ * backend owns fd (made non-blocking, closed on destroy). NULL on
+ * allocation failure (fd closed). name is used in messages.
+ */
+struct net_backend *net_fd_backend_create(int fd, const char *name);
+
+/*
+ * TAP: attach to the existing or new TAP interface ifname
+ * (IFF_TAP | IFF_NO_PI, without IFF_VNET_HDR: no offloads are offered, so
+ * plain frames suffice). The interface is not configured or brought up:
+ * create it beforehand (`ip tuntap add NAME mode tap user USER`, `ip link
+ * set NAME up`) so that armvm needs no privileges. One pr_err line naming
+ * the interface and errno, and NULL, on failure.
+ */
+struct net_backend *net_tap_create(const char *ifname);
+
+/* hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
+struct net_hostfwd {
+	bool udp;
+	struct in_addr host_addr;  /* 0: any */
+	struct in_addr guest_addr; /* 0: the DHCP address 10.0.2.15 */
+	uint16_t host_port, guest_port;
+};
+/* Parse "tcp::8080-:80" and the like; false on any error. */
+bool net_parse_hostfwd(const char *s, struct net_hostfwd *fwd);
+
+#define NET_SLIRP_MAX_HOSTFWD 16
+
+/*
+ * User-mode networking through libslirp, with its defaults: network
+ * 10.0.2.0/24, gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from
+ * 10.0.2.15; IPv6 fec0::/64 (gateway ::2, DNS ::3); not restricted. One
+ * pr_err line and NULL on failure (e.g. a hostfwd port in use).
+ */
+struct net_backend *net_slirp_create(const struct net_hostfwd *fwds,
+				     unsigned int nfwds);
+
+#endif
