@@ -503,8 +503,8 @@ static void *net_io_thread(void *arg)
 			nb = be->ops->poll_fill(be, n->pfds + 1,
 						MAX_POLLFDS - 1, &timeout,
 						net_can_deliver(&n->vdev));
-		if (nb < 0)
-			nb = 0;
+		if (nb < 0 || nb > MAX_POLLFDS - 1)
+			nb = nb < 0 ? 0 : MAX_POLLFDS - 1;
 		r = poll(n->pfds, (nfds_t)(nb + 1), timeout);
 		if (r < 0) {
 			if (errno != EINTR) {
