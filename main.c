@@ -4,12 +4,14 @@
  * This file only dispatches the subcommands:
  *   armvm run ...     the VMM (vmm/), arm64 hosts with KVM
  *   armvm image ...   build and check portable disk images (image/)
+ *   armvm ctl ...     talk to a running VM's control socket (vmm/ctl.c)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/util.h"
 #include "image/image.h"
+#include "vmm/control.h"
 #ifdef ARMVM_HAVE_KVM
 #include "vmm/vmm.h"
 #endif
@@ -25,6 +27,7 @@ static void usage(FILE *f)
 	    "Commands:\n"
 	    "  run      run a VM (arm64 Linux host with /dev/kvm)\n"
 	    "  image    build or check a portable disk image\n"
+	    "  ctl      send a command to a running VM's control socket\n"
 	    "\n"
 	    "Options:\n"
 	    "  -h, --help     show this help (COMMAND --help for a command's)\n"
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "image"))
 		return cmd_image(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run")) {
 #ifdef ARMVM_HAVE_KVM
 		return cmd_run(argc - 1, argv + 1);
@@ -58,7 +63,7 @@ int main(int argc, char **argv)
 #endif
 	}
 	pr_err(
-	    "unknown command '%s' (expected 'run' or 'image'; see armvm --help)",
+	    "unknown command '%s' (expected 'run', 'image' or 'ctl'; see armvm --help)",
 	    argv[1]);
 	return 2;
 }

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `armvm ctl`: the control socket's command-line client (docs/control.md).
+ * Portable, so that it also runs on hosts that cannot run a VM (say, to
+ * drive one in the sandbox).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "vmm/control.h"
+
+/* Longest reply accepted (device-list of many devices fits easily). */
+#define CTL_MAX_REPLY	    (16u << 20)
+#define CTL_DEFAULT_TIMEOUT 120
+
+static void ctl_usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: armvm ctl [OPTIONS] SOCKET COMMAND [KEY=VALUE | KEY:=JSON]...\n"
+	    "\n"
+	    "Send COMMAND to the VM serving SOCKET (armvm run --api-socket) and\n"
+	    "print its result as JSON. KEY=VALUE arguments: true, false, null\n"
+	    "and numbers become JSON values, anything else a string; KEY:=JSON\n"
+	    "gives any JSON value (id:='\"7\"' for the string \"7\").\n"
+	    "\n"
+	    "Commands (armvm ctl SOCKET help lists the VM's): status, pause,\n"
+	    "resume, powerdown, reset, quit, device-add, device-del, device-list.\n"
+	    "  armvm ctl /run/vm.sock device-add type=block id=d1 path=/img readonly=true\n"
+	    "\n"
+	    "Options:\n"
+	    "  --raw            print the reply line exactly as received\n"
+	    "  --timeout SECS   wait at most SECS for the reply (default %d; 0: no limit)\n"
+	    "  -h, --help       show this help\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 the VM replied with an error, 2 usage or\n"
+	    "connection error.\n",
+	    CTL_DEFAULT_TIMEOUT);
+}
+
+static void ctl_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ctl_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A JSON number, exactly (RFC 8259 section 6): no leading zeros, no '+'. */
+static bool ctl_is_number(const char *s, bool *integer)
+{
+	*integer = true;
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		*integer = false;
+		if (!(*++s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		*integer = false;
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* VALUE of KEY=VALUE as JSON in *out (NULL is JSON null); false: no memory. */
+static bool ctl_guess_value(const char *v, json_object **out)
+{
+	bool integer;
+
+	*out = NULL;
+	if (!strcmp(v, "null"))
+		return true;
+	if (!strcmp(v, "true") || !strcmp(v, "false")) {
+		*out = json_object_new_boolean(v[0] == 't');
+	} else if (ctl_is_number(v, &integer)) {
+		char *end;
+
+		errno = 0;
+		if (integer) {
+			long long i = strtoll(v, &end, 10);
+
+			if (!errno && !*end)
+				*out = json_object_new_int64(i);
+		} else {
+			double d = strtod(v, &end);
+
+			if (!errno && !*end)
+				*out = json_object_new_double(d);
+		}
+		/* Out of range (a 30-digit id?): keep the digits, below. */
+	}
+	if (!*out)
+		*out = json_object_new_string(v);
+	return *out != NULL;
+}
+
+/* Exactly one strict JSON value (the terminating NUL ends numbers and
+ * makes trailing data an error). NULL with *why set on failure; NULL with
+ * *why NULL is a JSON null. */
+static json_object *ctl_parse_json(const char *s, const char **why)
+{
+	struct json_tokener *tok = json_tokener_new_ex(CONTROL_MAX_DEPTH);
+	enum json_tokener_error e;
+	json_object *v;
+
+	*why = NULL;
+	if (!tok) {
+		*why = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+					JSON_TOKENER_VALIDATE_UTF8);
+	v = json_tokener_parse_ex(tok, s, (int)strlen(s) + 1);
+	e = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (e != json_tokener_success) {
+		json_object_put(v);
+		*why = json_tokener_error_desc(e);
+		return NULL;
+	}
+	return v;
+}
+
+json_object *ctl_make_request(const char *command, int argc, char **argv,
+			      char *err, size_t errlen)
+{
+	json_object *req = NULL, *args = NULL, *v;
+	char key[128];
+
+	if (!command || !command[0]) {
+		ctl_set_err(err, errlen, "empty command");
+		return NULL;
+	}
+	req = json_object_new_object();
+	args = json_object_new_object();
+	if (!req || !args)
+		goto nomem;
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		size_t klen = eq ? (size_t)(eq - argv[i]) : 0;
+		bool raw = klen && argv[i][klen - 1] == ':';
+
+		if (raw)
+			klen--;
+		if (!eq || !klen) {
+			ctl_set_err(
+			    err, errlen,
+			    "'%.64s': arguments are KEY=VALUE or KEY:=JSON",
+			    argv[i]);
+			goto fail;
+		}
+		if (klen >= sizeof(key)) {
+			ctl_set_err(err, errlen, "'%.64s...': key too long",
+				    argv[i]);
+			goto fail;
+		}
+		memcpy(key, argv[i], klen);
+		key[klen] = '\0';
+		if (json_object_object_get_ex(args, key, NULL)) {
+			ctl_set_err(err, errlen, "'%s' given twice", key);
+			goto fail;
+		}
+		if (raw) {
+			const char *why;
+
+			v = ctl_parse_json(eq + 1, &why);
+			if (why) {
+				ctl_set_err(err, errlen, "'%s': not JSON: %s",
+					    key, why);
+				goto fail;
+			}
+			/* v is NULL for a JSON null: a valid value. */
+		} else {
+			if (!ctl_guess_value(eq + 1, &v))
+				goto nomem;
+		}
+		if (json_object_object_add(args, key, v)) {
+			json_object_put(v);
+			goto nomem;
+		}
+	}
+	json_object_object_add(req, "command", json_object_new_string(command));
+	if (json_object_object_length(args))
+		json_object_object_add(req, "arguments", args);
+	else
+		json_object_put(args);
+	return req;
+nomem:
+	ctl_set_err(err, errlen, "out of memory");
+fail:
+	json_object_put(args);
+	json_object_put(req);
+	return NULL;
+}
+
+static int ctl_connect(const char *path, unsigned int timeout)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = timeout};
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		pr_err("ctl: %s: cannot connect: path too long", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_err("ctl: socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		pr_err("ctl: %s: cannot connect: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (timeout)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static bool ctl_send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+#define ctl_report(report, ...)              \
+	do {                                 \
+		if (report)                  \
+			pr_err(__VA_ARGS__); \
+	} while (0)
+
+/* Read the first line. Returns it (malloc'd, no newline) or NULL, after
+ * pr_err when report is set. */
+static char *ctl_read_line(int fd, const char *path, bool report)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), *nl;
+
+	if (!buf) {
+		ctl_report(report, "ctl: out of memory");
+		return NULL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *b;
+
+			if (cap >= CTL_MAX_REPLY) {
+				ctl_report(
+				    report,
+				    "ctl: %s: reply longer than %u bytes", path,
+				    CTL_MAX_REPLY);
+				break;
+			}
+			b = realloc(buf, cap * 2);
+			if (!b) {
+				ctl_report(report, "ctl: out of memory");
+				break;
+			}
+			buf = b;
+			cap *= 2;
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ctl_report(report, "ctl: %s: no reply in time", path);
+			break;
+		}
+		if (n < 0) {
+			ctl_report(report, "ctl: %s: %s", path,
+				   strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			ctl_report(report,
+				   "ctl: %s: connection closed before a reply",
+				   path);
+			break;
+		}
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+		if (nl) {
+			*nl = '\0';
+			return buf;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"raw", no_argument, NULL, 'r'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	unsigned long timeout = CTL_DEFAULT_TIMEOUT;
+	bool raw = false;
+	const char *path, *command, *line;
+	json_object *req, *reply = NULL, *ok, *v;
+	char err[256], *buf = NULL, *msg = NULL;
+	int c, fd, rc = 2;
+
+	optind = 1;
+	/* '+': the command's KEY=VALUE arguments are not options. */
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			raw = true;
+			break;
+		case 't':
+			if (!parse_uint(optarg, 0, 86400, &timeout)) {
+				pr_err(
+				    "ctl: --timeout: '%s' is not a number of seconds (0-86400)",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return 0;
+		case ':':
+			pr_err("ctl: %s needs a value", argv[optind - 1]);
+			return 2;
+		default:
+			pr_err(
+			    "ctl: unknown option '%s' (see armvm ctl --help)",
+			    argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind < 2) {
+		ctl_usage(stderr);
+		return 2;
+	}
+	path = argv[optind];
+	command = argv[optind + 1];
+	req = ctl_make_request(command, argc - optind - 2, argv + optind + 2,
+			       err, sizeof(err));
+	if (!req) {
+		pr_err("ctl: %s", err);
+		return 2;
+	}
+	fd = ctl_connect(path, (unsigned int)timeout);
+	if (fd < 0) {
+		json_object_put(req);
+		return 2;
+	}
+	line = json_object_to_json_string_ext(
+	    req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* One write: a server that reads one line and closes (tests) sees
+	 * all of it. */
+	if (asprintf(&msg, "%s\n", line) < 0) {
+		msg = NULL;
+		pr_err("ctl: out of memory");
+		goto out;
+	}
+	if (!ctl_send_all(fd, msg, strlen(msg))) {
+		int e = errno;
+
+		/* The server may have said why before it closed (too many
+		 * clients): that reply is still there to read. */
+		buf = ctl_read_line(fd, path, false);
+		if (!buf) {
+			pr_err("ctl: %s: cannot send: %s", path, strerror(e));
+			goto out;
+		}
+	} else {
+		buf = ctl_read_line(fd, path, true);
+		if (!buf)
+			goto out;
+	}
+	reply = json_tokener_parse(buf);
+	if (!reply || !json_object_is_type(reply, json_type_object) ||
+	    !json_object_object_get_ex(reply, "ok", &ok) ||
+	    !json_object_is_type(ok, json_type_boolean)) {
+		pr_err("ctl: %s: not an armvm control reply: %.80s", path, buf);
+		goto out;
+	}
+	rc = json_object_get_boolean(ok) ? 0 : 1;
+	if (raw) {
+		printf("%s\n", buf);
+	} else if (rc == 0) {
+		if (!json_object_object_get_ex(reply, "result", &v))
+			v = NULL;
+		printf("%s\n", v ? json_object_to_json_string_ext(
+				       v, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_SPACED |
+					      JSON_C_TO_STRING_NOSLASHESCAPE)
+				 : "{}");
+	} else {
+		if (!json_object_object_get_ex(reply, "error", &v) ||
+		    !json_object_is_type(v, json_type_string))
+			v = NULL;
+		pr_err("ctl: %s: %s", command,
+		       v ? json_object_get_string(v) : "failed");
+	}
+	fflush(stdout);
+out:
+	free(msg);
+	free(buf);
+	json_object_put(reply);
+	json_object_put(req);
+	close(fd);
+	return rc;
+}
