@@ -22,11 +22,14 @@ struct net_backend *net_tap_create(const char *ifname)
 	struct ifreq ifr;
 	int fd;
 
-	if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ ||
-	    strchr(ifname, '/')) {
+	if (!ifname || !*ifname) {
+		pr_err("tap: no interface name given");
+		return NULL;
+	}
+	if (strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/')) {
 		pr_err("%s: not a valid network interface name (1 to %d "
 		       "characters, no '/')",
-		       ifname ? ifname : "", IFNAMSIZ - 1);
+		       ifname, IFNAMSIZ - 1);
 		return NULL;
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "tests/unit/check.h"
@@ -867,6 +869,54 @@ static void slirp_hostfwd(void)
 	CHECK_EQ(count_fds(), before);
 }
 
+/* TAP: bad names are refused; with the privilege (root here, or a TAP
+ * owned by the user) a frame reaches an interface brought up. */
+static void tap_backend(void)
+{
+	struct virtio_net_config cfg = {.id = "tap"};
+	struct vq_driver rx, tx;
+	struct virtio_net_stats st;
+	struct virtio_dev *d;
+	struct ifreq ifr;
+	char name[IFNAMSIZ];
+	int before = count_fds(), s;
+	uint8_t frame[60];
+
+	CHECK(!net_tap_create(""));
+	CHECK(!net_tap_create("a-name-far-too-long-for-linux"));
+	CHECK(!net_tap_create("../x"));
+	CHECK_EQ(count_fds(), before);
+	snprintf(name, sizeof(name), "armvmt%d", (int)(getpid() % 100000));
+	cfg.backend = net_tap_create(name);
+	if (!cfg.backend)
+		return; /* no /dev/net/tun or no privilege: nothing more */
+	ram_setup();
+	net_default_mac("tap", cfg.mac);
+	d = virtio_net_create(&cfg, &nt_mem);
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK(driver_init(d, &rx, &tx, F_BASE));
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, strlen(name));
+	ifr.ifr_flags = IFF_UP;
+	if (s >= 0 && ioctl(s, SIOCSIFFLAGS, &ifr) == 0) {
+		make_frame(frame, 60, 1);
+		memset(host(TXBUF), 0, 12);
+		memcpy(host(TXBUF + 12), frame, 60);
+		vqd_desc(&tx, 0, TXBUF, 72, 0, 0);
+		vqd_publish(&tx, 0);
+		virtio_queue_notify(d, VIRTIO_NET_TXQ);
+		virtio_net_get_stats(d, &st);
+		CHECK_EQ(st.tx_frames, 1);
+	}
+	if (s >= 0)
+		close(s);
+	virtio_destroy(d); /* the interface goes with its last fd */
+	CHECK_EQ(count_fds(), before);
+}
+
 int main(void)
 {
 	check_suite = "virtio_net";
@@ -882,6 +932,7 @@ int main(void)
 	RUN(hostfwd_parsing);
 	RUN(slirp_dhcp);
 	RUN(slirp_hostfwd);
+	RUN(tap_backend);
 	free(nt_ram);
 	return check_main_end();
 }
