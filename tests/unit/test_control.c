@@ -587,6 +587,26 @@ static void commands(void)
 		free(l2);
 		free(l3);
 	}
+	/* Requests split anywhere across writes, even byte by byte. */
+	{
+		static const char req[] = "{\"command\":\"status\"}\n{\"comm";
+		static const char rest[] = "and\":\"nothing\"}\n";
+		char *l1, *l2;
+
+		for (size_t i = 0; i < sizeof(req) - 1; i++) {
+			CHECK(tc_send(&c, req + i, 1));
+			if (i % 8 == 0)
+				ctl_sleep_ms(1);
+		}
+		l1 = tc_line(&c, NULL);
+		CHECK(l1 && strstr(l1, "running"));
+		ctl_sleep_ms(20);
+		CHECK(tc_sends(&c, rest));
+		l2 = tc_line(&c, NULL);
+		CHECK(l2 && !strcmp(l2, "{\"ok\":true,\"result\":{}}"));
+		free(l1);
+		free(l2);
+	}
 	tc_close(&c);
 	control_stop(s);
 }
