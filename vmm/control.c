@@ -54,6 +54,7 @@ struct control_server {
 	void *opaque;
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 	size_t nr_clients;
+	bool accept_backoff; /* accept failed for want of resources */
 };
 
 static void control_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -601,8 +602,14 @@ static void control_accept(struct control_server *s)
 	int fd =
 	    accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (fd < 0)
-		return; /* EAGAIN, ECONNABORTED, EMFILE: try on next poll */
+	if (fd < 0) {
+		/* Out of descriptors or memory: the connection stays queued
+		 * and the socket readable; wait a little rather than spin. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			s->accept_backoff = true;
+		return; /* EAGAIN, ECONNABORTED: try on next poll */
+	}
 	if (s->nr_clients == CONTROL_MAX_CLIENTS) {
 		static const char msg[] =
 		    "{\"ok\":false,\"error\":\"too many clients (at most 16)\"}\n";
@@ -632,11 +639,16 @@ static void *control_thread(void *arg)
 
 	for (;;) {
 		int timeout = -1;
+		bool backoff = s->accept_backoff;
 		size_t i;
 
 		pfd[0] =
 		    (struct pollfd){.fd = s->stop_pipe[0], .events = POLLIN};
-		pfd[1] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = backoff ? -1 : s->listen_fd,
+					 .events = POLLIN};
+		if (backoff)
+			timeout = 100;
+		s->accept_backoff = false;
 		for (i = 0; i < s->nr_clients; i++) {
 			struct control_client *c = &s->clients[i];
 
@@ -670,7 +682,7 @@ static void *control_thread(void *arg)
 			}
 			i++;
 		}
-		if (pfd[1].revents & POLLIN)
+		if ((pfd[1].revents & POLLIN) || backoff)
 			control_accept(s);
 	}
 	return NULL;

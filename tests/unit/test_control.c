@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -884,6 +885,42 @@ static void many_clients(void)
 		tc_close(&c[i]);
 }
 
+/* Out of file descriptors: the listener waits instead of spinning on a
+ * connection it cannot accept, and takes it once it can. */
+static void out_of_fds(void)
+{
+	struct control_server *s = ctl_start();
+	struct tclient a, b;
+	struct rlimit old, low;
+	struct timespec t0, t1;
+	int fd;
+	long cpu_ms;
+
+	CHECK(tc_connect(&a));
+	CHECK(status_works(&a));
+	/* The next descriptor number is the count in use (roughly): leave
+	 * room for the client's socket only. */
+	fd = dup(0);
+	close(fd);
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fd + 1;
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	CHECK(tc_connect(&b)); /* queued; the server cannot accept it */
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	ctl_sleep_ms(300);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	cpu_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		 (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECK(cpu_ms < 100);
+	CHECK(status_works(&a)); /* connected clients are still served */
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CHECK(status_works(&b));
+	tc_close(&a);
+	tc_close(&b);
+	control_stop(s);
+}
+
 /* Handlers run one at a time: a slow one delays, never loses, others. */
 static void slow_handler(void)
 {
@@ -1201,6 +1238,7 @@ int main(void)
 	RUN(oversized_lines);
 	RUN(disconnects);
 	RUN(many_clients);
+	RUN(out_of_fds);
 	RUN(slow_handler);
 	RUN(ctl_arguments);
 	RUN(ctl_end_to_end);
