@@ -161,6 +161,18 @@ static const char *control_bad_value(json_object *o)
 	}
 }
 
+/* How much of s to quote in a message: at most 64 bytes, never half a
+ * UTF-8 character (replies must stay valid UTF-8). */
+static int control_quote_len(const char *s)
+{
+	size_t n = strnlen(s, 65);
+
+	if (n > 64)
+		for (n = 64; n && (s[n] & 0xc0) == 0x80; n--)
+			;
+	return (int)n;
+}
+
 static void control_free_command(json_object *o, void *userdata)
 {
 	free(userdata);
@@ -241,8 +253,8 @@ int control_parse_request(const char *line, size_t len, const char **command,
 		if (strcmp(key, "command") && strcmp(key, "arguments")) {
 			control_set_err(
 			    err, errlen,
-			    "unknown member '%.64s' (a request has \"command\" and \"arguments\")",
-			    key);
+			    "unknown member '%.*s' (a request has \"command\" and \"arguments\")",
+			    control_quote_len(key), key);
 			goto fail;
 		}
 	}
@@ -296,8 +308,8 @@ int control_check_args(json_object *args, const char *const *names, char *err,
 		for (n = names; *n && strcmp(*n, key); n++)
 			;
 		if (!*n) {
-			control_set_err(err, errlen, "unknown argument '%.64s'",
-					key);
+			control_set_err(err, errlen, "unknown argument '%.*s'",
+					control_quote_len(key), key);
 			return -1;
 		}
 	}
@@ -487,7 +499,8 @@ static void control_handle_line(struct control_server *s,
 			cmd = &s->cmds[i];
 	if (!cmd) {
 		snprintf(err, sizeof(err),
-			 "unknown command '%.64s' (see \"help\")", name);
+			 "unknown command '%.*s' (see \"help\")",
+			 control_quote_len(name), name);
 		control_queue(c, control_error_reply(err));
 		json_object_put(args);
 		return;

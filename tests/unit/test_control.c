@@ -571,6 +571,18 @@ static void commands(void)
 	CHECK(call_fails_with(&c, "{\"command\":\"statu\"}",
 			      "unknown command 'statu'"));
 	CHECK(call_fails_with(&c, "{\"command\":\"\"}", "unknown command ''"));
+	/* Long names are quoted in part, never cutting a character. */
+	{
+		char req[256] = "{\"command\":\"a";
+
+		for (int i = 0; i < 40; i++)
+			strcat(req, "\xc3\xa9");
+		strcat(req, "\"}");
+		r = tc_call(&c, req);
+		CHECK(strstr(reply_error(r), "unknown command 'a\xc3\xa9"));
+		CHECK(strstr(reply_error(r), "\xc3\xa9' (see"));
+		json_object_put(r);
+	}
 	CHECK_EQ(ctl_calls_now(), calls);
 
 	/* Several requests in one write, CRLF, blank lines: in order. */
