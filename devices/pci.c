@@ -68,15 +68,12 @@ void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
 	put_le32(fn->cfg + PCI_SUBSYSTEM_VENDOR_ID, 0);
 	/* Bus numbers, latency timer. */
 	memset(fn->wmask + PCI_PRIMARY_BUS, 0xff, 4);
-	/* I/O base and limit (16-bit decode): upper nibbles. */
-	fn->wmask[0x1c] = 0xf0;
-	fn->wmask[0x1d] = 0xf0;
-	/* Memory and prefetchable base/limit: bits 15:4; prefetchable is
-	 * 64-bit capable (low nibble 1), with writable upper halves. */
+	/* Only the memory window (bits 15:4 of base and limit). No I/O and
+	 * no prefetchable window: the host bridge has no I/O aperture, and a
+	 * bridge without them reads those registers as zero (PCI-to-PCI
+	 * Bridge 1.2, 3.2.5.6 and 3.2.5.10), so firmware allocates neither;
+	 * EDK2 fails the whole root bridge when it cannot. */
 	put_le32(fn->wmask + 0x20, 0xfff0fff0);
-	put_le32(fn->wmask + 0x24, 0xfff0fff0);
-	fn->cfg[0x24] = fn->cfg[0x26] = 0x01;
-	memset(fn->wmask + 0x28, 0xff, 8);
 	put_le16(fn->wmask + PCI_BRIDGE_CONTROL, 0x0fff);
 }
 

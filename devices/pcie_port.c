@@ -60,6 +60,19 @@
 #define MSI_FLAGS_ENABLE 0x0001
 #define MSI_FLAGS_64BIT	 0x0080
 
+/*
+ * The resource-reservation hint (a vendor-specific capability on bridges
+ * with vendor id 0x1b36, QEMU docs/pcie_pci_bridge.txt), as EDK2's
+ * PciHotPlugInitDxe reads it: without it the firmware pads every hot-plug
+ * bridge with 512 bytes of I/O space, and with no I/O aperture on our host
+ * bridge the allocation fails for the whole root bridge (no boot disk).
+ * Layout: vendor header (id, next, length 32), type 1, bus numbers (u32),
+ * I/O (u64), 32-bit MMIO (u32), prefetchable 32-bit (u32), 64-bit (u64).
+ */
+#define HINT_LEN		       32
+#define HINT_TYPE_RESOURCE_RESERVATION 1
+#define HINT_MMIO		       (2u << 20) /* what Linux reserves too (hpmemsize) */
+
 /* A generic PCIe root port id that guests know; pcieport binds by class. */
 #define PORT_VENDOR 0x1b36
 #define PORT_DEVICE 0x000c
@@ -276,6 +289,18 @@ struct pcie_port *pcie_port_create(unsigned int slot_number)
 	put_le16(fn->wmask + p->exp + 0x28, 0xffff);
 	put_le16(fn->wmask + p->exp + 0x30, 0xffff);
 
+	{
+		uint8_t hint =
+		    pci_add_capability(fn, PCI_CAP_ID_VNDR, HINT_LEN);
+
+		fn->cfg[hint + 2] = HINT_LEN;
+		fn->cfg[hint + 3] = HINT_TYPE_RESOURCE_RESERVATION;
+		put_le32(fn->cfg + hint + 4, 0); /* no extra bus numbers */
+		put_le64(fn->cfg + hint + 8, 0); /* no I/O */
+		put_le32(fn->cfg + hint + 16, HINT_MMIO);
+		put_le32(fn->cfg + hint + 20, 0); /* no prefetchable */
+		put_le64(fn->cfg + hint + 24, 0);
+	}
 	p->msi = pci_add_capability(fn, PCI_CAP_ID_MSI, MSI_SIZE);
 	put_le16(fn->wmask + p->msi + MSI_FLAGS, MSI_FLAGS_ENABLE | 0x70);
 	put_le32(fn->wmask + p->msi + MSI_ADDR_LO, 0xfffffffc);

@@ -9,12 +9,31 @@
 #include "lib/util.h"
 
 bool armvm_verbose;
+static __thread char *capture_buf;
+static __thread size_t capture_size;
 
-static void vpr(const char *prefix, const char *fmt, va_list ap)
+void pr_capture_begin(char *buf, size_t size)
+{
+	capture_buf = buf;
+	capture_size = size;
+	if (size)
+		buf[0] = 0;
+}
+
+void pr_capture_end(void)
+{
+	capture_buf = NULL;
+}
+
+static void vpr(const char *prefix, bool is_error, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (capture_buf && is_error) {
+		snprintf(capture_buf, capture_size, "%s", buf);
+		return;
+	}
 	/* One line: a message must never be split by embedded newlines. */
 	for (char *c = buf; *c; c++)
 		if (*c == '\n')
@@ -27,7 +46,7 @@ void pr_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpr("", fmt, ap);
+	vpr("", true, fmt, ap);
 	va_end(ap);
 }
 
@@ -36,7 +55,7 @@ void pr_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vpr("warning: ", fmt, ap);
+	vpr("warning: ", false, fmt, ap);
 	va_end(ap);
 }
 
@@ -47,7 +66,7 @@ void pr_info(const char *fmt, ...)
 	if (!armvm_verbose)
 		return;
 	va_start(ap, fmt);
-	vpr("", fmt, ap);
+	vpr("", false, fmt, ap);
 	va_end(ap);
 }
 

@@ -22,6 +22,13 @@
 void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, prefixed "armvm: warning: ". */
 void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * While a capture is on (this thread only), pr_err writes its message into
+ * buf instead of stderr: a control-socket request replies with the error
+ * the operation reported. The last message wins.
+ */
+void pr_capture_begin(char *buf, size_t size);
+void pr_capture_end(void);
 /* Informational message on stderr, only when verbose output is on. */
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool armvm_verbose;

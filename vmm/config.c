@@ -44,6 +44,11 @@ void vm_config_usage(FILE *f)
 	    "      --gic 2|3|auto  interrupt controller version (default auto: v3 if\n"
 	    "                      the host offers it, else v2)\n"
 	    "\n"
+	    "Hot-plug and control:\n"
+	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
+	    "                      run time (default %d, at most %d)\n"
+	    "      --api-socket PATH  control socket (JSON lines; see armvm ctl)\n"
+	    "\n"
 	    "Behaviour:\n"
 	    "      --no-reboot     exit when the guest resets instead of rebooting it\n"
 	    "      --kvm PATH      KVM device (default /dev/kvm)\n"
@@ -55,7 +60,8 @@ void vm_config_usage(FILE *f)
 	    "Exit status: 0 when the guest powers off (or resets with --no-reboot),\n"
 	    "1 on an error, 2 on a usage error.\n",
 	    DEFAULT_CPUS, MACHINE_MAX_CPUS_GICV2, MACHINE_MAX_CPUS_GICV3,
-	    (unsigned long long)(DEFAULT_MEMORY >> 20));
+	    (unsigned long long)(DEFAULT_MEMORY >> 20), DEFAULT_HOTPLUG_SLOTS,
+	    MAX_HOTPLUG_SLOTS);
 }
 
 enum {
@@ -64,7 +70,9 @@ enum {
 	OPT_KVM,
 	OPT_FIRMWARE,
 	OPT_VARS,
-	OPT_INSTANCE
+	OPT_INSTANCE,
+	OPT_HOTPLUG_SLOTS,
+	OPT_API_SOCKET
 };
 
 /* FILE[,readonly] (",ro" too). */
@@ -113,6 +121,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"firmware", required_argument, NULL, OPT_FIRMWARE},
 	    {"vars", required_argument, NULL, OPT_VARS},
 	    {"instance", required_argument, NULL, OPT_INSTANCE},
+	    {"hotplug-slots", required_argument, NULL, OPT_HOTPLUG_SLOTS},
+	    {"api-socket", required_argument, NULL, OPT_API_SOCKET},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -124,6 +134,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	cfg->cpus = DEFAULT_CPUS;
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->kvm_path = "/dev/kvm";
+	cfg->hotplug_slots = DEFAULT_HOTPLUG_SLOTS;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
@@ -194,6 +205,18 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_INSTANCE:
 			cfg->instance = optarg;
+			break;
+		case OPT_HOTPLUG_SLOTS:
+			if (!parse_uint(optarg, 0, MAX_HOTPLUG_SLOTS, &n)) {
+				pr_err(
+				    "--hotplug-slots '%s': expected a number from 0 to %d",
+				    optarg, MAX_HOTPLUG_SLOTS);
+				return -1;
+			}
+			cfg->hotplug_slots = n;
+			break;
+		case OPT_API_SOCKET:
+			cfg->api_socket = optarg;
 			break;
 		case 'v':
 			armvm_verbose = true;

@@ -29,6 +29,8 @@ struct vm_config {
 	const char *firmware; /* NULL: the distribution's (firmware_find) */
 	const char *vars;     /* the instance's variable store file */
 	const char *instance; /* or a named instance that holds it */
+	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
+	const char *api_socket; /* control socket path, or NULL */
 };
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research
@@ -38,6 +40,9 @@ struct vm_config {
 #define DEFAULT_CPUS	1
 #define DEFAULT_MEMORY	(512ULL << 20)
 #define DEFAULT_CMDLINE "console=ttyAMA0"
+#define DEFAULT_HOTPLUG_SLOTS 4
+/* Each root port takes a bus of the 16 the ECAM window decodes. */
+#define MAX_HOTPLUG_SLOTS 15
 
 /*
  * Parse `run`'s arguments (argv[0] is "run"). Returns 0 and fills cfg, 1 if

@@ -209,8 +209,12 @@ static void events_by_msi(void)
 {
 	struct pcie_port *port = setup();
 
-	/* The MSI capability follows the PCIe one. */
-	uint8_t msi = cfg_rd(0, 1, EXP + 1, 1);
+	/* After the PCIe capability: EDK2's resource hint, then MSI. */
+	uint8_t hint = cfg_rd(0, 1, EXP + 1, 1);
+	CHECK_EQ(cfg_rd(0, 1, hint, 1), PCI_CAP_ID_VNDR);
+	CHECK_EQ(cfg_rd(0, 1, hint + 2, 1), 32);
+	CHECK_EQ(cfg_rd(0, 1, hint + 8, 4), 0); /* no I/O padding */
+	uint8_t msi = cfg_rd(0, 1, hint + 1, 1);
 	CHECK_EQ(cfg_rd(0, 1, msi, 1), PCI_CAP_ID_MSI);
 	cfg_wr(0, 1, msi + 4, 4, 0x08090040);
 	cfg_wr(0, 1, msi + 0xc, 2, 7);

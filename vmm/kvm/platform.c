@@ -10,6 +10,7 @@
 
 #include "devices/cfi_flash.h"
 #include "devices/pci.h"
+#include "devices/pcie_port.h"
 #include "devices/pl011.h"
 #include "devices/pl031.h"
 #include "lib/util.h"
@@ -49,32 +50,114 @@ static bool send_msi(void *opaque, uint64_t address, uint32_t data,
 	return r > 0;
 }
 
+/* A virtio device of spec's type as a PCI function; NULL after pr_err. */
+static struct pci_function *make_function(struct vm *vm,
+					  const struct vm_device_spec *spec)
+{
+	struct virtio_dev *vdev = NULL;
+	struct pci_function *fn;
+
+	if (!strcmp(spec->type, "block")) {
+		if (!spec->path) {
+			pr_err("block device: expected a path");
+			return NULL;
+		}
+		vdev = virtio_blk_create(spec->path, spec->readonly, &vm->mem);
+	} else {
+		pr_err("device type '%s': expected block", spec->type);
+		return NULL;
+	}
+	if (!vdev)
+		return NULL;
+	/* MSI-X is offered always: without an ITS the guest finds no MSI
+	 * domain in the device tree and falls back to INTx. */
+	fn = virtio_pci_create(vdev, true);
+	if (!fn) {
+		virtio_destroy(vdev);
+		pr_err("%s: out of memory", spec->path);
+	}
+	return fn;
+}
+
+static struct vm_device *find_device(struct vm *vm, const char *id)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (!strcmp(vm->devices[i].id, id))
+			return &vm->devices[i];
+	return NULL;
+}
+
+/* Record a device in the table (devices_lock held). */
+static struct vm_device *
+record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
+{
+	struct vm_device *d = &vm->devices[vm->nr_devices++];
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	snprintf(d->type, sizeof(d->type), "%s", spec->type);
+	snprintf(d->path, sizeof(d->path), "%s", spec->path ? spec->path : "");
+	d->readonly = spec->readonly;
+	return d;
+}
+
 static int create_disks(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		struct virtio_dev *blk = virtio_blk_create(
-		    cfg->disks[i].path, cfg->disks[i].readonly, &vm->mem);
-		struct pci_function *fn;
+		struct vm_device_spec spec = {.type = "block",
+					      .path = cfg->disks[i].path,
+					      .readonly =
+						  cfg->disks[i].readonly};
+		struct pci_function *fn = make_function(vm, &spec);
+		char id[16];
 
-		if (!blk)
+		if (!fn)
 			return -1;
-		fn = virtio_pci_create(blk, vm->msi);
-		if (!fn) {
-			virtio_destroy(blk);
-			pr_err("--disk %s: out of memory", cfg->disks[i].path);
-			return -1;
-		}
 		if (pci_host_add(vm->pci, fn, -1) < 0) {
 			fn->ops->destroy(fn);
 			return -1;
 		}
+		snprintf(id, sizeof(id), "disk%u", i);
+		record_device(vm, &spec, id)->fn = fn;
 		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s",
 			cfg->disks[i].path, fn->devfn >> 3,
 			cfg->disks[i].readonly ? ", read-only" : "");
 	}
 	return 0;
+}
+
+/* The hot-plug slots: root ports after the start-up devices on bus 0. */
+static int create_ports(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->cfg->hotplug_slots; i++) {
+		vm->ports[i] = pcie_port_create(i + 1);
+		if (!vm->ports[i] ||
+		    pci_host_add(vm->pci, pcie_port_function(vm->ports[i]),
+				 -1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Free what the guest released after an unplug timed out (table lock
+ * held). */
+static void reap_ports(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->cfg->hotplug_slots; i++) {
+		struct pci_function *fn = pcie_port_reap(vm->ports[i]);
+
+		if (!fn)
+			continue;
+		for (unsigned int j = 0; j < vm->nr_devices; j++) {
+			if (vm->devices[j].fn != fn)
+				continue;
+			vm->devices[j] = vm->devices[--vm->nr_devices];
+			break;
+		}
+		fn->ops->destroy(fn);
+	}
 }
 
 /* The code bank: the firmware file mapped read-only, padded with zeros to
@@ -259,7 +342,7 @@ int platform_create(struct vm *vm)
 	    bus_add(&vm->bus, &vm->pci->ecam) < 0 ||
 	    bus_add(&vm->bus, &vm->pci->mmio) < 0)
 		return -1;
-	if (create_disks(vm) < 0)
+	if (create_disks(vm) < 0 || create_ports(vm) < 0)
 		return -1;
 	if (vm->firmware_boot && create_flash(vm) < 0)
 		return -1;
@@ -305,4 +388,114 @@ void platform_destroy(struct vm *vm)
 	vm->pci = NULL;
 	unmap_backing(&vm->code);
 	unmap_backing(&vm->vars);
+}
+
+int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
+			char *id_out, size_t id_size)
+{
+	struct pcie_port *port = NULL;
+	struct pci_function *fn;
+	struct vm_device *d;
+	char id[64];
+	int ret = -1;
+
+	pthread_mutex_lock(&vm->devices_lock);
+	reap_ports(vm);
+	if (spec->id && (!*spec->id || strlen(spec->id) >= sizeof(id))) {
+		pr_err("id '%s': expected 1 to %zu characters", spec->id,
+		       sizeof(id) - 1);
+		goto out;
+	}
+	if (spec->id && find_device(vm, spec->id)) {
+		pr_err("id '%s' is already in use", spec->id);
+		goto out;
+	}
+	for (unsigned int i = 0; i < vm->cfg->hotplug_slots && !port; i++)
+		if (!pcie_port_child(vm->ports[i]) &&
+		    !pcie_port_unplug_pending(vm->ports[i]))
+			port = vm->ports[i];
+	if (!port || vm->nr_devices == VM_MAX_DEVICES) {
+		pr_err(
+		    "no free hot-plug slot (all %u in use; see --hotplug-slots)",
+		    vm->cfg->hotplug_slots);
+		goto out;
+	}
+	if (spec->id) {
+		snprintf(id, sizeof(id), "%s", spec->id);
+	} else {
+		for (unsigned int n = 0;; n++) {
+			snprintf(id, sizeof(id), "%s%u", spec->type, n);
+			if (!find_device(vm, id))
+				break;
+		}
+	}
+	fn = make_function(vm, spec);
+	if (!fn)
+		goto out;
+	if (pcie_port_plug(port, fn) < 0) {
+		fn->ops->destroy(fn);
+		pr_err("the hot-plug slot is busy");
+		goto out;
+	}
+	d = record_device(vm, spec, id);
+	d->fn = fn;
+	d->port = port;
+	snprintf(id_out, id_size, "%s", id);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&vm->devices_lock);
+	return ret;
+}
+
+int platform_device_del(struct vm *vm, const char *id, int timeout_ms)
+{
+	struct pci_function *removed = NULL;
+	struct pcie_port *port;
+	struct vm_device *d;
+	int r;
+
+	pthread_mutex_lock(&vm->devices_lock);
+	reap_ports(vm);
+	d = find_device(vm, id);
+	if (!d || !d->port) {
+		if (!d)
+			pr_err("no device with id '%s'", id);
+		else
+			pr_err(
+			    "device '%s' was given at start-up and is not hot-pluggable",
+			    id);
+		pthread_mutex_unlock(&vm->devices_lock);
+		return -1;
+	}
+	port = d->port;
+	/* Wait for the guest without the table locked: device-list stays
+	 * prompt meanwhile. */
+	pthread_mutex_unlock(&vm->devices_lock);
+	r = pcie_port_unplug(port, timeout_ms, &removed);
+	pthread_mutex_lock(&vm->devices_lock);
+	if (r == 0) {
+		d = find_device(vm, id);
+		if (d)
+			*d = vm->devices[--vm->nr_devices];
+		removed->ops->destroy(removed);
+	} else {
+		pr_err(
+		    "device '%s': the guest did not release it within %d ms; the attention button stays pressed and the device goes when the guest powers its slot off",
+		    id, timeout_ms);
+	}
+	pthread_mutex_unlock(&vm->devices_lock);
+	return r == 0 ? 0 : -1;
+}
+
+unsigned int platform_device_list(struct vm *vm, struct vm_device *out,
+				  unsigned int max)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&vm->devices_lock);
+	reap_ports(vm);
+	n = vm->nr_devices < max ? vm->nr_devices : max;
+	memcpy(out, vm->devices, n * sizeof(*out));
+	pthread_mutex_unlock(&vm->devices_lock);
+	return n;
 }

@@ -9,6 +9,7 @@
 #define ARMVM_VMM_KVM_PLATFORM_H
 
 struct vm;
+struct vm_device;
 
 /* Check the user's files (disks, firmware, variable store) and create every
  * device. -1 after a one-line message. */
@@ -16,5 +17,21 @@ int platform_create(struct vm *vm);
 /* At each boot, after the devices' reset: map the flash banks. */
 int platform_map_flash(struct vm *vm);
 void platform_destroy(struct vm *vm);
+
+/* Hot-plug (the control socket's device-add/-del/-list). Each returns 0,
+ * or -1 with a one-line message (pr_err; captured by the caller). */
+struct vm_device_spec {
+	const char *type; /* "block" */
+	const char *id;	  /* NULL: made up */
+	const char *path; /* block: the image */
+	bool readonly;
+};
+int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
+			char *id_out, size_t id_size);
+/* The orderly removal: waits up to timeout_ms for the guest. */
+int platform_device_del(struct vm *vm, const char *id, int timeout_ms);
+/* Copy the table (devices_lock taken). Returns the count. */
+unsigned int platform_device_list(struct vm *vm, struct vm_device *out,
+				  unsigned int max);
 
 #endif

@@ -145,6 +145,7 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
 	vm->code.fd = vm->vars.fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->devices_lock, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
 	pthread_cond_init(&vm->event_cond, NULL);
 

@@ -32,6 +32,18 @@ enum {
 	SLOT_FLASH_VARS, /* mapped while the bank is in read-array mode */
 };
 
+/* A device the user can see and (if hot-plugged) remove by its id. */
+struct vm_device {
+	char id[64];
+	char type[16];	/* "block", "net", ... */
+	char path[256]; /* backing file or backend, for device-list */
+	bool readonly;
+	struct pcie_port *port; /* NULL: given at start-up, on bus 0 */
+	struct pci_function *fn;
+};
+
+#define VM_MAX_DEVICES 64
+
 /* A CFI flash bank's backing: a file mapping (or anonymous memory). */
 struct flash_backing {
 	uint8_t *map;
@@ -81,6 +93,10 @@ struct vm {
 	struct device *rtc;
 	struct pci_host *pci;
 	bool msi; /* the host has an ITS: PCI devices get MSI-X */
+	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
+	pthread_mutex_t devices_lock; /* the table below */
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned int nr_devices;
 
 	/* UEFI boot (no --kernel): the two CFI flash banks. */
 	bool firmware_boot;
