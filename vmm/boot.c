@@ -18,8 +18,8 @@
 
 #define ARM64_IMAGE_MAGIC 0x644d5241 /* "ARM\x64" at offset 0x38 */
 #define ARM64_HEADER_SIZE 64
-#define MAX_KERNEL_SIZE (1ULL << 30)
-#define MAX_FILE_SIZE (4ULL << 30)
+#define MAX_KERNEL_SIZE	  (1ULL << 30)
+#define MAX_FILE_SIZE	  (4ULL << 30)
 
 int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size)
 {
@@ -71,7 +71,7 @@ int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size)
 static int gunzip(const uint8_t *in, size_t in_size, uint8_t **out,
 		  size_t *out_size, size_t max)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 	size_t cap = in_size * 4 < max ? in_size * 4 : max;
 	uint8_t *buf = malloc(cap);
 	int ret;
@@ -117,7 +117,8 @@ int kernel_image_parse(struct kernel_image *k, const char **why)
 		return -1;
 	}
 	if (get_le32(h + 0x38) != ARM64_IMAGE_MAGIC) {
-		*why = "not an arm64 Image (no \"ARM\\x64\" magic at offset 0x38)";
+		*why =
+		    "not an arm64 Image (no \"ARM\\x64\" magic at offset 0x38)";
 		return -1;
 	}
 	k->text_offset = get_le64(h + 0x08);
@@ -133,7 +134,8 @@ int kernel_image_parse(struct kernel_image *k, const char **why)
 		k->image_size = ALIGN_UP((uint64_t)k->size, SZ_2M) + SZ_2M;
 	if (k->image_size < k->size || k->image_size > MAX_KERNEL_SIZE ||
 	    k->text_offset >= SZ_2M || k->text_offset & 0xfff) {
-		*why = "an arm64 Image with an inconsistent header (text_offset or image_size)";
+		*why =
+		    "an arm64 Image with an inconsistent header (text_offset or image_size)";
 		return -1;
 	}
 	return 0;
@@ -149,10 +151,11 @@ int kernel_image_load(const char *path, struct kernel_image *k)
 	if (read_file(path, &raw, &raw_size, MAX_FILE_SIZE) < 0)
 		return -1;
 	if (raw_size >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-		if (gunzip(raw, raw_size, &k->data, &k->size,
-			   MAX_KERNEL_SIZE) < 0) {
-			pr_err("%s: gzip data is corrupt or inflates beyond %llu MiB",
-			       path, MAX_KERNEL_SIZE >> 20);
+		if (gunzip(raw, raw_size, &k->data, &k->size, MAX_KERNEL_SIZE) <
+		    0) {
+			pr_err(
+			    "%s: gzip data is corrupt or inflates beyond %llu MiB",
+			    path, MAX_KERNEL_SIZE >> 20);
 			free(raw);
 			return -1;
 		}
@@ -176,15 +179,16 @@ void kernel_image_free(struct kernel_image *k)
 	k->size = 0;
 }
 
-int boot_plan(uint64_t ram_base, uint64_t ram_size, const struct kernel_image *k,
-	      uint64_t initrd_size, struct boot_layout *out)
+int boot_plan(uint64_t ram_base, uint64_t ram_size,
+	      const struct kernel_image *k, uint64_t initrd_size,
+	      struct boot_layout *out)
 {
 	uint64_t ram_end = ram_base + ram_size;
 
 	memset(out, 0, sizeof(*out));
 	out->dtb_addr = ram_base;
-	out->kernel_addr = ALIGN_UP(ram_base + DTB_MAX_SIZE, SZ_2M) +
-			   k->text_offset;
+	out->kernel_addr =
+	    ALIGN_UP(ram_base + DTB_MAX_SIZE, SZ_2M) + k->text_offset;
 	out->end = out->kernel_addr + k->image_size;
 	if (initrd_size) {
 		out->initrd_addr = ALIGN_UP(out->end, SZ_2M);
@@ -192,9 +196,11 @@ int boot_plan(uint64_t ram_base, uint64_t ram_size, const struct kernel_image *k
 		out->end = out->initrd_addr + initrd_size;
 	}
 	if (out->end > ram_end) {
-		pr_err("--memory %llu MiB is too small: the device tree, kernel and initrd need %llu MiB",
-		       (unsigned long long)(ram_size >> 20),
-		       (unsigned long long)((out->end - ram_base + SZ_1M - 1) >> 20));
+		pr_err(
+		    "--memory %llu MiB is too small: the device tree, kernel and initrd need %llu MiB",
+		    (unsigned long long)(ram_size >> 20),
+		    (unsigned long long)((out->end - ram_base + SZ_1M - 1) >>
+					 20));
 		return -1;
 	}
 	return 0;

@@ -44,6 +44,17 @@ void vm_config_usage(FILE *f)
 	    "      --gic 2|3|auto  interrupt controller version (default auto: v3 if\n"
 	    "                      the host offers it, else v2)\n"
 	    "\n"
+	    "Network and other devices:\n"
+	    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
+	    "                      virtio-net with user-mode networking (libslirp:\n"
+	    "                      DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)\n"
+	    "      --net tap=NAME[,mac=MAC]\n"
+	    "                      virtio-net on an existing TAP interface\n"
+	    "      --virtio-console pty  a second console (hvc0) on a new pty,\n"
+	    "                      whose path armvm prints on stderr\n"
+	    "      --no-rng        leave out the virtio-rng device\n"
+	    "                      (there by default: the host's getrandom)\n"
+	    "\n"
 	    "Hot-plug and control:\n"
 	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
 	    "                      run time (default %d, at most %d)\n"
@@ -72,8 +83,54 @@ enum {
 	OPT_VARS,
 	OPT_INSTANCE,
 	OPT_HOTPLUG_SLOTS,
-	OPT_API_SOCKET
+	OPT_API_SOCKET,
+	OPT_NET,
+	OPT_VIRTIO_CONSOLE,
+	OPT_NO_RNG
 };
+
+/* user[,hostfwd=RULE]...[,mac=MAC] or tap=NAME[,mac=MAC]; the string is
+ * split in place. The rules themselves are checked when the device is
+ * made. */
+static int parse_net(struct vm_config *cfg, char *arg)
+{
+	struct net_config *n;
+	char *save = NULL, *item;
+
+	if (cfg->nr_nets == MAX_NETS) {
+		pr_err("--net: at most %d network devices", MAX_NETS);
+		return -1;
+	}
+	n = &cfg->nets[cfg->nr_nets];
+	memset(n, 0, sizeof(*n));
+	for (item = strtok_r(arg, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (!n->backend && !strcmp(item, "user")) {
+			n->backend = "user";
+		} else if (!n->backend && !strncmp(item, "tap=", 4) &&
+			   item[4]) {
+			n->backend = "tap";
+			n->tap = item + 4;
+		} else if (!strncmp(item, "mac=", 4)) {
+			n->mac = item + 4;
+		} else if (!strncmp(item, "hostfwd=", 8) && n->backend &&
+			   !strcmp(n->backend, "user") &&
+			   n->nr_hostfwd < MAX_HOSTFWD) {
+			n->hostfwd[n->nr_hostfwd++] = item + 8;
+		} else {
+			pr_err(
+			    "--net: '%s': expected user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=MAC] or tap=NAME[,mac=MAC]",
+			    item);
+			return -1;
+		}
+	}
+	if (!n->backend) {
+		pr_err("--net: expected user or tap=NAME first");
+		return -1;
+	}
+	cfg->nr_nets++;
+	return 0;
+}
 
 /* FILE[,readonly] (",ro" too). */
 static int parse_disk(struct vm_config *cfg, char *arg)
@@ -123,6 +180,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"instance", required_argument, NULL, OPT_INSTANCE},
 	    {"hotplug-slots", required_argument, NULL, OPT_HOTPLUG_SLOTS},
 	    {"api-socket", required_argument, NULL, OPT_API_SOCKET},
+	    {"net", required_argument, NULL, OPT_NET},
+	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
+	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -217,6 +277,21 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_API_SOCKET:
 			cfg->api_socket = optarg;
+			break;
+		case OPT_NET:
+			if (parse_net(cfg, optarg) < 0)
+				return -1;
+			break;
+		case OPT_VIRTIO_CONSOLE:
+			if (strcmp(optarg, "pty")) {
+				pr_err("--virtio-console '%s': expected pty",
+				       optarg);
+				return -1;
+			}
+			cfg->virtio_console_pty = true;
+			break;
+		case OPT_NO_RNG:
+			cfg->no_rng = true;
 			break;
 		case 'v':
 			armvm_verbose = true;

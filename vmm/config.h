@@ -14,6 +14,18 @@ struct disk_config {
 	bool readonly;
 };
 
+#define MAX_NETS    8
+#define MAX_HOSTFWD 16
+
+/* --net user[,hostfwd=RULE]...[,mac=MAC] | tap=NAME[,mac=MAC] */
+struct net_config {
+	const char *backend; /* "user" or "tap" */
+	const char *tap;     /* tap: the interface */
+	const char *mac;     /* NULL: derived from the device id */
+	const char *hostfwd[MAX_HOSTFWD];
+	unsigned int nr_hostfwd;
+};
+
 struct vm_config {
 	/* Direct kernel boot when kernel is set; UEFI firmware otherwise. */
 	const char *kernel;
@@ -29,17 +41,21 @@ struct vm_config {
 	const char *firmware; /* NULL: the distribution's (firmware_find) */
 	const char *vars;     /* the instance's variable store file */
 	const char *instance; /* or a named instance that holds it */
+	struct net_config nets[MAX_NETS];
+	unsigned int nr_nets;
+	bool virtio_console_pty;    /* a virtio-console (hvc0) on a new pty */
+	bool no_rng;		    /* leave out the virtio-rng device */
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
-	const char *api_socket; /* control socket path, or NULL */
+	const char *api_socket;	    /* control socket path, or NULL */
 };
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research
  * 1.3: less crashes it right after its banner). */
 #define FIRMWARE_MIN_MEMORY (128ULL << 20)
 
-#define DEFAULT_CPUS	1
-#define DEFAULT_MEMORY	(512ULL << 20)
-#define DEFAULT_CMDLINE "console=ttyAMA0"
+#define DEFAULT_CPUS	      1
+#define DEFAULT_MEMORY	      (512ULL << 20)
+#define DEFAULT_CMDLINE	      "console=ttyAMA0"
 #define DEFAULT_HOTPLUG_SLOTS 4
 /* Each root port takes a bus of the 16 the ECAM window decodes. */
 #define MAX_HOTPLUG_SLOTS 15

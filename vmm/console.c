@@ -49,8 +49,8 @@ static void restore_terminal_on_signal(int sig)
 
 struct console *console_open(int in_fd, int out_fd)
 {
-	static const int fatal[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT,
-				     SIGSEGV, SIGBUS,  SIGABRT, SIGFPE };
+	static const int fatal[] = {SIGTERM, SIGINT, SIGHUP,  SIGQUIT,
+				    SIGSEGV, SIGBUS, SIGABRT, SIGFPE};
 	struct console *c = calloc(1, sizeof(*c));
 	struct termios raw;
 
@@ -98,7 +98,7 @@ static bool feed(struct console *c, const uint8_t *buf, size_t len)
 {
 	while (len) {
 		size_t n = c->input(c->input_opaque, buf, len);
-		struct pollfd p = { .fd = c->stop_pipe[0], .events = POLLIN };
+		struct pollfd p = {.fd = c->stop_pipe[0], .events = POLLIN};
 
 		buf += n;
 		len -= n;
@@ -115,9 +115,9 @@ static void *input_thread(void *opaque)
 	uint8_t buf[256], out[256];
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = c->in_fd, .events = POLLIN },
-				       { .fd = c->stop_pipe[0],
-					 .events = POLLIN } };
+		struct pollfd p[2] = {
+		    {.fd = c->in_fd, .events = POLLIN},
+		    {.fd = c->stop_pipe[0], .events = POLLIN}};
 		size_t nout = 0;
 		ssize_t n;
 

@@ -40,6 +40,7 @@ static void ctl_usage(FILE *f)
 	    "Options:\n"
 	    "  --raw            print the reply line exactly as received\n"
 	    "  --timeout SECS   wait at most SECS for the reply (default %d; 0: no limit)\n"
+	    "  --line TEXT      send TEXT as the request line, as it is (no COMMAND)\n"
 	    "  -h, --help       show this help\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 the VM replied with an error, 2 usage or\n"
@@ -337,13 +338,14 @@ int cmd_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"raw", no_argument, NULL, 'r'},
+	    {"line", required_argument, NULL, 'l'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	unsigned long timeout = CTL_DEFAULT_TIMEOUT;
 	bool raw = false;
-	const char *path, *command, *line;
+	const char *path, *command, *line, *verbatim = NULL;
 	json_object *req, *reply = NULL, *ok, *v;
 	char err[256], *buf = NULL, *msg = NULL;
 	int c, fd, rc = 2;
@@ -354,6 +356,11 @@ int cmd_ctl(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			raw = true;
+			break;
+		case 'l':
+			/* Send this line as it is (scripts, and tests that
+			 * give the VM a malformed request). */
+			verbatim = optarg;
 			break;
 		case 't':
 			if (!parse_uint(optarg, 0, 86400, &timeout)) {
@@ -376,14 +383,15 @@ int cmd_ctl(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind < 2) {
+	if (argc - optind < (verbatim ? 1 : 2)) {
 		ctl_usage(stderr);
 		return 2;
 	}
 	path = argv[optind];
-	command = argv[optind + 1];
-	req = ctl_make_request(command, argc - optind - 2, argv + optind + 2,
-			       err, sizeof(err));
+	command = verbatim ? "request" : argv[optind + 1];
+	req = verbatim ? json_object_new_object()
+		       : ctl_make_request(command, argc - optind - 2,
+					  argv + optind + 2, err, sizeof(err));
 	if (!req) {
 		pr_err("ctl: %s", err);
 		return 2;
@@ -393,8 +401,10 @@ int cmd_ctl(int argc, char **argv)
 		json_object_put(req);
 		return 2;
 	}
-	line = json_object_to_json_string_ext(
-	    req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	line = verbatim ? verbatim
+			: json_object_to_json_string_ext(
+				  req, JSON_C_TO_STRING_PLAIN |
+					       JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* One write: a server that reads one line and closes (tests) sees
 	 * all of it. */
 	if (asprintf(&msg, "%s\n", line) < 0) {

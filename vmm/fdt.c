@@ -67,8 +67,8 @@ static int psci_node(void *fdt)
 static int timer_node(void *fdt, const struct fdt_machine *m)
 {
 	/* Generic Timer PPIs (PLAT-4). GICv2 specifiers carry a CPU mask. */
-	static const uint32_t ppis[] = { PPI_TIMER_SECURE, PPI_TIMER_NONSECURE,
-					 PPI_TIMER_VIRTUAL, PPI_TIMER_HYP };
+	static const uint32_t ppis[] = {PPI_TIMER_SECURE, PPI_TIMER_NONSECURE,
+					PPI_TIMER_VIRTUAL, PPI_TIMER_HYP};
 	uint32_t flags = FDT_IRQ_LEVEL_HIGH;
 	fdt32_t irqs[ARRAY_SIZE(ppis) * 3];
 	int err = 0;
@@ -104,19 +104,19 @@ static int gic_node(void *fdt, const struct fdt_machine *m)
 	TRY(fdt_property(fdt, "ranges", NULL, 0));
 	if (m->gic_version == 3) {
 		const struct machine_region_desc *rd =
-			&machine_map[MR_GIC_REDIST];
+		    &machine_map[MR_GIC_REDIST];
 		/* One 128 KiB redistributor frame pair per vCPU. */
-		fdt64_t reg[4] = { cpu_to_fdt64(dist->base),
-				   cpu_to_fdt64(dist->size),
-				   cpu_to_fdt64(rd->base),
-				   cpu_to_fdt64(m->nr_cpus * 0x20000ULL) };
+		fdt64_t reg[4] = {cpu_to_fdt64(dist->base),
+				  cpu_to_fdt64(dist->size),
+				  cpu_to_fdt64(rd->base),
+				  cpu_to_fdt64(m->nr_cpus * 0x20000ULL)};
 
 		TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
 		TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
 		TRY(fdt_property_u32(fdt, "#redistributor-regions", 1));
 		if (m->gic_its) {
 			const struct machine_region_desc *its =
-				&machine_map[MR_GIC_ITS];
+			    &machine_map[MR_GIC_ITS];
 
 			TRY(fdt_begin_node_at(fdt, "msi-controller",
 					      its->base));
@@ -130,11 +130,10 @@ static int gic_node(void *fdt, const struct fdt_machine *m)
 		}
 	} else {
 		const struct machine_region_desc *cpu =
-			&machine_map[MR_GIC_CPU];
-		fdt64_t reg[4] = { cpu_to_fdt64(dist->base),
-				   cpu_to_fdt64(dist->size),
-				   cpu_to_fdt64(cpu->base),
-				   cpu_to_fdt64(cpu->size) };
+		    &machine_map[MR_GIC_CPU];
+		fdt64_t reg[4] = {
+		    cpu_to_fdt64(dist->base), cpu_to_fdt64(dist->size),
+		    cpu_to_fdt64(cpu->base), cpu_to_fdt64(cpu->size)};
 
 		TRY(fdt_property_string(fdt, "compatible",
 					"arm,cortex-a15-gic"));

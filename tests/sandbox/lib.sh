@@ -78,3 +78,53 @@ drive() {
 	rm -f "$_fifo"
 	return $_rc
 }
+
+# The agent (tests/guest/init, armvm.mode=agent): start armvm in the
+# background with a FIFO as its console input, then run commands in the
+# guest one at a time.
+#   agent_start LOG ARMVM-RUN-ARGS...   (sets AGENT_PID; waits for the agent)
+#   guest CMD...                        (runs "CMD" in the guest; its status)
+#   agent_stop                          (ends the agent; armvm's status)
+agent_start() {
+	_alog=$1
+	shift
+	_afifo=/tmp/agent-in.$$
+	rm -f "$_afifo" && mkfifo "$_afifo"
+	timeout $ARMVM_TIMEOUT armvm run "$@" <"$_afifo" >"$_alog" 2>&1 &
+	AGENT_PID=$!
+	exec 4>"$_afifo"
+	_adone=0
+	agent_wait_for GUEST-READY 120
+}
+
+# agent_wait_for PATTERN SECONDS: wait until LOG has a line with PATTERN.
+agent_wait_for() {
+	_i=0
+	while ! grep -q "$1" "$_alog"; do
+		kill -0 $AGENT_PID 2>/dev/null || return 1
+		[ $_i -ge $(($2 * 5)) ] && return 1
+		_i=$((_i + 1))
+		sleep 0.2
+	done
+}
+
+guest() {
+	echo "$*" >&4
+	_adone=$((_adone + 1))
+	_i=0
+	while [ "$(tr -d '\r' <"$_alog" | grep -c '^GUEST-DONE ')" -lt $_adone ]; do
+		kill -0 $AGENT_PID 2>/dev/null || return 125
+		[ $_i -ge 600 ] && return 124
+		_i=$((_i + 1))
+		sleep 0.2
+	done
+	return "$(tr -d '\r' <"$_alog" | grep '^GUEST-DONE ' | sed -n "${_adone}p" | cut -d' ' -f2)"
+}
+
+agent_stop() {
+	echo exit >&4
+	wait $AGENT_PID
+	_rc=$?
+	exec 4>&-
+	return $_rc
+}

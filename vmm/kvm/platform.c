@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,8 +14,12 @@
 #include "devices/pcie_port.h"
 #include "devices/pl011.h"
 #include "devices/pl031.h"
+#include "devices/pl061.h"
 #include "lib/util.h"
 #include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
 #include "vmm/console.h"
@@ -50,9 +55,46 @@ static bool send_msi(void *opaque, uint64_t address, uint32_t data,
 	return r > 0;
 }
 
+/* The network backend a net_config asks for; NULL after pr_err. */
+static struct net_backend *make_backend(const struct net_config *net)
+{
+	struct net_hostfwd fwds[MAX_HOSTFWD];
+
+	if (!strcmp(net->backend, "tap"))
+		return net_tap_create(net->tap);
+	for (unsigned int i = 0; i < net->nr_hostfwd; i++) {
+		if (!net_parse_hostfwd(net->hostfwd[i], &fwds[i])) {
+			pr_err(
+			    "hostfwd '%s': expected tcp::HOSTPORT-:GUESTPORT (or udp:, with addresses)",
+			    net->hostfwd[i]);
+			return NULL;
+		}
+	}
+	return net_slirp_create(fwds, net->nr_hostfwd);
+}
+
+static struct virtio_dev *make_net(struct vm *vm, const char *id,
+				   const struct net_config *net)
+{
+	struct virtio_net_config cfg = {.id = id};
+
+	if (net->mac && !net_parse_mac(net->mac, cfg.mac)) {
+		pr_err(
+		    "mac '%s': expected six hex bytes like 02:00:00:12:34:56",
+		    net->mac);
+		return NULL;
+	}
+	if (!net->mac)
+		net_default_mac(id, cfg.mac);
+	cfg.backend = make_backend(net);
+	if (!cfg.backend)
+		return NULL;
+	return virtio_net_create(&cfg, &vm->mem);
+}
+
 /* A virtio device of spec's type as a PCI function; NULL after pr_err. */
-static struct pci_function *make_function(struct vm *vm,
-					  const struct vm_device_spec *spec)
+static struct pci_function *
+make_function(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 {
 	struct virtio_dev *vdev = NULL;
 	struct pci_function *fn;
@@ -63,8 +105,12 @@ static struct pci_function *make_function(struct vm *vm,
 			return NULL;
 		}
 		vdev = virtio_blk_create(spec->path, spec->readonly, &vm->mem);
+	} else if (!strcmp(spec->type, "net") && spec->net) {
+		vdev = make_net(vm, id, spec->net);
+	} else if (!strcmp(spec->type, "rng")) {
+		vdev = virtio_rng_create(&vm->mem);
 	} else {
-		pr_err("device type '%s': expected block", spec->type);
+		pr_err("device type '%s': expected block or net", spec->type);
 		return NULL;
 	}
 	if (!vdev)
@@ -74,7 +120,7 @@ static struct pci_function *make_function(struct vm *vm,
 	fn = virtio_pci_create(vdev, true);
 	if (!fn) {
 		virtio_destroy(vdev);
-		pr_err("%s: out of memory", spec->path);
+		pr_err("%s: out of memory", id);
 	}
 	return fn;
 }
@@ -110,20 +156,73 @@ static int create_disks(struct vm *vm)
 					      .path = cfg->disks[i].path,
 					      .readonly =
 						  cfg->disks[i].readonly};
-		struct pci_function *fn = make_function(vm, &spec);
+		struct pci_function *fn;
 		char id[16];
 
+		snprintf(id, sizeof(id), "disk%u", i);
+		fn = make_function(vm, &spec, id);
 		if (!fn)
 			return -1;
 		if (pci_host_add(vm->pci, fn, -1) < 0) {
 			fn->ops->destroy(fn);
 			return -1;
 		}
-		snprintf(id, sizeof(id), "disk%u", i);
 		record_device(vm, &spec, id)->fn = fn;
 		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s",
 			cfg->disks[i].path, fn->devfn >> 3,
 			cfg->disks[i].readonly ? ", read-only" : "");
+	}
+	return 0;
+}
+
+/* --net devices, then virtio-rng and the virtio-console, on bus 0. */
+static int create_other_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct pci_function *fn;
+
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		struct vm_device_spec spec = {.type = "net",
+					      .net = &cfg->nets[i]};
+		char id[16];
+
+		snprintf(id, sizeof(id), "net%u", i);
+		fn = make_function(vm, &spec, id);
+		if (!fn)
+			return -1;
+		if (pci_host_add(vm->pci, fn, -1) < 0) {
+			fn->ops->destroy(fn);
+			return -1;
+		}
+		spec.path = cfg->nets[i].tap ? cfg->nets[i].tap : "user";
+		record_device(vm, &spec, id)->fn = fn;
+	}
+	if (!cfg->no_rng) {
+		/* Entropy for the firmware (EFI_RNG_PROTOCOL) and the OS. */
+		struct vm_device_spec spec = {.type = "rng"};
+
+		fn = make_function(vm, &spec, "rng");
+		if (!fn || pci_host_add(vm->pci, fn, -1) < 0)
+			return -1;
+	}
+	if (cfg->virtio_console_pty) {
+		struct virtio_dev *con;
+		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+			pr_err("--virtio-console pty: cannot make a pty: %s",
+			       strerror(errno));
+			return -1;
+		}
+		con = virtio_console_create("hvc0", master, master, &vm->mem);
+		if (!con)
+			return -1;
+		fn = virtio_pci_create(con, true);
+		if (!fn || pci_host_add(vm->pci, fn, -1) < 0)
+			return -1;
+		/* Where a user (or test) connects: the pty's other end. */
+		fprintf(stderr, "armvm: virtio-console (hvc0) on %s\n",
+			ptsname(master));
 	}
 	return 0;
 }
@@ -329,9 +428,11 @@ int platform_create(struct vm *vm)
 			 irq, console_write, vm->console);
 	vm->rtc = pl031_create(machine_map[MR_RTC].base,
 			       machine_map[MR_RTC].spi, irq, NULL);
+	vm->gpio = pl061_create(machine_map[MR_GPIO].base,
+				machine_map[MR_GPIO].spi, irq);
 	vm->pci = pci_host_create(ecam->base, ecam->size, mmio->base,
 				  mmio->size, mmio->spi, irq);
-	if (!vm->uart || !vm->rtc || !vm->pci) {
+	if (!vm->uart || !vm->rtc || !vm->gpio || !vm->pci) {
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
@@ -339,14 +440,21 @@ int platform_create(struct vm *vm)
 	vm->pci->msi_controller = vm->msi;
 	vm->pci->msi_phandle = PHANDLE_GIC_ITS;
 	if (bus_add(&vm->bus, vm->uart) < 0 || bus_add(&vm->bus, vm->rtc) < 0 ||
+	    bus_add(&vm->bus, vm->gpio) < 0 ||
 	    bus_add(&vm->bus, &vm->pci->ecam) < 0 ||
 	    bus_add(&vm->bus, &vm->pci->mmio) < 0)
 		return -1;
-	if (create_disks(vm) < 0 || create_ports(vm) < 0)
+	if (create_disks(vm) < 0 || create_other_devices(vm) < 0 ||
+	    create_ports(vm) < 0)
 		return -1;
 	if (vm->firmware_boot && create_flash(vm) < 0)
 		return -1;
 	return 0;
+}
+
+bool platform_press_power(struct vm *vm)
+{
+	return pl061_press_power(vm->gpio);
 }
 
 int platform_map_flash(struct vm *vm)
@@ -429,7 +537,7 @@ int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 				break;
 		}
 	}
-	fn = make_function(vm, spec);
+	fn = make_function(vm, spec, id);
 	if (!fn)
 		goto out;
 	if (pcie_port_plug(port, fn) < 0) {

@@ -8,12 +8,16 @@
 #ifndef ARMVM_VMM_KVM_PLATFORM_H
 #define ARMVM_VMM_KVM_PLATFORM_H
 
+struct net_config;
 struct vm;
 struct vm_device;
 
 /* Check the user's files (disks, firmware, variable store) and create every
  * device. -1 after a one-line message. */
 int platform_create(struct vm *vm);
+/* Press the power button (pl061 line 3, gpio-keys KEY_POWER); false if no
+ * guest driver listens. Sleeps ~100 ms: not on a vCPU thread. */
+bool platform_press_power(struct vm *vm);
 /* At each boot, after the devices' reset: map the flash banks. */
 int platform_map_flash(struct vm *vm);
 void platform_destroy(struct vm *vm);
@@ -21,10 +25,11 @@ void platform_destroy(struct vm *vm);
 /* Hot-plug (the control socket's device-add/-del/-list). Each returns 0,
  * or -1 with a one-line message (pr_err; captured by the caller). */
 struct vm_device_spec {
-	const char *type; /* "block" */
+	const char *type; /* "block" or "net" */
 	const char *id;	  /* NULL: made up */
 	const char *path; /* block: the image */
 	bool readonly;
+	const struct net_config *net; /* net: backend, MAC, forwards */
 };
 int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 #include <libfdt.h>
 
@@ -13,6 +14,8 @@
 #include "lib/util.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
+#include "vmm/control.h"
+#include "vmm/kvm/control_cmds.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
@@ -146,6 +149,8 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	vm->code.fd = vm->vars.fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->devices_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
 	pthread_cond_init(&vm->event_cond, NULL);
 
@@ -200,6 +205,73 @@ static void vcpu_fail(struct vcpu *vcpu, const char *what)
 	vm_post_event(vcpu->vm, VM_EVENT_ERROR);
 }
 
+/* Wait while the VM is paused. KVM keeps the vCPU's state meanwhile. */
+static void park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_requested && !vm->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	/* The kick that brought us here must not end the next KVM_RUN. */
+	vcpu->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+static void kick_vcpus(struct vm *vm)
+{
+	for (unsigned int i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit closes the race with a thread about to
+		 * enter KVM_RUN; the signal interrupts one already in it. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+int vm_pause(struct vm *vm)
+{
+	struct timespec deadline;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	kick_vcpus(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < vm->cfg->cpus && r == 0 && !vm->stopping)
+		r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
+					   &deadline);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return r ? -1 : 0;
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_requested = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	bool paused;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	paused = vm->pause_requested;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return paused;
+}
+
 static void *vcpu_thread(void *opaque)
 {
 	struct vcpu *vcpu = opaque;
@@ -208,6 +280,10 @@ static void *vcpu_thread(void *opaque)
 	char msg[160];
 
 	while (!vm->stopping) {
+		if (vm->pause_requested) {
+			park(vcpu);
+			continue;
+		}
 		if (kvm_run_vcpu(vcpu->fd) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -277,17 +353,11 @@ static void vm_teardown(struct vm *vm)
 {
 	unsigned int i;
 
+	pthread_mutex_lock(&vm->pause_lock);
 	vm->stopping = true;
-	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (!v->thread_started)
-			continue;
-		/* immediate_exit closes the race with a thread about to
-		 * enter KVM_RUN; the signal interrupts one already in it. */
-		v->run->immediate_exit = 1;
-		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
-	}
+	pthread_cond_broadcast(&vm->pause_cond); /* parked threads leave */
+	pthread_mutex_unlock(&vm->pause_lock);
+	kick_vcpus(vm);
 	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -511,7 +581,8 @@ static int vm_boot(struct vm *vm)
 	return 0;
 }
 
-int vm_run(struct vm *vm)
+/* Boot, wait for an event, tear down; again on reset. */
+static int vm_run_loop(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = kick_handler};
 	enum vm_event ev;
@@ -566,4 +637,21 @@ void vm_exit(struct vm *vm)
 	free(vm->initrd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
+}
+
+int vm_run(struct vm *vm)
+{
+	struct control_server *control = NULL;
+	int ret;
+
+	if (vm->cfg->api_socket) {
+		control = control_cmds_start(vm, vm->cfg->api_socket);
+		if (!control)
+			return 1;
+	}
+	ret = vm_run_loop(vm);
+	/* After the vCPUs: a device-del still waiting gives up by itself. */
+	if (control)
+		control_stop(control);
+	return ret;
 }

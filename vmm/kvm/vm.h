@@ -91,6 +91,7 @@ struct vm {
 	struct mmio_bus bus;
 	struct device *uart;
 	struct device *rtc;
+	struct device *gpio; /* the power button */
 	struct pci_host *pci;
 	bool msi; /* the host has an ITS: PCI devices get MSI-X */
 	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
@@ -112,6 +113,11 @@ struct vm {
 	pthread_cond_t event_cond;
 	enum vm_event event;
 	volatile bool stopping;
+	/* pause/resume (control socket): vCPU threads park on pause_cond. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_requested;
+	unsigned int parked; /* vCPU threads waiting on pause_cond */
 	unsigned int boots;
 };
 
@@ -122,6 +128,10 @@ int vm_init(struct vm *vm, const struct vm_config *cfg);
  * --no-reboot); returns the process exit status. */
 int vm_run(struct vm *vm);
 void vm_exit(struct vm *vm);
+/* Stop every vCPU (they park) / let them run again. */
+int vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
 /* Report an event from any thread; the first one reported wins. */
 void vm_post_event(struct vm *vm, enum vm_event event);
 

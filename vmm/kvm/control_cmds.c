@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control socket's commands (docs/control.md), run one at a time on the
+ * control thread (vmm/control.c). Errors that the operations report through
+ * pr_err are captured into the reply.
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devices/pcie_port.h"
+#include "lib/util.h"
+#include "vmm/config.h"
+#include "vmm/control.h"
+#include "vmm/kvm/control_cmds.h"
+#include "vmm/kvm/platform.h"
+#include "vmm/kvm/vm.h"
+
+/* How long device-del waits for the guest: Linux's pciehp waits 5 s after
+ * the attention button before it powers the slot off. */
+#define DEVICE_DEL_TIMEOUT_MS 30000
+
+static int no_args(json_object *args, char *err, size_t errlen)
+{
+	static const char *const none[] = {NULL};
+
+	return control_check_args(args, none, err, errlen);
+}
+
+static int cmd_status(void *opaque, json_object *args, json_object **result,
+		      char *err, size_t errlen)
+{
+	struct vm *vm = opaque;
+	json_object *r;
+
+	if (no_args(args, err, errlen))
+		return -1;
+	r = json_object_new_object();
+	json_object_object_add(
+	    r, "state",
+	    json_object_new_string(vm_paused(vm) ? "paused" : "running"));
+	json_object_object_add(r, "cpus", json_object_new_int(vm->cfg->cpus));
+	json_object_object_add(r, "memory",
+			       json_object_new_int64((int64_t)vm->ram_size));
+	json_object_object_add(r, "gic", json_object_new_int(vm->gic_version));
+	json_object_object_add(r, "boots", json_object_new_int(vm->boots));
+	json_object_object_add(r, "firmware",
+			       json_object_new_boolean(vm->firmware_boot));
+	*result = r;
+	return 0;
+}
+
+static int cmd_pause(void *opaque, json_object *args, json_object **result,
+		     char *err, size_t errlen)
+{
+	if (no_args(args, err, errlen))
+		return -1;
+	if (vm_pause(opaque) < 0) {
+		snprintf(err, errlen, "not every vCPU stopped within 5 s");
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_resume(void *opaque, json_object *args, json_object **result,
+		      char *err, size_t errlen)
+{
+	if (no_args(args, err, errlen))
+		return -1;
+	vm_resume(opaque);
+	return 0;
+}
+
+static int cmd_powerdown(void *opaque, json_object *args, json_object **result,
+			 char *err, size_t errlen)
+{
+	bool listening;
+
+	if (no_args(args, err, errlen))
+		return -1;
+	listening = platform_press_power(opaque);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "listening",
+			       json_object_new_boolean(listening));
+	return 0;
+}
+
+static int cmd_reset(void *opaque, json_object *args, json_object **result,
+		     char *err, size_t errlen)
+{
+	if (no_args(args, err, errlen))
+		return -1;
+	vm_resume(opaque);
+	vm_post_event(opaque, VM_EVENT_RESET);
+	return 0;
+}
+
+static int cmd_quit(void *opaque, json_object *args, json_object **result,
+		    char *err, size_t errlen)
+{
+	if (no_args(args, err, errlen))
+		return -1;
+	vm_post_event(opaque, VM_EVENT_QUIT);
+	return 0;
+}
+
+static int cmd_device_add(void *opaque, json_object *args, json_object **result,
+			  char *err, size_t errlen)
+{
+	static const char *const names[] = {"type",	"id",	   "path",
+					    "readonly", "backend", "tap",
+					    "mac",	"hostfwd", NULL};
+	struct vm *vm = opaque;
+	struct vm_device_spec spec = {0};
+	struct net_config net = {0};
+	json_object *fwd;
+	char id[64];
+	int r;
+
+	if (control_check_args(args, names, err, errlen) ||
+	    control_arg_string(args, "type", true, &spec.type, err, errlen) ||
+	    control_arg_string(args, "id", false, &spec.id, err, errlen) ||
+	    control_arg_string(args, "path", false, &spec.path, err, errlen) ||
+	    control_arg_bool(args, "readonly", false, &spec.readonly, err,
+			     errlen) ||
+	    control_arg_string(args, "backend", false, &net.backend, err,
+			       errlen) ||
+	    control_arg_string(args, "tap", false, &net.tap, err, errlen) ||
+	    control_arg_string(args, "mac", false, &net.mac, err, errlen))
+		return -1;
+	if (!strcmp(spec.type, "net")) {
+		if (!net.backend)
+			net.backend = net.tap ? "tap" : "user";
+		if (strcmp(net.backend, "user") && strcmp(net.backend, "tap")) {
+			snprintf(
+			    err, errlen,
+			    "argument 'backend' must be \"user\" or \"tap\"");
+			return -1;
+		}
+		if (!strcmp(net.backend, "tap") && !net.tap) {
+			snprintf(err, errlen, "missing argument 'tap'");
+			return -1;
+		}
+		if (json_object_object_get_ex(args, "hostfwd", &fwd)) {
+			bool one = json_object_is_type(fwd, json_type_string);
+			size_t n = one ? 1
+				   : json_object_is_type(fwd, json_type_array)
+				       ? json_object_array_length(fwd)
+				       : 0;
+
+			if (!n || n > MAX_HOSTFWD) {
+				snprintf(
+				    err, errlen,
+				    "argument 'hostfwd' must be a string or an array of 1 to %d strings",
+				    MAX_HOSTFWD);
+				return -1;
+			}
+			for (size_t i = 0; i < n; i++) {
+				json_object *o =
+				    one ? fwd
+					: json_object_array_get_idx(fwd, i);
+
+				if (!json_object_is_type(o, json_type_string)) {
+					snprintf(
+					    err, errlen,
+					    "argument 'hostfwd' must hold strings");
+					return -1;
+				}
+				net.hostfwd[net.nr_hostfwd++] =
+				    json_object_get_string(o);
+			}
+		}
+		spec.net = &net;
+		spec.path = net.tap ? net.tap : "user";
+	}
+	pr_capture_begin(err, errlen);
+	r = platform_device_add(vm, &spec, id, sizeof(id));
+	pr_capture_end();
+	if (r < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "id", json_object_new_string(id));
+	return 0;
+}
+
+static int cmd_device_del(void *opaque, json_object *args, json_object **result,
+			  char *err, size_t errlen)
+{
+	static const char *const names[] = {"id", NULL};
+	const char *id;
+	int r;
+
+	if (control_check_args(args, names, err, errlen) ||
+	    control_arg_string(args, "id", true, &id, err, errlen))
+		return -1;
+	pr_capture_begin(err, errlen);
+	r = platform_device_del(opaque, id, DEVICE_DEL_TIMEOUT_MS);
+	pr_capture_end();
+	return r;
+}
+
+static int cmd_device_list(void *opaque, json_object *args,
+			   json_object **result, char *err, size_t errlen)
+{
+	static struct vm_device list[VM_MAX_DEVICES];
+	unsigned int n;
+	json_object *arr;
+
+	if (no_args(args, err, errlen))
+		return -1;
+	n = platform_device_list(opaque, list, VM_MAX_DEVICES);
+	arr = json_object_new_array();
+	for (unsigned int i = 0; i < n; i++) {
+		json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "id",
+				       json_object_new_string(list[i].id));
+		json_object_object_add(d, "type",
+				       json_object_new_string(list[i].type));
+		json_object_object_add(d, "path",
+				       json_object_new_string(list[i].path));
+		json_object_object_add(
+		    d, "readonly", json_object_new_boolean(list[i].readonly));
+		json_object_object_add(
+		    d, "hotplug",
+		    json_object_new_boolean(list[i].port != NULL));
+		json_object_array_add(arr, d);
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "devices", arr);
+	return 0;
+}
+
+static const struct control_command commands[] = {
+    {"status", cmd_status, "the VM's state, vCPUs, memory, GIC"},
+    {"pause", cmd_pause, "stop every vCPU"},
+    {"resume", cmd_resume, "let the vCPUs run again"},
+    {"powerdown", cmd_powerdown,
+     "press the power button: the guest shuts down in order"},
+    {"reset", cmd_reset, "reboot the VM (armvm keeps running)"},
+    {"quit", cmd_quit, "stop the VM and armvm at once"},
+    {"device-add", cmd_device_add,
+     "hot-add a block (path, readonly) or net (backend user|tap, tap, mac, hostfwd) device"},
+    {"device-del", cmd_device_del,
+     "remove a hot-added device in the orderly way (id)"},
+    {"device-list", cmd_device_list, "the devices that have an id"},
+};
+
+struct control_server *control_cmds_start(struct vm *vm, const char *path)
+{
+	return control_start(path, commands, ARRAY_SIZE(commands), vm);
+}
