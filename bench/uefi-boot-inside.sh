@@ -83,6 +83,7 @@ boot() {
 	counters_off
 	first=-
 	[ -s /tmp/first-byte ] && first=$(awk -v a="$start" '{printf "%.2f", $1 - a}' /tmp/first-time)
+	# shellcheck disable=SC2046 # the marks are words, split on purpose
 	set -- $(cat /tmp/marks)
 	total_exits=$(awk '/^ *Hits: /{print $2}' /tmp/$vmm-$run.exit-hist)
 	total_user=$(awk '/^ *Hits: /{print $2}' /tmp/$vmm-$run.user-hist)
