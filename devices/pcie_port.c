@@ -324,8 +324,13 @@ int pcie_port_plug(struct pcie_port *p, struct pci_function *child)
 	}
 	pci_host_set_child(p->fn.host, &p->fn, child);
 	set_presence(p, true);
-	/* If the slot is still powered (the guest never switched an empty
-	 * slot off), the link comes up at once. */
+	/* A powered-off slot gets a press of its attention button: with a
+	 * button present, Linux's pciehp listens for presses and link
+	 * changes, not for presence; a press on an empty-then-filled slot
+	 * makes it power the slot on (after its 5 s grace period), and the
+	 * link then comes up. A slot still powered gets its link at once. */
+	if (!powered(p))
+		slot_event(p, SLTSTA_ABP);
 	update_link(p);
 	pthread_mutex_unlock(&p->lock);
 	return 0;

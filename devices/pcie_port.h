@@ -5,8 +5,8 @@
  * ACPI to hot-plug through. PCI Express Base 4.0: the PCIe capability
  * (7.5.3), hot-plug (6.7); MSI (6.8.1) or INTA# for its events.
  *
- * Adding a device: presence detected; the guest powers the slot on, sees
- * the link come up and enumerates. Removing one is the orderly protocol:
+ * Adding a device: presence detected and the attention button pressed; the
+ * guest powers the slot on, sees the link come up and enumerates. Removing one is the orderly protocol:
  * the attention button is pressed; the guest unbinds the driver and powers
  * the slot off; only then does the device go.
  */

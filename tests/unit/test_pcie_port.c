@@ -120,6 +120,7 @@ static void hot_add(void)
 	CHECK_EQ(pcie_port_plug(port, dev), 0);
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x40); /* presence detect state */
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x08); /* presence detect changed */
+	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x01); /* button: power me on */
 	CHECK(line[1]);
 	CHECK(!(cfg_rd(0, 1, LNKSTA, 2) & 0x2000)); /* powered off: no link */
 	cfg_wr(0, 1, SLTSTA, 2, 0xffff);

@@ -1,0 +1,163 @@
+#!/bin/sh
+# Runs inside tools/sandbox: hot-plug over the control socket, networking,
+# the second console, rng, pause/resume, reset and the power button
+# (issue 5, PLAT-5). The guest runs commands we send (armvm.mode=agent).
+#   hotplug.sh PREFIX direct|uefi
+. /root/lib.sh
+prefix=$1 boot=$2
+API=/tmp/api.sock
+ctl() { armvm ctl --timeout 60 "$API" "$@"; }
+export XDG_STATE_HOME=/tmp/state
+
+# A file server on this host, which the guest reaches through libslirp's
+# gateway (10.0.2.2 is the host's loopback).
+mkdir -p /tmp/www && head -c 300000 /dev/urandom >/tmp/www/blob
+httpd -p 127.0.0.1:8000 -h /tmp/www
+
+cmdline="console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=agent"
+if [ "$boot" = uefi ]; then
+	set -- --disk /root/agent.img
+else
+	set -- --kernel "$KERNEL" --initrd "$INITRD" --cmdline "$cmdline"
+fi
+agent_start /tmp/hp.log "$@" --cpus 2 --memory 512M --api-socket $API \
+	--virtio-console pty --hotplug-slots 2 ||
+	{ fail "$prefix/boot" "the guest agent did not start" /tmp/hp.log; exit 0; }
+pass "$prefix/boot"
+pid=$AGENT_PID
+[ "$(stat -c %a $API)" = 600 ] && pass "$prefix/api-socket-owner-only" ||
+	fail "$prefix/api-socket-owner-only" "mode $(stat -c %a $API)"
+
+# The guest finds a hot-added disk by its serial (the image's file name).
+DISK='d=/dev/$(grep -l "^hp.img" /sys/block/vd*/serial 2>/dev/null | cut -d/ -f4 | head -1)'
+WAIT_DISK="for i in \$(seq 150); do $DISK; [ -b \$d ] && break; sleep 0.1; done; [ -b \$d ]"
+
+# --- block: hot-add, write, orderly removal, data checked here ------------
+head -c 16777216 /dev/zero >/tmp/hp.img
+ctl device-add type=block id=hd1 path=/tmp/hp.img >/tmp/r 2>&1 &&
+	pass "$prefix/block-add" || fail "$prefix/block-add" "$(cat /tmp/r)"
+guest "$WAIT_DISK" && pass "$prefix/block-seen-by-guest" ||
+	fail "$prefix/block-seen-by-guest" "no disk with serial hp.img" /tmp/hp.log
+guest "$DISK; [ -b \$d ] && head -c 1048576 /dev/urandom >/tmp/d && dd if=/tmp/d of=\$d bs=65536 conv=fsync 2>/dev/null && echo \"GUEST-SUM \$(md5sum </tmp/d | cut -d' ' -f1)\""
+ctl device-del id=hd1 >/tmp/r 2>&1 && pass "$prefix/block-del-orderly" ||
+	fail "$prefix/block-del-orderly" "$(cat /tmp/r)" /tmp/hp.log
+guest "! grep -q hp.img /sys/block/vd*/serial" && pass "$prefix/block-gone-in-guest" ||
+	fail "$prefix/block-gone-in-guest" "the disk is still there"
+want=$(tr -d '\r' </tmp/hp.log | sed -n 's/^GUEST-SUM //p' | tail -1)
+have=$(head -c 1048576 /tmp/hp.img | md5sum | cut -d' ' -f1)
+[ -n "$want" ] && [ "$want" = "$have" ] && pass "$prefix/block-data-on-host" ||
+	fail "$prefix/block-data-on-host" "guest wrote $want, image has $have"
+
+# --- net: hot-add with libslirp, DHCP, fetch from this host, hostfwd -------
+ctl device-add type=net id=n1 backend=user hostfwd=tcp::18080-:8080 >/tmp/r 2>&1 &&
+	pass "$prefix/net-add" || fail "$prefix/net-add" "$(cat /tmp/r)"
+guest 'for i in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done; ip link set eth0 up && udhcpc -i eth0 -n -q -t 5 -s /etc/udhcpc.script >/dev/null 2>&1' &&
+	grep -q "GUEST-DHCP 10.0.2.15" /tmp/hp.log && pass "$prefix/net-dhcp" ||
+	fail "$prefix/net-dhcp" "no DHCP lease" /tmp/hp.log
+guest 'echo "GUEST-WGET $(wget -q -O - http://10.0.2.2:8000/blob | md5sum | cut -d" " -f1)"'
+want=$(md5sum </tmp/www/blob | cut -d' ' -f1)
+grep -q "GUEST-WGET $want" /tmp/hp.log && pass "$prefix/net-fetch-from-host" ||
+	fail "$prefix/net-fetch-from-host" "guest got $(grep GUEST-WGET /tmp/hp.log)"
+guest 'mkdir -p /tmp/gw && echo guest-page >/tmp/gw/index.html && httpd -p 8080 -h /tmp/gw'
+[ "$(wget -q -O - http://127.0.0.1:18080/index.html)" = guest-page ] &&
+	pass "$prefix/net-hostfwd" || fail "$prefix/net-hostfwd" "no page through tcp::18080-:8080"
+ctl device-del id=n1 >/tmp/r 2>&1 && guest '[ ! -e /sys/class/net/eth0 ]' &&
+	pass "$prefix/net-del" || fail "$prefix/net-del" "$(cat /tmp/r)"
+
+# --- ten add/remove cycles: no leaked descriptors or memory --------------
+fds0=$(ls /proc/$pid/fd | wc -l)
+rss0=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+ok=1
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	ctl device-add type=block id=c$i path=/tmp/hp.img >/dev/null &&
+		guest "$WAIT_DISK" &&
+		ctl device-del id=c$i >/dev/null || { ok=0; break; }
+done
+fds1=$(ls /proc/$pid/fd | wc -l)
+rss1=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+echo "# ten cycles: fds $fds0 -> $fds1, armvm RSS $rss0 -> $rss1 kB"
+[ $ok = 1 ] && pass "$prefix/ten-cycles" || fail "$prefix/ten-cycles" "cycle $i failed" /tmp/hp.log
+[ "$fds1" -le "$fds0" ] && pass "$prefix/ten-cycles-no-fd-leak" ||
+	fail "$prefix/ten-cycles-no-fd-leak" "fds $fds0 -> $fds1"
+[ $((rss1 - rss0)) -lt 2048 ] && pass "$prefix/ten-cycles-no-memory-growth" ||
+	fail "$prefix/ten-cycles-no-memory-growth" "RSS $rss0 -> $rss1 kB"
+
+# --- bad requests: errors, and the VM keeps running ----------------------
+bad() { # NAME PATTERN CTL-ARGS...
+	name=$prefix/$1 pattern=$2
+	shift 2
+	armvm ctl --timeout 20 "$@" >/tmp/r 2>&1
+	rc=$?
+	if [ $rc = 1 ] && grep -q -- "$pattern" /tmp/r && ctl status >/dev/null; then
+		pass "$name"
+	else
+		fail "$name" "ctl exit $rc: $(cat /tmp/r)"
+	fi
+}
+bad add-missing-file "/tmp/nope.img" $API device-add type=block id=x path=/tmp/nope.img
+ctl device-add type=block id=dup path=/tmp/hp.img >/dev/null
+bad add-duplicate-id "already in use" $API device-add type=block id=dup path=/tmp/hp.img
+head -c 1048576 /dev/zero >/tmp/hp2.img
+ctl device-add type=block id=second path=/tmp/hp2.img >/dev/null
+bad add-no-free-slot "no free hot-plug slot" $API device-add type=block path=/tmp/hp2.img
+bad del-unknown-id "no device with id 'ghost'" $API device-del id=ghost
+bad garbage-json "JSON" --line 'this is not json' $API
+bad truncated-json "invalid JSON" --line '{"command": "stat' $API
+bad unknown-command "unknown command" $API frobnicate
+long=$(head -c 70000 /dev/zero | tr '\0' 'x')
+bad oversized-request "longer than" --line "{\"command\":\"$long\"}" $API
+# A client that goes away mid-request: half a line, then nothing.
+(printf '{"command":' ; sleep 1) | timeout 3 armvm ctl --timeout 1 --line '{"command":' $API >/dev/null 2>&1
+ctl status >/dev/null && pass "$prefix/client-disconnects-mid-request" ||
+	fail "$prefix/client-disconnects-mid-request" "status failed afterwards"
+ctl device-del id=dup >/dev/null
+ctl device-del id=second >/dev/null
+
+# --- the second console, rng ---------------------------------------------
+pty=$(sed -n 's/^armvm: virtio-console (hvc0) on //p' /tmp/hp.log | tr -d '\r')
+stty -F "$pty" raw -echo 2>/dev/null
+cat "$pty" >/tmp/hvc.out &
+catpid=$!
+guest 'stty -F /dev/hvc0 raw -echo; echo hello-from-guest >/dev/hvc0'
+sleep 1
+grep -q hello-from-guest /tmp/hvc.out && pass "$prefix/virtio-console-guest-to-host" ||
+	fail "$prefix/virtio-console-guest-to-host" "nothing on $pty"
+kill $catpid 2>/dev/null
+guest 'head -n 1 /dev/hvc0 >/tmp/hvc.in &'
+sleep 0.5
+echo hello-from-host >"$pty"
+guest 'sleep 1; grep -q hello-from-host /tmp/hvc.in' && pass "$prefix/virtio-console-host-to-guest" ||
+	fail "$prefix/virtio-console-host-to-guest" "guest read: $(cat /tmp/hvc.in 2>/dev/null)"
+guest 'grep -q virtio /sys/class/misc/hw_random/rng_current && [ "$(head -c 4096 /dev/hwrng | wc -c)" = 4096 ]' &&
+	pass "$prefix/virtio-rng-feeds-hwrng" || fail "$prefix/virtio-rng-feeds-hwrng" "no virtio hwrng"
+
+# --- pause / resume: the guest's clock shows the gap ----------------------
+guest 'rm -f /tmp/ticks; (while :; do cut -d" " -f1 /proc/uptime >>/tmp/ticks; sleep 0.2; done) &'
+sleep 2
+ctl pause >/dev/null && ctl status | grep -q '"paused"' && pass "$prefix/pause" || fail "$prefix/pause" "status not paused"
+sleep 3
+ctl resume >/dev/null && ctl status | grep -q '"running"' && pass "$prefix/resume" || fail "$prefix/resume" "status not running"
+sleep 1
+guest 'awk "NR>1 && \$1-p > g {g = \$1-p} {p = \$1} END {print \"GUEST-GAP\", g}" /tmp/ticks'
+gap=$(tr -d '\r' </tmp/hp.log | sed -n 's/^GUEST-GAP //p' | tail -1)
+awk -v g="$gap" 'BEGIN{exit !(g >= 2.5)}' && pass "$prefix/pause-stops-the-guest" ||
+	fail "$prefix/pause-stops-the-guest" "largest gap in the guest's clock: ${gap:-none} s"
+
+# --- reset reboots; powerdown shuts down in order --------------------------
+ctl reset >/dev/null
+agent_wait_for 'GUEST-BOOTED.*' 1
+i=0
+while [ "$(grep -c GUEST-READY /tmp/hp.log)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+[ "$(grep -c GUEST-READY /tmp/hp.log)" = 2 ] && pass "$prefix/reset-reboots" ||
+	fail "$prefix/reset-reboots" "no second boot" /tmp/hp.log
+ctl powerdown >/tmp/r 2>&1
+grep -q '"listening":true' /tmp/r || grep -q '"listening": true' /tmp/r ||
+	fail "$prefix/powerdown-listened" "$(cat /tmp/r)"
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+wait $pid
+rc=$?
+exec 4>&-
+[ $rc = 0 ] && grep -q GUEST-POWER-KEY /tmp/hp.log && pass "$prefix/powerdown-exits-0" ||
+	fail "$prefix/powerdown-exits-0" "armvm exit $rc" /tmp/hp.log
+exit 0
