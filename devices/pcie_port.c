@@ -177,13 +177,15 @@ static void update_link(struct pcie_port *p)
 	slot_event(p, SLTSTA_DLLSC);
 }
 
-static void set_presence(struct pcie_port *p, bool present)
+/* Presence changes, with any other events raised at the same moment: one
+ * interrupt for all of them. */
+static void set_presence(struct pcie_port *p, bool present, uint16_t events)
 {
 	uint16_t sta = rd16(p, p->exp + EXP_SLTSTA);
 
 	wr16(p, p->exp + EXP_SLTSTA,
 	     present ? sta | SLTSTA_PDS : sta & ~SLTSTA_PDS);
-	slot_event(p, SLTSTA_PDC);
+	slot_event(p, SLTSTA_PDC | events);
 }
 
 /* The guest released the slot: detach its device (lock held). */
@@ -195,7 +197,7 @@ static void release_child(struct pcie_port *p)
 	p->released_child = child;
 	p->unplug_requested = false;
 	update_link(p);
-	set_presence(p, false);
+	set_presence(p, false, 0);
 	pthread_cond_broadcast(&p->released);
 }
 
@@ -323,14 +325,12 @@ int pcie_port_plug(struct pcie_port *p, struct pci_function *child)
 		return -1;
 	}
 	pci_host_set_child(p->fn.host, &p->fn, child);
-	set_presence(p, true);
 	/* A powered-off slot gets a press of its attention button: with a
 	 * button present, Linux's pciehp listens for presses and link
 	 * changes, not for presence; a press on an empty-then-filled slot
 	 * makes it power the slot on (after its 5 s grace period), and the
 	 * link then comes up. A slot still powered gets its link at once. */
-	if (!powered(p))
-		slot_event(p, SLTSTA_ABP);
+	set_presence(p, true, powered(p) ? 0 : SLTSTA_ABP);
 	update_link(p);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
