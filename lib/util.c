@@ -70,6 +70,17 @@ void pr_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out)
 {

@@ -41,6 +41,10 @@ extern bool armvm_verbose;
  */
 bool parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 
+/* snprintf into a caller's error buffer (nothing when errlen is 0). */
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Parse a decimal unsigned integer in [min, max]; false otherwise. */
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);

@@ -57,20 +57,6 @@ struct control_server {
 	bool accept_backoff; /* accept failed for want of resources */
 };
 
-static void control_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void control_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* --- Parsing ------------------------------------------------------------ */
 
 /*
@@ -191,16 +177,16 @@ int control_parse_request(const char *line, size_t len, const char **command,
 	*command = NULL;
 	*args = NULL;
 	if (memchr(line, '\0', len)) {
-		control_set_err(err, errlen, "request contains a NUL byte");
+		set_err(err, errlen, "request contains a NUL byte");
 		return -1;
 	}
 	if (len > CONTROL_MAX_LINE) {
-		control_set_err(err, errlen, "request longer than %d bytes",
-				CONTROL_MAX_LINE);
+		set_err(err, errlen, "request longer than %d bytes",
+			CONTROL_MAX_LINE);
 		return -1;
 	}
 	if (!control_utf8_ok((const unsigned char *)line, len)) {
-		control_set_err(err, errlen, "invalid JSON: not UTF-8");
+		set_err(err, errlen, "invalid JSON: not UTF-8");
 		return -1;
 	}
 	/* Checked first: a bare number at the end of the line would only
@@ -208,12 +194,12 @@ int control_parse_request(const char *line, size_t len, const char **command,
 	for (used = 0; used < len && strchr(" \t\r\n", line[used]); used++)
 		;
 	if (used == len || line[used] != '{') {
-		control_set_err(err, errlen, "a request must be a JSON object");
+		set_err(err, errlen, "a request must be a JSON object");
 		return -1;
 	}
 	tok = json_tokener_new_ex(CONTROL_MAX_DEPTH);
 	if (!tok) {
-		control_set_err(err, errlen, "out of memory");
+		set_err(err, errlen, "out of memory");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
@@ -224,34 +210,34 @@ int control_parse_request(const char *line, size_t len, const char **command,
 	json_tokener_free(tok);
 	if (!req || jerr != json_tokener_success) {
 		/* json_tokener_continue: the line ended inside a value. */
-		control_set_err(err, errlen, "invalid JSON: %s",
-				jerr == json_tokener_continue ||
-					jerr == json_tokener_success
-				    ? "unexpected end of request"
-				    : json_tokener_error_desc(jerr));
+		set_err(err, errlen, "invalid JSON: %s",
+			jerr == json_tokener_continue ||
+				jerr == json_tokener_success
+			    ? "unexpected end of request"
+			    : json_tokener_error_desc(jerr));
 		goto fail;
 	}
 	while (used < len && strchr(" \t\r\n", line[used]))
 		used++;
 	if (used < len) {
-		control_set_err(err, errlen,
-				"invalid JSON: data after the request object");
+		set_err(err, errlen,
+			"invalid JSON: data after the request object");
 		goto fail;
 	}
 	if (!json_object_is_type(req, json_type_object)) {
-		control_set_err(err, errlen, "a request must be a JSON object");
+		set_err(err, errlen, "a request must be a JSON object");
 		goto fail;
 	}
 	why = control_bad_value(req);
 	if (why) {
-		control_set_err(err, errlen, "%s", why);
+		set_err(err, errlen, "%s", why);
 		goto fail;
 	}
 	json_object_object_foreach(req, key, val)
 	{
 		(void)val;
 		if (strcmp(key, "command") && strcmp(key, "arguments")) {
-			control_set_err(
+			set_err(
 			    err, errlen,
 			    "unknown member '%.*s' (a request has \"command\" and \"arguments\")",
 			    control_quote_len(key), key);
@@ -259,17 +245,16 @@ int control_parse_request(const char *line, size_t len, const char **command,
 		}
 	}
 	if (!json_object_object_get_ex(req, "command", &cmd)) {
-		control_set_err(err, errlen, "missing \"command\"");
+		set_err(err, errlen, "missing \"command\"");
 		goto fail;
 	}
 	if (!json_object_is_type(cmd, json_type_string)) {
-		control_set_err(err, errlen, "\"command\" must be a string");
+		set_err(err, errlen, "\"command\" must be a string");
 		goto fail;
 	}
 	if (json_object_object_get_ex(req, "arguments", &a)) {
 		if (!json_object_is_type(a, json_type_object)) {
-			control_set_err(err, errlen,
-					"\"arguments\" must be an object");
+			set_err(err, errlen, "\"arguments\" must be an object");
 			goto fail;
 		}
 		json_object_get(a);
@@ -280,7 +265,7 @@ int control_parse_request(const char *line, size_t len, const char **command,
 	if (!a || !name) {
 		free(name);
 		json_object_put(a);
-		control_set_err(err, errlen, "out of memory");
+		set_err(err, errlen, "out of memory");
 		goto fail;
 	}
 	/* The name lives as long as the arguments, whose reference the
@@ -308,8 +293,8 @@ int control_check_args(json_object *args, const char *const *names, char *err,
 		for (n = names; *n && strcmp(*n, key); n++)
 			;
 		if (!*n) {
-			control_set_err(err, errlen, "unknown argument '%.*s'",
-					control_quote_len(key), key);
+			set_err(err, errlen, "unknown argument '%.*s'",
+				control_quote_len(key), key);
 			return -1;
 		}
 	}
@@ -324,7 +309,7 @@ static int control_arg(json_object *args, const char *name, bool required,
 		return 1;
 	if (!required)
 		return 0;
-	control_set_err(err, errlen, "missing argument '%s'", name);
+	set_err(err, errlen, "missing argument '%s'", name);
 	return -1;
 }
 
@@ -337,8 +322,7 @@ int control_arg_string(json_object *args, const char *name, bool required,
 	if (r <= 0)
 		return r;
 	if (!json_object_is_type(v, json_type_string)) {
-		control_set_err(err, errlen, "argument '%s' must be a string",
-				name);
+		set_err(err, errlen, "argument '%s' must be a string", name);
 		return -1;
 	}
 	*out = json_object_get_string(v);
@@ -354,8 +338,8 @@ int control_arg_bool(json_object *args, const char *name, bool required,
 	if (r <= 0)
 		return r;
 	if (!json_object_is_type(v, json_type_boolean)) {
-		control_set_err(err, errlen,
-				"argument '%s' must be true or false", name);
+		set_err(err, errlen, "argument '%s' must be true or false",
+			name);
 		return -1;
 	}
 	*out = json_object_get_boolean(v);
@@ -374,16 +358,16 @@ int control_arg_uint(json_object *args, const char *name, bool required,
 	/* json-c keeps integers it cannot hold as int64 in a uint64 or a
 	 * double; fractions are doubles. */
 	if (!json_object_is_type(v, json_type_int)) {
-		control_set_err(err, errlen,
-				"argument '%s' must be an integer in 0..%llu",
-				name, (unsigned long long)max);
+		set_err(err, errlen,
+			"argument '%s' must be an integer in 0..%llu", name,
+			(unsigned long long)max);
 		return -1;
 	}
 	i = json_object_get_int64(v);
 	if (i < 0 || (uint64_t)i > max) {
-		control_set_err(err, errlen,
-				"argument '%s' must be an integer in 0..%llu",
-				name, (unsigned long long)max);
+		set_err(err, errlen,
+			"argument '%s' must be an integer in 0..%llu", name,
+			(unsigned long long)max);
 		return -1;
 	}
 	*out = (uint64_t)i;

@@ -48,20 +48,6 @@ static void ctl_usage(FILE *f)
 	    CTL_DEFAULT_TIMEOUT);
 }
 
-static void ctl_set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void ctl_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A JSON number, exactly (RFC 8259 section 6): no leading zeros, no '+'. */
 static bool ctl_is_number(const char *s, bool *integer)
 {
@@ -161,7 +147,7 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 	char key[128];
 
 	if (!command || !command[0]) {
-		ctl_set_err(err, errlen, "empty command");
+		set_err(err, errlen, "empty command");
 		return NULL;
 	}
 	req = json_object_new_object();
@@ -176,21 +162,20 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 		if (raw)
 			klen--;
 		if (!eq || !klen) {
-			ctl_set_err(
-			    err, errlen,
-			    "'%.64s': arguments are KEY=VALUE or KEY:=JSON",
-			    argv[i]);
+			set_err(err, errlen,
+				"'%.64s': arguments are KEY=VALUE or KEY:=JSON",
+				argv[i]);
 			goto fail;
 		}
 		if (klen >= sizeof(key)) {
-			ctl_set_err(err, errlen, "'%.64s...': key too long",
-				    argv[i]);
+			set_err(err, errlen, "'%.64s...': key too long",
+				argv[i]);
 			goto fail;
 		}
 		memcpy(key, argv[i], klen);
 		key[klen] = '\0';
 		if (json_object_object_get_ex(args, key, NULL)) {
-			ctl_set_err(err, errlen, "'%s' given twice", key);
+			set_err(err, errlen, "'%s' given twice", key);
 			goto fail;
 		}
 		if (raw) {
@@ -198,8 +183,8 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 
 			v = ctl_parse_json(eq + 1, &why);
 			if (why) {
-				ctl_set_err(err, errlen, "'%s': not JSON: %s",
-					    key, why);
+				set_err(err, errlen, "'%s': not JSON: %s", key,
+					why);
 				goto fail;
 			}
 			/* v is NULL for a JSON null: a valid value. */
@@ -219,7 +204,7 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 		json_object_put(args);
 	return req;
 nomem:
-	ctl_set_err(err, errlen, "out of memory");
+	set_err(err, errlen, "out of memory");
 fail:
 	json_object_put(args);
 	json_object_put(req);
@@ -403,8 +388,8 @@ int cmd_ctl(int argc, char **argv)
 	}
 	line = verbatim ? verbatim
 			: json_object_to_json_string_ext(
-				  req, JSON_C_TO_STRING_PLAIN |
-					       JSON_C_TO_STRING_NOSLASHESCAPE);
+			      req, JSON_C_TO_STRING_PLAIN |
+				       JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* One write: a server that reads one line and closes (tests) sees
 	 * all of it. */
 	if (asprintf(&msg, "%s\n", line) < 0) {

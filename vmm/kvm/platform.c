@@ -147,6 +147,23 @@ record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 	return d;
 }
 
+/* A device given on the command line: on bus 0, recorded under id. */
+static struct pci_function *
+add_startup_device(struct vm *vm, const struct vm_device_spec *spec,
+		   const char *id)
+{
+	struct pci_function *fn = make_function(vm, spec, id);
+
+	if (!fn)
+		return NULL;
+	if (pci_host_add(vm->pci, fn, -1) < 0) {
+		fn->ops->destroy(fn);
+		return NULL;
+	}
+	record_device(vm, spec, id)->fn = fn;
+	return fn;
+}
+
 static int create_disks(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -160,14 +177,9 @@ static int create_disks(struct vm *vm)
 		char id[16];
 
 		snprintf(id, sizeof(id), "disk%u", i);
-		fn = make_function(vm, &spec, id);
+		fn = add_startup_device(vm, &spec, id);
 		if (!fn)
 			return -1;
-		if (pci_host_add(vm->pci, fn, -1) < 0) {
-			fn->ops->destroy(fn);
-			return -1;
-		}
-		record_device(vm, &spec, id)->fn = fn;
 		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s",
 			cfg->disks[i].path, fn->devfn >> 3,
 			cfg->disks[i].readonly ? ", read-only" : "");
@@ -182,20 +194,16 @@ static int create_other_devices(struct vm *vm)
 	struct pci_function *fn;
 
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
-		struct vm_device_spec spec = {.type = "net",
-					      .net = &cfg->nets[i]};
+		struct vm_device_spec spec = {
+		    .type = "net",
+		    .net = &cfg->nets[i],
+		    .path = cfg->nets[i].tap ? cfg->nets[i].tap : "user",
+		};
 		char id[16];
 
 		snprintf(id, sizeof(id), "net%u", i);
-		fn = make_function(vm, &spec, id);
-		if (!fn)
+		if (!add_startup_device(vm, &spec, id))
 			return -1;
-		if (pci_host_add(vm->pci, fn, -1) < 0) {
-			fn->ops->destroy(fn);
-			return -1;
-		}
-		spec.path = cfg->nets[i].tap ? cfg->nets[i].tap : "user";
-		record_device(vm, &spec, id)->fn = fn;
 	}
 	if (!cfg->no_rng) {
 		/* Entropy for the firmware (EFI_RNG_PROTOCOL) and the OS. */
