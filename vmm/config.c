@@ -31,7 +31,8 @@ void vm_config_usage(FILE *f)
 	    "                      for this run only. Never in the disk image.\n"
 	    "\n"
 	    "Direct kernel boot (no firmware):\n"
-	    "  -k, --kernel FILE   arm64 Linux Image (plain or gzip)\n"
+	    "  -k, --kernel FILE   arm64 Linux Image (plain or gzip), or a 32-bit\n"
+	    "                      ARM zImage (an aarch32 guest)\n"
 	    "  -i, --initrd FILE   initial ramdisk for the kernel\n"
 	    "  -a, --cmdline TEXT  kernel command line (default \"" DEFAULT_CMDLINE
 	    "\")\n"
@@ -43,6 +44,12 @@ void vm_config_usage(FILE *f)
 	    "                      (default %llu MiB)\n"
 	    "      --gic 2|3|auto  interrupt controller version (default auto: v3 if\n"
 	    "                      the host offers it, else v2)\n"
+	    "      --arch aarch64|aarch32|auto\n"
+	    "                      the vCPUs' execution state (default auto: from\n"
+	    "                      the kernel file, or the boot disk's\n"
+	    "                      \\EFI\\BOOT\\BOOTAA64.EFI / BOOTARM.EFI, aarch64\n"
+	    "                      when it has both); aarch32 needs a host CPU that\n"
+	    "                      runs AArch32 at EL1, and at most 3G of RAM\n"
 	    "\n"
 	    "Network and other devices:\n"
 	    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
@@ -77,6 +84,7 @@ void vm_config_usage(FILE *f)
 
 enum {
 	OPT_GIC = 256,
+	OPT_ARCH,
 	OPT_NO_REBOOT,
 	OPT_KVM,
 	OPT_FIRMWARE,
@@ -172,6 +180,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"cpus", required_argument, NULL, 'c'},
 	    {"memory", required_argument, NULL, 'm'},
 	    {"gic", required_argument, NULL, OPT_GIC},
+	    {"arch", required_argument, NULL, OPT_ARCH},
 	    {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
 	    {"kvm", required_argument, NULL, OPT_KVM},
 	    {"disk", required_argument, NULL, 'd'},
@@ -244,6 +253,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			else {
 				pr_err("--gic '%s': expected 2, 3 or auto",
 				       optarg);
+				return -1;
+			}
+			break;
+		case OPT_ARCH:
+			if (!strcmp(optarg, "auto"))
+				cfg->arch = VM_ARCH_AUTO;
+			else if (!strcmp(optarg, "aarch64"))
+				cfg->arch = VM_ARCH_AARCH64;
+			else if (!strcmp(optarg, "aarch32"))
+				cfg->arch = VM_ARCH_AARCH32;
+			else {
+				pr_err(
+				    "--arch '%s': expected aarch64, aarch32 or auto",
+				    optarg);
 				return -1;
 			}
 			break;
@@ -347,7 +370,21 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		    FIRMWARE_MIN_MEMORY >> 20);
 		return -1;
 	}
+	if (cfg->arch == VM_ARCH_AARCH32 && vm_config_check_arch(cfg, true) < 0)
+		return -1;
 	if (!cfg->cmdline)
 		cfg->cmdline = DEFAULT_CMDLINE;
+	return 0;
+}
+
+int vm_config_check_arch(const struct vm_config *cfg, bool aarch32)
+{
+	if (aarch32 && cfg->memory > AARCH32_MEMORY_MAX) {
+		pr_err(
+		    "--memory %llu MiB: an aarch32 guest has at most %llu MiB (RAM must end below 4 GiB)",
+		    (unsigned long long)(cfg->memory >> 20),
+		    AARCH32_MEMORY_MAX >> 20);
+		return -1;
+	}
 	return 0;
 }

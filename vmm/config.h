@@ -26,6 +26,13 @@ struct net_config {
 	unsigned int nr_hostfwd;
 };
 
+/* The vCPUs' execution state at EL1 (PLAT-1). */
+enum vm_arch {
+	VM_ARCH_AUTO, /* from the kernel file, or the disk's boot files */
+	VM_ARCH_AARCH64,
+	VM_ARCH_AARCH32, /* KVM_ARM_VCPU_EL1_32BIT */
+};
+
 struct vm_config {
 	/* Direct kernel boot when kernel is set; UEFI firmware otherwise. */
 	const char *kernel;
@@ -34,7 +41,8 @@ struct vm_config {
 	unsigned int cpus;
 	uint64_t memory;
 	int gic_version; /* 0: the best the host offers */
-	bool no_reboot;	 /* guest reset ends armvm instead of rebooting */
+	enum vm_arch arch;
+	bool no_reboot; /* guest reset ends armvm instead of rebooting */
 	const char *kvm_path;
 	struct disk_config disks[MAX_DISKS];
 	unsigned int nr_disks;
@@ -53,6 +61,10 @@ struct vm_config {
  * 1.3: less crashes it right after its banner). */
 #define FIRMWARE_MIN_MEMORY (128ULL << 20)
 
+/* An aarch32 guest's RAM ends at 4 GiB: the 32-bit firmware maps nothing
+ * above (research 7) and a kernel without LPAE cannot address it. */
+#define AARCH32_MEMORY_MAX (3ULL << 30)
+
 #define DEFAULT_CPUS	      1
 #define DEFAULT_MEMORY	      (512ULL << 20)
 #define DEFAULT_CMDLINE	      "console=ttyAMA0"
@@ -67,5 +79,9 @@ struct vm_config {
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv);
 
 void vm_config_usage(FILE *f);
+
+/* What the options allow once the execution state is known (--arch, or
+ * chosen from the kernel or disk): 0, or -1 after a one-line message. */
+int vm_config_check_arch(const struct vm_config *cfg, bool aarch32);
 
 #endif

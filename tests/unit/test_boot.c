@@ -81,6 +81,70 @@ static void placement(void)
 			&l) < 0);
 }
 
+/* A 32-bit ARM zImage header (arch/arm/boot/compressed/head.S) with the
+ * size table of vmlinux.lds.S: 16 MiB decompressed, 1 MiB bss. */
+static void make_zimage(bool table)
+{
+	memset(image, 0, sizeof(image));
+	put_le32(image + 0x24, 0x016f2818);
+	put_le32(image + 0x2c, sizeof(image));
+	put_le32(image + 0x30, 0x04030201);
+	if (!table)
+		return;
+	put_le32(image + 0x34, 0x45454545);
+	put_le32(image + 0x38, 0x100);
+	put_le32(image + 0x100, 6);
+	put_le32(image + 0x104, 0x5a534c4b); /* "KLSZ" */
+	put_le32(image + 0x108, 0x200);	     /* where the size is */
+	put_le32(image + 0x10c, 1 << 20);    /* bss */
+	put_le32(image + 0x110, 0x208000);   /* TEXT_OFFSET */
+	put_le32(image + 0x114, 0x10000);    /* malloc */
+	put_le32(image + 0x200, 16 << 20);
+}
+
+static void zimage(void)
+{
+	struct kernel_image k = {.data = image, .size = sizeof(image)};
+	struct boot_layout l;
+	const char *why = NULL;
+
+	make_zimage(true);
+	CHECK_EQ(kernel_image_parse(&k, &why), 0);
+	CHECK(k.aarch32);
+	CHECK_EQ(k.text_offset, 0x8000);
+	/* The decompressor writes up to TEXT_OFFSET + 17 MiB, then the zImage
+	 * moved above that. */
+	CHECK(k.image_size >= 0x208000 + (17 << 20) + sizeof(image));
+	CHECK(k.image_size <= 24 << 20);
+	CHECK_EQ(k.image_size % 0x200000, 0);
+
+	/* booting.rst: zImage in the first 128 MiB, DTB and initrd above
+	 * 128 MiB when RAM has room. */
+	CHECK_EQ(boot_plan(0x40000000, 512 << 20, &k, 0x123456, &l), 0);
+	CHECK_EQ(l.kernel_addr, 0x40008000);
+	CHECK_EQ(l.dtb_addr, 0x48000000);
+	CHECK(l.initrd_addr >= l.dtb_addr + DTB_MAX_SIZE);
+	CHECK_EQ(l.initrd_size, 0x123456);
+	/* Small RAM: just above what the decompressor writes. */
+	CHECK_EQ(boot_plan(0x40000000, 64 << 20, &k, 0x123456, &l), 0);
+	CHECK_EQ(l.dtb_addr, 0x40000000 + k.image_size);
+	CHECK(l.end <= 0x40000000 + (64 << 20));
+	CHECK(boot_plan(0x40000000, k.image_size, &k, 0, &l) < 0);
+
+	/* Without the table: a bound from the file size. */
+	make_zimage(false);
+	CHECK_EQ(kernel_image_parse(&k, &why), 0);
+	CHECK(k.image_size >= 5 * sizeof(image));
+	/* Big-endian kernels are refused. */
+	put_le32(image + 0x30, 0x01020304);
+	CHECK(kernel_image_parse(&k, &why) < 0);
+	CHECK(why && strstr(why, "big-endian"));
+	/* An arm64 Image is not one. */
+	make_image(0, 0x2000000, 0);
+	CHECK_EQ(kernel_image_parse(&k, &why), 0);
+	CHECK(!k.aarch32);
+}
+
 static void gzip_kernel(void)
 {
 	char path[] = "/tmp/armvm-test-kernel-XXXXXX";
@@ -117,6 +181,7 @@ int main(void)
 	check_suite = "boot";
 	RUN(header_checks);
 	RUN(placement);
+	RUN(zimage);
 	RUN(gzip_kernel);
 	return check_main_end();
 }

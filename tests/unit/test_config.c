@@ -52,6 +52,18 @@ static void defaults_and_values(void)
 	CHECK_EQ(c.gic_version, 2);
 	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
 	CHECK_EQ(c.memory, 256ULL << 20); /* bare number: MiB */
+	CHECK_EQ(c.arch, VM_ARCH_AUTO);
+	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch32"), 0);
+	CHECK_EQ(c.arch, VM_ARCH_AARCH32);
+	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch64"), 0);
+	CHECK_EQ(c.arch, VM_ARCH_AARCH64);
+	CHECK_EQ(parse(&c, "-k", "I", "--arch=auto", "-m3G"), 0);
+	CHECK_EQ(c.arch, VM_ARCH_AUTO);
+	/* RAM of an aarch32 guest ends below 4 GiB. */
+	CHECK_EQ(vm_config_check_arch(&c, false), 0);
+	CHECK_EQ(vm_config_check_arch(&c, true), 0);
+	c.memory += 64 << 10;
+	CHECK(vm_config_check_arch(&c, true) < 0);
 }
 
 static void bad_options(void)
@@ -65,8 +77,11 @@ static void bad_options(void)
 	CHECK(parse(&c, "-k", "I", "--memory", "1M") < 0); /* too small */
 	CHECK(parse(&c, "-k", "I", "--memory", "1000000001") < 0); /* not 64K */
 	CHECK(parse(&c, "-k", "I", "--gic", "4") < 0);
-	CHECK(parse(&c, "--cpus", "9", "--gic", "2") < 0); /* PLAT-3 */
-	CHECK(parse(&c, "--cpus", "2", NULL, NULL) < 0);   /* nothing to boot */
+	CHECK(parse(&c, "-k", "I", "--arch", "arm") < 0);
+	CHECK(parse(&c, "--arch", "aarch32", "-k", "I") == 0);
+	CHECK(parse(&c, "--arch", "aarch32", "-m", "4G") < 0); /* no -k */
+	CHECK(parse(&c, "--cpus", "9", "--gic", "2") < 0);     /* PLAT-3 */
+	CHECK(parse(&c, "--cpus", "2", NULL, NULL) < 0); /* nothing to boot */
 	CHECK(parse(&c, "-k", "I", "--bogus", NULL) < 0);
 	CHECK(parse(&c, "-k", "I", "stray", NULL) < 0);
 	CHECK(parse(&c, "-k", NULL, NULL, NULL) < 0); /* missing value */

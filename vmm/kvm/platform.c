@@ -22,6 +22,7 @@
 #include "virtio/rng.h"
 #include "virtio/pci.h"
 #include "virtio/virtio.h"
+#include "image/check.h"
 #include "vmm/console.h"
 #include "vmm/firmware.h"
 #include "vmm/kvm/kvm.h"
@@ -365,16 +366,67 @@ static int vars_set_mapped(void *opaque, bool map)
 	return 0;
 }
 
+/*
+ * The execution state of a UEFI boot (PLAT-1): --arch, or with auto the one
+ * the boot disk's removable-media boot files are for (IMG-4:
+ * \EFI\BOOT\BOOTAA64.EFI, BOOTARM.EFI; aarch64 when it has both), found
+ * with the PE reader of `armvm image check`.
+ */
+static int choose_firmware_arch(struct vm *vm)
+{
+	static const char *const file[] = {
+	    [PE_ARCH_AARCH64] = "BOOTAA64.EFI", [PE_ARCH_ARM] = "BOOTARM.EFI"};
+	const struct vm_config *cfg = vm->cfg;
+	struct image_boot ib;
+	char why[600];
+	bool found;
+	int want;
+
+	vm->aarch32 = cfg->arch == VM_ARCH_AARCH32;
+	if (!cfg->nr_disks)
+		return 0;
+	found = image_find_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
+	if (cfg->arch != VM_ARCH_AUTO) {
+		/* Only a warning: a boot entry in the variable store may
+		 * still name another loader. */
+		want = vm->aarch32 ? PE_ARCH_ARM : PE_ARCH_AARCH64;
+		if (found && !ib.boots[want])
+			pr_warn("--arch %s: %s has no valid \\EFI\\BOOT\\%s",
+				vm->aarch32 ? "aarch32" : "aarch64",
+				cfg->disks[0].path, file[want]);
+		return 0;
+	}
+	if (!found) {
+		/* A firmware of the user's own may boot anything. */
+		if (cfg->firmware)
+			return 0;
+		pr_err(
+		    "%s (give --arch aarch64 or --arch aarch32 to boot it anyway)",
+		    why);
+		return -1;
+	}
+	vm->aarch32 = !ib.boots[PE_ARCH_AARCH64];
+	pr_info("%s: boots %s%s; an %s guest", cfg->disks[0].path,
+		ib.boots[PE_ARCH_AARCH64] ? file[PE_ARCH_AARCH64] : "",
+		ib.boots[PE_ARCH_AARCH64] && ib.boots[PE_ARCH_ARM]
+		    ? " and BOOTARM.EFI"
+		: ib.boots[PE_ARCH_ARM] ? file[PE_ARCH_ARM]
+					: "",
+		vm->aarch32 ? "aarch32" : "aarch64");
+	return 0;
+}
+
 static int create_flash(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
+	const char *arch = vm->aarch32 ? "arm" : "aarch64";
 	struct firmware_paths fw = {0};
 	char vars_path[PATH_MAX];
 	const char *vars = cfg->vars;
 	struct cfi_flash_config code_cfg = {0}, vars_cfg = {0};
 
 	if (!cfg->firmware &&
-	    firmware_find("aarch64", FIRMWARE_DESCRIPTOR_DIR, &fw, true) < 0)
+	    firmware_find(arch, FIRMWARE_DESCRIPTOR_DIR, &fw, true) < 0)
 		return -1;
 	if (cfg->firmware) {
 		/* The distribution's template, if there is one, still fits
@@ -382,7 +434,7 @@ static int create_flash(struct vm *vm)
 		struct firmware_paths dist;
 
 		snprintf(fw.code, sizeof(fw.code), "%s", cfg->firmware);
-		if (firmware_find("aarch64", FIRMWARE_DESCRIPTOR_DIR, &dist,
+		if (firmware_find(arch, FIRMWARE_DESCRIPTOR_DIR, &dist,
 				  false) == 0)
 			snprintf(fw.vars_template, sizeof(fw.vars_template),
 				 "%s", dist.vars_template);
@@ -455,7 +507,8 @@ int platform_create(struct vm *vm)
 	if (create_disks(vm) < 0 || create_other_devices(vm) < 0 ||
 	    create_ports(vm) < 0)
 		return -1;
-	if (vm->firmware_boot && create_flash(vm) < 0)
+	if (vm->firmware_boot &&
+	    (choose_firmware_arch(vm) < 0 || create_flash(vm) < 0))
 		return -1;
 	return 0;
 }

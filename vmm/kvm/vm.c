@@ -82,6 +82,56 @@ static int open_kvm(struct vm *vm)
 	return 0;
 }
 
+/*
+ * A 32-bit guest needs a host CPU that runs AArch32 at EL1 (PLAT-1; many
+ * recent cores do not). KVM offers no other AArch32 switch: SVE, pointer
+ * authentication and the PMU are vCPU features armvm never asks for, for
+ * either state.
+ *
+ * Test hook: ARMVM_TEST_NO_EL1_32BIT=1 in the environment makes armvm treat
+ * KVM_CAP_ARM_EL1_32BIT as absent, so that the refusal is tested on hosts
+ * that have it (tests/sandbox/aarch32.sh). It only ever refuses more.
+ */
+static int check_aarch32(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const char *hook = getenv("ARMVM_TEST_NO_EL1_32BIT");
+	bool test_absent = hook && !strcmp(hook, "1");
+	const char *what;
+
+	if (!vm->aarch32)
+		return 0;
+	what = cfg->arch == VM_ARCH_AARCH32 ? "--arch aarch32"
+	       : cfg->kernel		    ? cfg->kernel
+					    : cfg->disks[0].path;
+	if (test_absent || !kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_EL1_32BIT)) {
+		pr_err(
+		    "%s: a 32-bit (aarch32) guest, but this host's CPU cannot run AArch32 at EL1 (KVM lacks KVM_CAP_ARM_EL1_32BIT%s)",
+		    what, test_absent ? ", ARMVM_TEST_NO_EL1_32BIT=1" : "");
+		return -1;
+	}
+	pr_info("aarch32 guest (KVM_ARM_VCPU_EL1_32BIT)");
+	return 0;
+}
+
+/* --arch against the kernel file: a zImage starts the vCPUs in AArch32,
+ * an arm64 Image in AArch64. */
+static int kernel_arch(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	if (cfg->arch == VM_ARCH_AARCH32 && !vm->kernel.aarch32) {
+		pr_err("--arch aarch32: %s is an arm64 Image", cfg->kernel);
+		return -1;
+	}
+	if (cfg->arch == VM_ARCH_AARCH64 && vm->kernel.aarch32) {
+		pr_err("--arch aarch64: %s is a 32-bit zImage", cfg->kernel);
+		return -1;
+	}
+	vm->aarch32 = vm->kernel.aarch32;
+	return 0;
+}
+
 /* Pick the GIC (PLAT-3) and check the vCPU count against it and KVM. */
 static int choose_gic(struct vm *vm)
 {
@@ -180,7 +230,8 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 
 	/* Check the user's files first: they are the likeliest mistake. */
 	if (cfg->kernel) {
-		if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
+		if (kernel_image_load(cfg->kernel, &vm->kernel) < 0 ||
+		    kernel_arch(vm) < 0)
 			return -1;
 		if (cfg->initrd &&
 		    read_file(cfg->initrd, &vm->initrd, &vm->initrd_size,
@@ -195,10 +246,12 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		pr_err("console: out of memory");
 		return -1;
 	}
-	if (platform_create(vm) < 0)
+	/* For a UEFI boot this also chooses the execution state. */
+	if (platform_create(vm) < 0 ||
+	    vm_config_check_arch(cfg, vm->aarch32) < 0)
 		return -1;
 
-	if (open_kvm(vm) < 0 || choose_gic(vm) < 0)
+	if (open_kvm(vm) < 0 || check_aarch32(vm) < 0 || choose_gic(vm) < 0)
 		return -1;
 
 	vm->ram_size = cfg->memory;
@@ -425,7 +478,7 @@ static int create_vcpus(struct vm *vm)
 			       strerror(errno));
 			return -1;
 		}
-		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, false) < 0) {
+		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, vm->aarch32) < 0) {
 			pr_err("vCPU %u: KVM_ARM_VCPU_INIT failed: %s", i,
 			       strerror(errno));
 			return -1;
@@ -466,6 +519,13 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
 	if (!vm->kernel.data) {
 		if (kernel_image_load(vm->cfg->kernel, &vm->kernel) < 0)
 			return -1;
+		if (vm->kernel.aarch32 != vm->aarch32) {
+			pr_err("%s: changed from %s to %s since armvm started",
+			       vm->cfg->kernel,
+			       vm->aarch32 ? "a zImage" : "an arm64 Image",
+			       vm->aarch32 ? "an arm64 Image" : "a zImage");
+			return -1;
+		}
 		if (vm->cfg->initrd &&
 		    read_file(vm->cfg->initrd, &vm->initrd, &vm->initrd_size,
 			      MAX_INITRD_SIZE) < 0)
@@ -485,8 +545,9 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
 	return 0;
 }
 
-/* The device tree, at the base of RAM for both boots: the stock firmware
- * reads it there (research 1.3), Linux gets its address in x0. */
+/* The device tree where the layout says: at the base of RAM for UEFI (the
+ * stock firmware reads it there, research 1.3) and arm64 Linux (address in
+ * x0), high for a zImage (address in r2). */
 static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 {
 	struct device *devices[BUS_MAX_DEVICES];
@@ -502,6 +563,7 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	vm->pci->msi_controller = vm->its_fd >= 0;
 	m.nr_cpus = vm->cfg->cpus;
 	m.mpidr = mpidr;
+	m.aarch32 = vm->aarch32;
 	m.gic_version = vm->gic_version;
 	m.gic_its = vm->its_fd >= 0;
 	m.ram_base = machine_map[MR_RAM].base;
@@ -518,17 +580,19 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	m.stdout_dev = vm->uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
-	memcpy(vm->ram, dtb, fdt_totalsize(dtb));
+	memcpy(vm->ram + (layout->dtb_addr - m.ram_base), dtb,
+	       fdt_totalsize(dtb));
 	pr_info("device tree: %u bytes at 0x%llx", fdt_totalsize(dtb),
-		(unsigned long long)m.ram_base);
+		(unsigned long long)layout->dtb_addr);
 	return 0;
 }
 
 /* Put what the guest boots in RAM and point vCPU 0 at it. */
 static int load_guest(struct vm *vm)
 {
-	struct boot_layout layout = {0};
+	struct boot_layout layout = {.dtb_addr = machine_map[MR_RAM].base};
 	struct vcpu *boot = &vm->vcpus[0];
+	bool r;
 
 	if (!vm->firmware_boot && load_kernel(vm, &layout) < 0)
 		return -1;
@@ -544,12 +608,26 @@ static int load_guest(struct vm *vm)
 		}
 		return 0;
 	}
-	/* booting.rst: x0 = DTB address, x1-x3 = 0, MMU off, EL1 (KVM's
-	 * reset state already masks DAIF and selects EL1h). */
-	if (kvm_set_reg64(boot->fd, kvm_reg_x(0), layout.dtb_addr) < 0 ||
-	    kvm_set_reg64(boot->fd, kvm_reg_x(1), 0) < 0 ||
-	    kvm_set_reg64(boot->fd, kvm_reg_x(2), 0) < 0 ||
-	    kvm_set_reg64(boot->fd, kvm_reg_x(3), 0) < 0 ||
+	if (vm->aarch32) {
+		/* arm/booting.rst: r0 = 0, r1 = machine type (~0: none, the
+		 * DT describes the machine), r2 = DTB address, SVC mode with
+		 * IRQs and FIQs masked, MMU off: KVM's reset state for
+		 * EL1_32BIT. r0-r14 are x0-x14 (ARM ARM "Mapping of the
+		 * AArch32 registers"); KVM narrows them to 32 bits. */
+		r = kvm_set_reg64(boot->fd, kvm_reg_x(0), 0) < 0 ||
+		    kvm_set_reg64(boot->fd, kvm_reg_x(1), 0xffffffff) < 0 ||
+		    kvm_set_reg64(boot->fd, kvm_reg_x(2), layout.dtb_addr) < 0;
+	} else {
+		/* arm64/booting.rst: x0 = DTB address, x1-x3 = 0, MMU off,
+		 * EL1 (KVM's reset state already masks DAIF and selects
+		 * EL1h). */
+		r = kvm_set_reg64(boot->fd, kvm_reg_x(0), layout.dtb_addr) <
+			0 ||
+		    kvm_set_reg64(boot->fd, kvm_reg_x(1), 0) < 0 ||
+		    kvm_set_reg64(boot->fd, kvm_reg_x(2), 0) < 0 ||
+		    kvm_set_reg64(boot->fd, kvm_reg_x(3), 0) < 0;
+	}
+	if (r ||
 	    kvm_set_reg64(boot->fd, kvm_reg_pc(), layout.kernel_addr) < 0) {
 		pr_err("vCPU 0: cannot set boot registers: %s",
 		       strerror(errno));

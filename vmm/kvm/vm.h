@@ -74,6 +74,9 @@ struct vm {
 	int kvm_fd;
 	int vcpu_mmap_size;
 	int gic_version;
+	/* The vCPUs start in AArch32 (KVM_ARM_VCPU_EL1_32BIT): --arch, or
+	 * chosen from the kernel file or the boot disk. */
+	bool aarch32;
 
 	/* KVM objects of the current boot; -1 when torn down. */
 	int vm_fd;
