@@ -50,6 +50,8 @@
 #define MSIX_CTRL_ENABLE  0x8000
 #define MSIX_CTRL_MASKALL 0x4000
 
+#define VIRTIO_PCI_MAX_DOORBELLS 64
+
 struct msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl; /* ctrl bit 0: masked */
 };
@@ -65,6 +67,12 @@ struct virtio_pci {
 	unsigned int nr_vectors;
 	struct msix_entry table[MSIX_MAX_VECTORS];
 	uint64_t pending; /* PBA, one bit per vector */
+	/* Queue notification doorbells, at BAR 0's current address. */
+	pthread_mutex_t doorbell_lock;	/* the three below; never held while
+					* a doorbell rings */
+	struct doorbell_sink doorbells; /* kept: unplug clears fn.host */
+	uint64_t doorbell_base;		/* 0: none set up */
+	void *doorbell[VIRTIO_PCI_MAX_DOORBELLS];
 };
 
 static struct virtio_pci *to_vpci(struct pci_function *fn)
@@ -428,10 +436,55 @@ static void vpci_bar_write(struct pci_function *fn, int bar, uint64_t off,
 		msix_write(v, off, size, value);
 }
 
+static void ring_doorbell(void *arg, unsigned int q)
+{
+	struct virtio_pci *v = arg;
+
+	virtio_queue_notify(v->vdev, q);
+}
+
+/*
+ * Keep one doorbell per queue at BAR 0's notify area, wherever the guest
+ * put the BAR (firmware reassigns them all), none while memory decoding is
+ * off. The driver writes the queue index as 16 bits (4.1.4.4); another
+ * width still works, as an ordinary MMIO exit.
+ */
+static void update_doorbells(struct virtio_pci *v)
+{
+	uint64_t base = pci_bar_address(&v->fn, 0);
+	unsigned int n = virtio_num_queues(v->vdev);
+
+	pthread_mutex_lock(&v->doorbell_lock);
+	if (v->fn.host)
+		v->doorbells = v->fn.host->doorbells;
+	if (base == v->doorbell_base || !v->doorbells.add) {
+		pthread_mutex_unlock(&v->doorbell_lock);
+		return;
+	}
+	for (unsigned int q = 0; q < VIRTIO_PCI_MAX_DOORBELLS; q++) {
+		if (v->doorbell[q])
+			v->doorbells.remove(v->doorbells.opaque,
+					    v->doorbell[q]);
+		v->doorbell[q] = NULL;
+	}
+	v->doorbell_base = base;
+	for (unsigned int q = 0; base && q < n && q < VIRTIO_PCI_MAX_DOORBELLS;
+	     q++)
+		v->doorbell[q] = v->doorbells.add(
+		    v->doorbells.opaque,
+		    base + NOTIFY_OFF + (uint64_t)NOTIFY_MULTIPLIER * q, 2,
+		    ring_doorbell, v, q);
+	pthread_mutex_unlock(&v->doorbell_lock);
+}
+
 static void vpci_config_written(struct pci_function *fn, uint32_t offset,
 				unsigned int size)
 {
 	struct virtio_pci *v = to_vpci(fn);
+
+	/* Command (memory decode) or BAR 0 changed: move the doorbells. */
+	if (offset < PCI_BASE_ADDRESS_0 + 4 && offset + size > PCI_COMMAND)
+		update_doorbells(v);
 
 	if (!v->msix_cap || offset + size <= v->msix_cap + 2u ||
 	    offset >= v->msix_cap + 4u)
@@ -452,6 +505,8 @@ static void vpci_reset(struct pci_function *fn)
 {
 	struct virtio_pci *v = to_vpci(fn);
 
+	/* The BAR is unassigned again: no doorbells. */
+	update_doorbells(v);
 	virtio_reset(v->vdev);
 	pthread_mutex_lock(&v->lock);
 	v->device_feature_select = v->driver_feature_select = 0;
@@ -470,7 +525,14 @@ static void vpci_destroy(struct pci_function *fn)
 {
 	struct virtio_pci *v = to_vpci(fn);
 
+	/* No doorbell may ring into a device being freed. */
+	for (unsigned int q = 0; q < VIRTIO_PCI_MAX_DOORBELLS; q++)
+		if (v->doorbell[q])
+			v->doorbells.remove(v->doorbells.opaque,
+					    v->doorbell[q]);
+
 	virtio_destroy(v->vdev);
+	pthread_mutex_destroy(&v->doorbell_lock);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }
@@ -516,6 +578,7 @@ struct pci_function *virtio_pci_create(struct virtio_dev *vdev, bool msix)
 	fn = &v->fn;
 	v->vdev = vdev;
 	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->doorbell_lock, NULL);
 	pci_function_init(fn, "virtio-pci", VIRTIO_PCI_VENDOR,
 			  VIRTIO_PCI_DEVICE_BASE + type, 1, class_for(type),
 			  VIRTIO_PCI_VENDOR, VIRTIO_PCI_SUBSYS_ID, true);

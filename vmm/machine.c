@@ -20,3 +20,12 @@ const struct machine_region_desc machine_map[MR_COUNT] = {
     [MR_PCIE_ECAM] = {"pcie-ecam", 0x3f000000, 0x01000000, 0},
     [MR_RAM] = {"ram", 0x40000000, 0, 0},
 };
+
+enum machine_region machine_region_of(uint64_t gpa)
+{
+	for (unsigned int r = 0; r < MR_COUNT; r++)
+		if (gpa >= machine_map[r].base &&
+		    gpa - machine_map[r].base < machine_map[r].size)
+			return r;
+	return MR_COUNT;
+}

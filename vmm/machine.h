@@ -20,7 +20,7 @@ enum machine_region {
 	MR_FLASH_VARS,
 	MR_GIC_DIST,
 	MR_GIC_CPU, /* GICv2 CPU interface */
-	MR_GICV2M, /* GICv2 MSI frame */
+	MR_GICV2M,  /* GICv2 MSI frame */
 	MR_GIC_ITS,
 	MR_GIC_REDIST,
 	MR_UART,
@@ -43,11 +43,15 @@ struct machine_region_desc {
 
 extern const struct machine_region_desc machine_map[MR_COUNT];
 
+/* The region holding gpa (RAM's size is the VM's, so RAM is not found
+ * here), or MR_COUNT if none. */
+enum machine_region machine_region_of(uint64_t gpa);
+
 /* Private peripheral interrupts (PPI numbers as in the DT; INTID = +16). */
-#define PPI_TIMER_SECURE 13
+#define PPI_TIMER_SECURE    13
 #define PPI_TIMER_NONSECURE 14
-#define PPI_TIMER_VIRTUAL 11
-#define PPI_TIMER_HYP 10
+#define PPI_TIMER_VIRTUAL   11
+#define PPI_TIMER_HYP	    10
 #define PPI_GIC_MAINTENANCE 9
 
 /* SPIs reserved for the GIC (DT numbering): 0-255 is what QEMU offers. */

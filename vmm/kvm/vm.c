@@ -16,6 +16,7 @@
 #include "vmm/fdt.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
+#include "vmm/kvm/ioevent.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
@@ -253,6 +254,10 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 
 	if (open_kvm(vm) < 0 || check_aarch32(vm) < 0 || choose_gic(vm) < 0)
 		return -1;
+	vm->ioevents = ioevents_create(vm);
+	if (!vm->ioevents)
+		return -1;
+	ioevents_sink(vm->ioevents, &vm->pci->doorbells);
 
 	vm->ram_size = cfg->memory;
 	vm->ram = alloc_ram(vm->ram_size);
@@ -368,6 +373,8 @@ static void *vcpu_thread(void *opaque)
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
+			vcpu->mmio_exits[machine_region_of(
+			    run->mmio.phys_addr)]++;
 			if (!bus_access(&vm->bus, run->mmio.phys_addr,
 					run->mmio.is_write, run->mmio.len,
 					run->mmio.data))
@@ -422,6 +429,23 @@ static void *vcpu_thread(void *opaque)
 	return NULL;
 }
 
+/* -v: where this boot's MMIO exits went (what ioeventfds and memslots
+ * did not absorb). */
+static void report_exits(struct vm *vm)
+{
+	for (unsigned int r = 0; r <= MR_COUNT; r++) {
+		uint64_t n = 0;
+
+		for (unsigned int i = 0; i < vm->cfg->cpus; i++)
+			n += vm->vcpus[i].mmio_exits[r];
+		if (n)
+			pr_info("MMIO exits to %s: %llu",
+				r < MR_COUNT ? machine_map[r].name
+					     : "elsewhere",
+				(unsigned long long)n);
+	}
+}
+
 /* Stop every vCPU thread and close this boot's KVM objects. */
 static void vm_teardown(struct vm *vm)
 {
@@ -439,6 +463,8 @@ static void vm_teardown(struct vm *vm)
 			pthread_join(v->thread, NULL);
 		v->thread_started = false;
 	}
+	if (armvm_verbose && vm->vcpus)
+		report_exits(vm);
 	pthread_mutex_lock(&vm->irq_lock);
 	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -729,7 +755,8 @@ void vm_exit(struct vm *vm)
 {
 	console_close(vm->console);
 	vm->console = NULL;
-	platform_destroy(vm);
+	platform_destroy(vm); /* removes every doorbell */
+	ioevents_destroy(vm->ioevents);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	kernel_image_free(&vm->kernel);

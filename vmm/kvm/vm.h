@@ -20,8 +20,10 @@
 #include "vmm/boot.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
+#include "vmm/machine.h"
 
 struct console;
+struct ioevents;
 struct pci_host;
 struct vm;
 
@@ -59,6 +61,8 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t mpidr;
+	/* MMIO exits by machine region (-v prints them at the end of a boot). */
+	uint64_t mmio_exits[MR_COUNT + 1];
 };
 
 enum vm_event {
@@ -96,6 +100,7 @@ struct vm {
 	struct device *rtc;
 	struct device *gpio; /* the power button */
 	struct pci_host *pci;
+	struct ioevents *ioevents; /* virtio doorbells (KVM ioeventfd) */
 	bool msi; /* the host has an ITS: PCI devices get MSI-X */
 	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
 	pthread_mutex_t devices_lock; /* the table below */
