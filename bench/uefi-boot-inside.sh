@@ -53,7 +53,10 @@ boot() {
 	start=$(cut -d' ' -f1 /proc/uptime)
 	case $vmm in
 	armvm)
-		set -- armvm run --disk $img --cpus 2 --memory 512M --vars /tmp/vars.fd ;;
+		# The same devices as the QEMU VM below (one virtio-blk-pci):
+		# no hot-plug root ports, no virtio-rng.
+		set -- armvm run --disk $img --cpus 2 --memory 512M --vars /tmp/vars.fd \
+			--hotplug-slots 0 --no-rng ;;
 	qemu)
 		set -- $qemu -M virt,acpi=off,gic-version=3 -enable-kvm -cpu "$qemu_cpu" \
 			-smp 2 -m 512M -nodefaults -display none -serial stdio -no-reboot \
