@@ -83,14 +83,23 @@ drive() {
 # background with a FIFO as its console input, then run commands in the
 # guest one at a time.
 #   agent_start LOG ARMVM-RUN-ARGS...   (sets AGENT_PID; waits for the agent)
+#   agent_exec LOG COMMAND [ARGS...]    (the same with any VMM whose stdin
+#                                        and stdout are the guest's console,
+#                                        e.g. qemu-system-aarch64 -serial stdio)
 #   guest CMD...                        (runs "CMD" in the guest; its status)
-#   agent_stop                          (ends the agent; armvm's status)
+#   agent_stop                          (ends the agent; the VMM's status)
 agent_start() {
+	_alog=$1
+	shift
+	agent_exec "$_alog" armvm run "$@"
+}
+
+agent_exec() {
 	_alog=$1
 	shift
 	_afifo=/tmp/agent-in.$$
 	rm -f "$_afifo" && mkfifo "$_afifo"
-	timeout $ARMVM_TIMEOUT armvm run "$@" <"$_afifo" >"$_alog" 2>&1 &
+	timeout $ARMVM_TIMEOUT "$@" <"$_afifo" >"$_alog" 2>&1 &
 	AGENT_PID=$!
 	exec 4>"$_afifo"
 	_adone=0
