@@ -974,14 +974,52 @@ static void qcase_init(struct qcase *c, int n)
 	fill64(c->base, CASE_STRIDE, 0);
 }
 
-/* Publish head at avail ring slot 0, avail.idx = idx, and ring the bell. */
+static u64 cntvct(void)
+{
+	u64 v;
+
+	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+static u64 cntfrq(void)
+{
+	u64 v;
+
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
+/*
+ * A notification only rings a doorbell (armvm turns it into a KVM
+ * ioeventfd): the device runs the queue on its own thread, as hardware
+ * would, so wait until it has answered (a used entry, or NEEDS_RESET) or
+ * 200 ms have passed (a notification that should change nothing).
+ */
+static void settle(u64 used, u32 used_idx_before)
+{
+	u64 end = cntvct() + cntfrq() / 5;
+
+	while (cntvct() < end) {
+		if (status() & S_NEEDS_RESET)
+			return;
+		if (used && r16(used + 2) != used_idx_before)
+			return;
+	}
+}
+
+/* Publish head at avail ring slot 0, avail.idx = idx, ring the bell and
+ * wait for the device. */
 static void kick(const struct qcase *c, u32 head, u32 idx)
 {
+	u32 before = r16(c->used + 2);
+
 	w16(c->avail + 4, head);
 	barrier();
 	w16(c->avail + 2, idx);
 	barrier();
 	w16(bar(NOTIFY), 0);
+	settle(c->used, before);
 }
 
 /* Report a case: the status's NEEDS_RESET bit against what we want, and
@@ -1030,6 +1068,7 @@ static void qcase_geometry(int n, const char *name, u64 desc, u64 avail,
 	w8(bar(COMMON + C_STATUS),
 	   S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	w16(bar(NOTIFY), 0);
+	settle(0, 0);
 	(void)n;
 	qreport(name, 1, -1, -1);
 }
