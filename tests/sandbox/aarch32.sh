@@ -1,0 +1,124 @@
+#!/bin/sh
+# Runs inside tools/sandbox: aarch32 guests (issue 6, PLAT-1, IMG-4).
+#   aarch32.sh PREFIX all|direct
+# Files: /root/zImage (Debian's armhf armmp-lpae kernel), /root/g32.cpio.gz
+# (the 32-bit test initramfs, tests/guest/init), /root/Image (Debian's arm64
+# kernel), /root/arm.img (ESP with \EFI\BOOT\BOOTARM.EFI only) and
+# /root/both.img (BOOTAA64.EFI and BOOTARM.EFI, each with its own kernel):
+# tests/guest/mkimage, guest cmdline armvm.uefi=1 armvm.var=1
+# armvm.mode=reboot armvm.cpus=2 armvm.mem=1073741824.
+. /root/lib.sh
+prefix=$1 what=$2
+export XDG_STATE_HOME=/tmp/state
+Z=/root/zImage I32=/root/g32.cpio.gz
+
+# direct NAME CPUS [ARMVM OPTIONS...]: the 32-bit guest checks itself
+# (uname -m armv7l, CPUs, memory, timer, device tree) and powers off.
+direct() {
+	name=$prefix/$1 cpus=$2
+	shift 2
+	log=/tmp/$1.log
+	timeout $ARMVM_TIMEOUT armvm run --kernel $Z --initrd $I32 --cpus "$cpus" --memory 512M "$@" \
+		--cmdline "console=ttyAMA0 quiet armvm.cpus=$cpus armvm.mem=536870912 armvm.arch=armv7l" \
+		</dev/null >"$log" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -q "GUEST-CHECK PASS arch" "$log" && grep -q "GUEST-RESULT PASS" "$log"; then
+		pass "$name"
+	else
+		fail "$name" "armvm exit $rc; $(grep 'GUEST-CHECK FAIL' "$log" | head -3 | tr '\n' ' ')" "$log"
+	fi
+}
+
+# uefi_boot NAME LOG ARMVM-RUN-ARGS...: through the firmware to the guest's
+# checks, all passing, among them `uname -m` as the image's cmdline says.
+# 1G, not 512M: GRUB (arm-efi) puts the initrd below RAM + 512 MiB, right
+# under the firmware's top-down allocations when RAM ends there; the zImage
+# the firmware then loads below it runs its decompressor's heap past its
+# PE image (SizeOfImage leaves it out) into the initrd ("Initramfs unpacking
+# failed: invalid magic"). With more RAM the two are far apart.
+uefi_boot() {
+	name=$prefix/$1 log=$2
+	shift 2
+	drive "$log" run --cpus 2 --memory 1G "$@"
+	rc=$?
+	if [ $rc = 0 ] && grep -q "GUEST-CHECK PASS arch" "$log" && grep -q "GUEST-RESULT PASS" "$log"; then
+		pass "$name"
+	else
+		fail "$name" "armvm exit $rc; $(grep 'GUEST-CHECK FAIL' "$log" | head -3 | tr '\n' ' ')" "$log"
+	fi
+}
+
+# expect_error NAME PATTERN ARMVM-ARGS...: a plain error, one line on stderr.
+expect_error() {
+	name=$prefix/$1 pattern=$2
+	shift 2
+	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
+	rc=$?
+	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
+		fail "$name" "exit status $rc (want a plain error)" /tmp/err
+	elif [ "$(wc -l </tmp/err)" != 1 ]; then
+		fail "$name" "$(wc -l </tmp/err) lines on stderr (want one)" /tmp/err
+	elif ! grep -q -- "$pattern" /tmp/err; then
+		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
+	else
+		pass "$name"
+	fi
+}
+
+# --- Direct boot of the armhf zImage (arm/booting.rst) ----------------------
+start=$(cut -d' ' -f1 /proc/uptime)
+direct direct-2cpu 2
+echo "# aarch32 direct boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
+direct direct-1cpu-arch-aarch32 1 --arch aarch32
+[ "$what" = all ] || exit 0
+
+# --- UEFI: AAVMF32 boots \EFI\BOOT\BOOTARM.EFI (GRUB, then Linux) ------------
+# --arch auto finds only BOOTARM.EFI: an aarch32 guest. The guest writes a
+# variable and reboots in the same process: the second boot sees it.
+start=$(cut -d' ' -f1 /proc/uptime)
+ANSWERS=reboot uefi_boot uefi-bootarm-vars-reboot /tmp/u1.log --disk /root/arm.img --instance a32
+echo "# aarch32 UEFI boot, reboot, boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
+name=$prefix/uefi-vars-survive-reboot
+if [ "$(tr -d '\r' </tmp/u1.log | grep '^GUEST-VAR' | tr '\n' ' ')" = "GUEST-VAR absent GUEST-VAR present " ] &&
+	[ "$(grep -c 'GUEST-RESULT PASS' /tmp/u1.log)" = 2 ]; then
+	pass "$name"
+else
+	fail "$name" "saw: $(grep 'GUEST-VAR\|GUEST-RESULT' /tmp/u1.log | tr '\r\n' '  ')" /tmp/u1.log
+fi
+cmp -s /tmp/state/armvm/instances/a32/vars.fd /usr/share/AAVMF/AAVMF32_VARS.fd &&
+	fail "$prefix/uefi-store-from-aavmf32-template" "the store was never written" ||
+	pass "$prefix/uefi-store-from-aavmf32-template"
+
+# An image with both boot files boots either way, as asked (the guest
+# checks `uname -m`: armv7l after BOOTARM.EFI, aarch64 after BOOTAA64.EFI).
+uefi_boot uefi-both-arch-aarch32 /tmp/u2.log --disk /root/both.img --arch aarch32
+uefi_boot uefi-both-arch-aarch64 /tmp/u3.log --disk /root/both.img --arch aarch64
+# With --arch auto such an image is an aarch64 guest (armvm says so).
+timeout 5 armvm run -v --disk /root/both.img </dev/null >/dev/null 2>/tmp/auto.err
+grep -q "an aarch64 guest" /tmp/auto.err && pass "$prefix/auto-both-is-aarch64" ||
+	fail "$prefix/auto-both-is-aarch64" "$(grep 'guest' /tmp/auto.err)" /tmp/auto.err
+timeout 5 armvm run -v --disk /root/arm.img </dev/null >/dev/null 2>/tmp/auto.err
+grep -q "BOOTARM.EFI; an aarch32 guest" /tmp/auto.err && grep -q "AAVMF32_CODE.fd" /tmp/auto.err &&
+	pass "$prefix/auto-bootarm-is-aarch32" || fail "$prefix/auto-bootarm-is-aarch32" "see log" /tmp/auto.err
+
+# --- Bad input ---------------------------------------------------------------
+expect_error arch-aarch32-with-arm64-image "--arch aarch32: /root/Image is an arm64 Image" \
+	run --kernel /root/Image --arch aarch32
+expect_error arch-aarch64-with-zimage "--arch aarch64: $Z is a 32-bit zImage" \
+	run --kernel $Z --arch aarch64
+expect_error arch-unknown "--arch 'arm': expected aarch64, aarch32 or auto" run --kernel $Z --arch arm
+export ARMVM_TEST_NO_EL1_32BIT=1
+expect_error no-el1-32bit-zimage "$Z: a 32-bit (aarch32) guest, but this host's CPU cannot run AArch32 at EL1" \
+	run --kernel $Z --initrd $I32
+expect_error no-el1-32bit-bootarm-image "/root/arm.img: a 32-bit (aarch32) guest, but this host's CPU cannot run AArch32" \
+	run --disk /root/arm.img
+expect_error no-el1-32bit-arch-aarch32 "--arch aarch32: a 32-bit (aarch32) guest, but" \
+	run --disk /root/both.img --arch aarch32
+unset ARMVM_TEST_NO_EL1_32BIT
+expect_error memory-over-3g-arch-aarch32 "an aarch32 guest has at most 3072 MiB" \
+	run --kernel $Z --arch aarch32 --memory 4G
+expect_error memory-over-3g-zimage "an aarch32 guest has at most 3072 MiB" run --kernel $Z --memory 3073M
+expect_error memory-over-3g-bootarm-image "an aarch32 guest has at most 3072 MiB" run --disk /root/arm.img --memory 4G
+truncate -s 64M /tmp/blank.img
+expect_error disk-without-boot-file "give --arch aarch64 or --arch aarch32" run --disk /tmp/blank.img
+exit 0
