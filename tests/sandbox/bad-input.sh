@@ -5,25 +5,6 @@
 . /root/lib.sh
 prefix=$1 gic=$2
 
-# expect_error NAME PATTERN ARMVM-ARGS...
-expect_error() {
-	name=$prefix/$1 pattern=$2
-	shift 2
-	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
-	rc=$?
-	lines=$(wc -l </tmp/err)
-	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
-		fail "$name" "exit status $rc (want a plain error)" /tmp/err
-	elif [ "$lines" != 1 ]; then
-		fail "$name" "$lines lines on stderr (want one)" /tmp/err
-	elif ! grep -q -- "$pattern" /tmp/err; then
-		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
-	elif [ -s /tmp/out ]; then
-		fail "$name" "wrote to stdout" /tmp/out
-	else
-		pass "$name"
-	fi
-}
 
 K=$KERNEL I=$INITRD
 expect_error missing-kernel "/root/nope: cannot open" run --kernel /root/nope

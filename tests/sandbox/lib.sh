@@ -137,3 +137,25 @@ agent_stop() {
 	exec 4>&-
 	return $_rc
 }
+
+# expect_error NAME PATTERN ARMVM-ARGS...: armvm refuses bad input with one
+# line on stderr matching PATTERN, a plain non-zero exit (not a signal, not
+# the timeout) and nothing on stdout. NAME is put under $prefix.
+expect_error() {
+	name=$prefix/$1 pattern=$2
+	shift 2
+	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
+	rc=$?
+	lines=$(wc -l </tmp/err)
+	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
+		fail "$name" "exit status $rc (want a plain error)" /tmp/err
+	elif [ "$lines" != 1 ]; then
+		fail "$name" "$lines lines on stderr (want one)" /tmp/err
+	elif ! grep -q -- "$pattern" /tmp/err; then
+		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
+	elif [ -s /tmp/out ]; then
+		fail "$name" "wrote to stdout" /tmp/out
+	else
+		pass "$name"
+	fi
+}

@@ -79,22 +79,6 @@ size=$(wc -c </tmp/state/armvm/instances/k/vars.fd)
 	fail "$prefix/store-size-after-sigkills" "store is $size bytes"
 
 # --- Bad input -------------------------------------------------------------
-# expect_error NAME PATTERN ARMVM-ARGS... (as in bad-input.sh)
-expect_error() {
-	name=$prefix/$1 pattern=$2
-	shift 2
-	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
-	rc=$?
-	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
-		fail "$name" "exit status $rc (want a plain error)" /tmp/err
-	elif [ "$(wc -l </tmp/err)" != 1 ]; then
-		fail "$name" "$(wc -l </tmp/err) lines on stderr (want one)" /tmp/err
-	elif ! grep -q -- "$pattern" /tmp/err; then
-		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
-	else
-		pass "$name"
-	fi
-}
 D=/root/deb.img
 expect_error firmware-missing "--firmware /root/nope.fd: cannot open" run --disk $D --firmware /root/nope.fd
 expect_error firmware-not-firmware "not a UEFI firmware image" run --disk $D --firmware /root/lib.sh
