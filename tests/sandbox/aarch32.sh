@@ -48,22 +48,6 @@ uefi_boot() {
 	fi
 }
 
-# expect_error NAME PATTERN ARMVM-ARGS...: a plain error, one line on stderr.
-expect_error() {
-	name=$prefix/$1 pattern=$2
-	shift 2
-	timeout 60 armvm "$@" </dev/null >/tmp/out 2>/tmp/err
-	rc=$?
-	if [ $rc = 0 ] || [ $rc = 124 ] || [ $rc -ge 128 ]; then
-		fail "$name" "exit status $rc (want a plain error)" /tmp/err
-	elif [ "$(wc -l </tmp/err)" != 1 ]; then
-		fail "$name" "$(wc -l </tmp/err) lines on stderr (want one)" /tmp/err
-	elif ! grep -q -- "$pattern" /tmp/err; then
-		fail "$name" "message does not match '$pattern': $(cat /tmp/err)"
-	else
-		pass "$name"
-	fi
-}
 
 # --- Direct boot of the armhf zImage (arm/booting.rst) ----------------------
 start=$(cut -d' ' -f1 /proc/uptime)
