@@ -74,6 +74,11 @@ fuzz: $(FUZZ_BINS)
 $(O)/armvm: $(ARMVM_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# main.c carries the git revision (armvm --version): always rebuild it, it
+# is small, so that the revision is never stale.
+.PHONY: FORCE
+$(O)/main.o: FORCE
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
