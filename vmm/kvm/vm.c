@@ -373,8 +373,10 @@ static void *vcpu_thread(void *opaque)
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
-			vcpu->mmio_exits[machine_region_of(
-			    run->mmio.phys_addr)]++;
+			/* Statistics only with -v: keep the exit path lean. */
+			if (armvm_verbose)
+				vcpu->mmio_exits[machine_region_of(
+				    run->mmio.phys_addr)]++;
 			if (!bus_access(&vm->bus, run->mmio.phys_addr,
 					run->mmio.is_write, run->mmio.len,
 					run->mmio.data))
