@@ -62,6 +62,18 @@ else
 	fail "$name" "image digest $before -> $after, or armvm image check failed" /tmp/check.log
 fi
 
+# --- virtio-rng gives the firmware EFI_RNG_PROTOCOL -----------------------
+# The EFI stub says when it finds none; checked with and without the device.
+timeout 240 armvm run --disk /root/loud.img </dev/null >/tmp/rng.log 2>&1
+timeout 240 armvm run --disk /root/loud.img --no-rng </dev/null >/tmp/norng.log 2>&1
+name=$prefix/firmware-rng-protocol
+if grep -q "GUEST-RESULT PASS" /tmp/rng.log && ! grep -q "EFI_RNG_PROTOCOL unavailable" /tmp/rng.log &&
+	grep -q "EFI_RNG_PROTOCOL unavailable" /tmp/norng.log; then
+	pass "$name"
+else
+	fail "$name" "with rng: $(grep -c 'EFI_RNG_PROTOCOL unavailable' /tmp/rng.log) warnings; --no-rng: $(grep -c 'EFI_RNG_PROTOCOL unavailable' /tmp/norng.log)" /tmp/rng.log
+fi
+
 # --- SIGKILL while the firmware or the guest writes variables -------------
 # A fresh instance: its first boot formats the store (erase + program), the
 # guest then writes a variable. Kill at several points, then boot normally.
