@@ -593,6 +593,22 @@ static bool control_service(struct control_server *s, struct control_client *c)
 	return true;
 }
 
+/*
+ * Only armvm's own user (or root) may drive the VM. The socket file is
+ * owner-only already; this also holds when someone loosens its mode or
+ * hands a connected descriptor on (SO_PEERCRED: the connecting process).
+ */
+static bool control_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred))
+		return false;
+	return cred.uid == geteuid() || cred.uid == 0;
+}
+
 static void control_accept(struct control_server *s)
 {
 	struct control_client *c;
@@ -606,6 +622,16 @@ static void control_accept(struct control_server *s)
 		    errno == ENOMEM)
 			s->accept_backoff = true;
 		return; /* EAGAIN, ECONNABORTED: try on next poll */
+	}
+	if (!control_peer_allowed(fd)) {
+		static const char msg[] =
+		    "{\"ok\":false,\"error\":\"permission "
+		    "denied: not armvm's user\"}\n";
+
+		(void)!send(fd, msg, sizeof(msg) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(fd);
+		return;
 	}
 	if (s->nr_clients == CONTROL_MAX_CLIENTS) {
 		static const char msg[] =

@@ -520,6 +520,51 @@ static void socket_permissions(void)
 	control_stop(s2); /* NULL is fine */
 }
 
+/* Another user who can reach the socket (its mode loosened) is refused
+ * (SO_PEERCRED); armvm's own user still gets served. Needs root to
+ * connect as someone else. */
+static void other_users_refused(void)
+{
+	struct control_server *s;
+	struct tclient c;
+	pid_t pid;
+	int st = -1;
+
+	if (geteuid() != 0) {
+		printf("# not root: cannot connect as another user here\n");
+		return;
+	}
+	s = ctl_start();
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ(chmod(ctl_dir, 0711), 0);
+	CHECK_EQ(chmod(ctl_path, 0666), 0);
+	pid = fork();
+	if (pid == 0) {
+		bool eof = false;
+		char *line;
+
+		if (setgid(65534) || setuid(65534) || !tc_connect(&c))
+			_exit(2);
+		line = tc_line(&c, NULL);
+		if (!line || !strstr(line, "permission denied"))
+			_exit(3);
+		/* ... and the connection is closed. */
+		tc_sends(&c, "{\"command\":\"status\"}\n");
+		_exit(tc_line(&c, &eof) == NULL && eof ? 0 : 4);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	chmod(ctl_dir, 0700);
+	CHECK(tc_connect(&c));
+	CHECK(status_works(&c));
+	tc_close(&c);
+	control_stop(s);
+}
+
 static void commands(void)
 {
 	struct control_server *s = ctl_start();
@@ -1244,6 +1289,7 @@ int main(void)
 	snprintf(ctl_path, sizeof(ctl_path), "%s/vm.sock", ctl_dir);
 	RUN(parse_request);
 	RUN(socket_permissions);
+	RUN(other_users_refused);
 	RUN(commands);
 	RUN(malformed_requests);
 	RUN(argument_types);
