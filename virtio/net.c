@@ -2,9 +2,11 @@
 /*
  * virtio-net (virtio 1.2 section 5.1): queue 0 receives, queue 1 transmits
  * (5.1.2). Features: MAC, STATUS, MTU (1500), MRG_RXBUF, plus the core's
- * INDIRECT_DESC and EVENT_IDX. No checksum or segmentation offloads, so
- * every header the device writes is zero but for num_buffers, and the
- * guest's transmit headers are skipped.
+ * INDIRECT_DESC and EVENT_IDX; with a vnet_hdr backend (TAP) also the
+ * checksum and TSO offloads (VIRTIO_NET_OFFLOAD_FEATURES), whose headers
+ * pass between guest and backend, checked against what was negotiated
+ * (5.1.6.2.1, 5.1.6.4.1). Without one, every header the device writes is
+ * zero but for num_buffers, and the guest's transmit headers are skipped.
  *
  * Threads. Transmit runs on the thread that kicked the queue (a vCPU),
  * unless the backend is not thread-safe (libslirp): then on the I/O
@@ -47,7 +49,8 @@
 #define NET_MAX_WARNINGS 10
 
 struct rx_frame {
-	size_t len;
+	size_t len;			   /* of data */
+	uint8_t hdr[VIRTIO_NET_HDR_BYTES]; /* virtio_net_hdr_v1 */
 	uint8_t data[];
 };
 
@@ -80,9 +83,12 @@ struct virtio_net {
 	uint16_t rx_heads[VIRTQ_MAX_SIZE];
 	uint32_t rx_lens[VIRTQ_MAX_SIZE];
 
-	/* Transmit scratch, under the transmit queue's processing lock. */
+	/* Transmit scratch, under the transmit queue's processing lock. The
+	 * header is copied out of guest memory before it is checked, so the
+	 * guest cannot change it between the check and the send. */
 	struct virtq_elem tx_elem;
-	struct iovec tx_iov[VIRTQ_MAX_SIZE];
+	uint8_t tx_hdr[VIRTIO_NET_HDR_BYTES];
+	struct iovec tx_iov[VIRTQ_MAX_SIZE + 1];
 
 	atomic_uint_fast64_t rx_frames, rx_dropped, tx_frames, tx_dropped;
 	atomic_uint warnings;
@@ -119,9 +125,85 @@ static void net_wake(struct virtio_net *n)
 
 static uint64_t net_get_features(struct virtio_dev *d)
 {
-	return 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
-	       1ULL << VIRTIO_NET_F_MTU | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
-	       1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
+	uint64_t f = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+		     1ULL << VIRTIO_NET_F_MTU | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
+		     1ULL << VIRTIO_F_INDIRECT_DESC |
+		     1ULL << VIRTIO_F_EVENT_IDX;
+
+	if (to_net(d)->be->vnet_hdr)
+		f |= VIRTIO_NET_OFFLOAD_FEATURES;
+	return f;
+}
+
+/* The backend hands over only what the driver can take (5.1.6.4.1: no
+ * GSO type or partial checksum the driver did not negotiate). */
+static void net_features_ok(struct virtio_dev *d, uint64_t features)
+{
+	struct net_backend *be = to_net(d)->be;
+
+	if (be->vnet_hdr && be->ops->set_offloads)
+		be->ops->set_offloads(be, features);
+}
+
+static bool has(uint64_t features, unsigned int bit)
+{
+	return features >> bit & 1;
+}
+
+/*
+ * Is the header of a frame from the backend one the driver may receive
+ * (5.1.6.4.1)? DATA_VALID is only a hint: cleared for a driver without
+ * GUEST_CSUM. A partial checksum or a GSO type it did not negotiate makes
+ * the frame undeliverable.
+ */
+static bool rx_header_ok(uint64_t features, uint8_t *hdr, size_t frame_len)
+{
+	bool csum = has(features, VIRTIO_NET_F_GUEST_CSUM);
+	uint8_t gso = hdr[1] & ~VIRTIO_NET_HDR_GSO_ECN;
+
+	hdr[0] &= VIRTIO_NET_HDR_F_NEEDS_CSUM |
+		  (csum ? VIRTIO_NET_HDR_F_DATA_VALID : 0);
+	if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    (!csum || get_le16(hdr + 6) + get_le16(hdr + 8) + 2u > frame_len))
+		return false;
+	if ((hdr[1] & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !has(features, VIRTIO_NET_F_GUEST_ECN))
+		return false;
+	return gso == VIRTIO_NET_HDR_GSO_NONE ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		has(features, VIRTIO_NET_F_GUEST_TSO4)) ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		has(features, VIRTIO_NET_F_GUEST_TSO6));
+}
+
+/*
+ * Is the guest's transmit header one it may send (5.1.6.2.1)? A partial
+ * checksum needs CSUM and must lie inside the frame; a GSO type needs
+ * HOST_TSO4/6 (ECN: HOST_ECN), a partial checksum and a segment size;
+ * DATA_VALID and RSC_INFO are not for transmit.
+ */
+static bool tx_header_ok(uint64_t features, const uint8_t *hdr,
+			 uint64_t frame_len)
+{
+	uint8_t gso = hdr[1] & ~VIRTIO_NET_HDR_GSO_ECN;
+	bool partial = hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+
+	if (hdr[0] & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return false;
+	if (partial && (!has(features, VIRTIO_NET_F_CSUM) ||
+			get_le16(hdr + 6) + get_le16(hdr + 8) + 2u > frame_len))
+		return false;
+	if ((hdr[1] & VIRTIO_NET_HDR_GSO_ECN) &&
+	    !has(features, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return !(hdr[1] & VIRTIO_NET_HDR_GSO_ECN);
+	if (!partial || !get_le16(hdr + 4))
+		return false;
+	return (gso == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		has(features, VIRTIO_NET_F_HOST_TSO4)) ||
+	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		has(features, VIRTIO_NET_F_HOST_TSO6));
 }
 
 static void net_config_read(struct virtio_dev *d, uint32_t offset, void *buf,
@@ -194,20 +276,37 @@ bool net_can_deliver(struct virtio_dev *dev)
 	return backlog_count(to_net(dev)) < BACKLOG_READ;
 }
 
-bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len)
+/* Queue (hdr, frame) for the guest; hdr NULL: a zeroed header. */
+static bool net_enqueue(struct virtio_net *n, const uint8_t *hdr,
+			const void *frame, size_t len)
 {
-	struct virtio_net *n = to_net(dev);
+	struct virtio_dev *dev = &n->vdev;
+	uint64_t features;
+	uint8_t status;
 	struct rx_frame *f;
 	bool ok = false;
 
 	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX ||
-	    !atomic_load(&n->link_up) ||
-	    !(virtio_get_status(dev) & VIRTIO_STATUS_DRIVER_OK))
+	    !atomic_load(&n->link_up))
+		goto out;
+	pthread_mutex_lock(&dev->lock);
+	status = dev->status;
+	features = dev->driver_features;
+	pthread_mutex_unlock(&dev->lock);
+	if (!(status & VIRTIO_STATUS_DRIVER_OK))
 		goto out;
 	f = malloc(sizeof(*f) + len);
 	if (!f)
 		goto out;
 	f->len = len;
+	memset(f->hdr, 0, sizeof(f->hdr));
+	if (hdr) {
+		memcpy(f->hdr, hdr, 10); /* num_buffers is the device's */
+		if (!rx_header_ok(features, f->hdr, len)) {
+			free(f);
+			goto out;
+		}
+	}
 	memcpy(f->data, frame, len);
 	pthread_mutex_lock(&n->bl_lock);
 	if (n->bl_count < BACKLOG_MAX && n->bl_bytes + len <= BACKLOG_BYTES) {
@@ -228,6 +327,23 @@ bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len)
 out:
 	atomic_fetch_add(&n->rx_dropped, 1);
 	return false;
+}
+
+bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len)
+{
+	return net_enqueue(to_net(dev), NULL, frame, len);
+}
+
+bool net_deliver_vnet(struct virtio_dev *dev, const void *buf, size_t len)
+{
+	struct virtio_net *n = to_net(dev);
+
+	if (len < VIRTIO_NET_HDR_BYTES) {
+		atomic_fetch_add(&n->rx_dropped, 1);
+		return false;
+	}
+	return net_enqueue(n, buf, (const uint8_t *)buf + VIRTIO_NET_HDR_BYTES,
+			   len - VIRTIO_NET_HDR_BYTES);
 }
 
 /* ---- Receive (5.1.6.3, 5.1.6.4) ---- */
@@ -287,7 +403,7 @@ static void rx_state_clear(struct virtio_net *n)
  * too long for the chain is dropped and the chain kept for the next. */
 static int rx_single(struct virtio_net *n, const struct rx_frame *f)
 {
-	uint8_t hdr[VIRTIO_NET_HDR_BYTES] = {0};
+	uint8_t hdr[VIRTIO_NET_HDR_BYTES];
 	uint64_t total = VIRTIO_NET_HDR_BYTES + f->len;
 	uint32_t len = (uint32_t)total;
 	int r;
@@ -303,6 +419,7 @@ static int rx_single(struct virtio_net *n, const struct rx_frame *f)
 		return RX_DONE;
 	}
 	/* 5.1.6.4: num_buffers is 1 without VIRTIO_NET_F_MRG_RXBUF. */
+	memcpy(hdr, f->hdr, sizeof(hdr));
 	put_le16(hdr + 10, 1);
 	rx_fill(&n->rx_first, hdr, f, 0, total);
 	virtio_push_many(&n->vdev, VIRTIO_NET_RXQ, &n->rx_first.head, &len, 1);
@@ -321,7 +438,6 @@ static int rx_single(struct virtio_net *n, const struct rx_frame *f)
 static int rx_mergeable(struct virtio_net *n, const struct rx_frame *f,
 			uint16_t qsize)
 {
-	uint8_t hdr[VIRTIO_NET_HDR_BYTES] = {0};
 	uint64_t total = VIRTIO_NET_HDR_BYTES + f->len;
 	struct virtq_elem *e;
 	uint8_t nb[2];
@@ -348,7 +464,7 @@ static int rx_mergeable(struct virtio_net *n, const struct rx_frame *f,
 		take = total - n->rx_copied;
 		if (take > e->in_len)
 			take = e->in_len;
-		rx_fill(e, hdr, f, n->rx_copied, take);
+		rx_fill(e, f->hdr, f, n->rx_copied, take);
 		n->rx_heads[n->rx_nbufs] = e->head;
 		n->rx_lens[n->rx_nbufs] = (uint32_t)take;
 		n->rx_nbufs++;
@@ -386,14 +502,49 @@ static void rx_deliver(struct virtio_net *n)
 
 /* ---- Transmit (5.1.6.2) ---- */
 
+/*
+ * The frame of chain e in n->tx_iov, without the guest's header; with a
+ * vnet_hdr backend, preceded by a checked copy of it (n->tx_hdr). Returns
+ * the number of pieces, 0 to drop the frame.
+ */
+static int tx_gather(struct virtio_net *n, const struct virtq_elem *e,
+		     uint64_t len)
+{
+	uint64_t skip = VIRTIO_NET_HDR_BYTES;
+	int cnt = 0;
+
+	if (n->be->vnet_hdr) {
+		virtq_elem_read(e, 0, n->tx_hdr, VIRTIO_NET_HDR_BYTES);
+		put_le16(n->tx_hdr + 10, 0);
+		if (!tx_header_ok(n->vdev.driver_features, n->tx_hdr, len))
+			return 0;
+		n->tx_iov[cnt].iov_base = n->tx_hdr;
+		n->tx_iov[cnt].iov_len = VIRTIO_NET_HDR_BYTES;
+		cnt++;
+	}
+	for (unsigned int i = 0; i < e->out_num; i++) {
+		uint64_t seg = e->iov[i].iov_len;
+
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		n->tx_iov[cnt].iov_base = (uint8_t *)e->iov[i].iov_base + skip;
+		n->tx_iov[cnt].iov_len = seg - skip;
+		cnt++;
+		skip = 0;
+	}
+	return cnt;
+}
+
 static void tx_process(struct virtio_net *n)
 {
 	struct virtq_elem *e = &n->tx_elem;
 	unsigned int done = 0;
 
 	while (virtio_pop(&n->vdev, VIRTIO_NET_TXQ, e) == VIRTQ_GOT) {
-		uint64_t len, skip = VIRTIO_NET_HDR_BYTES;
-		unsigned int cnt = 0;
+		uint64_t len;
+		int cnt = 0;
 
 		if (e->in_num || e->out_len < VIRTIO_NET_HDR_BYTES) {
 			virtio_set_needs_reset(
@@ -405,27 +556,13 @@ static void tx_process(struct virtio_net *n)
 			return;
 		}
 		len = e->out_len - VIRTIO_NET_HDR_BYTES;
-		/* The header is skipped: no offload was negotiated, so its
-		 * flags and gso_type must be 0 (5.1.6.2.1). */
-		for (unsigned int i = 0; i < e->out_num; i++) {
-			uint64_t seg = e->iov[i].iov_len;
-
-			if (skip >= seg) {
-				skip -= seg;
-				continue;
-			}
-			n->tx_iov[cnt].iov_base =
-			    (uint8_t *)e->iov[i].iov_base + skip;
-			n->tx_iov[cnt].iov_len = seg - skip;
-			cnt++;
-			skip = 0;
-		}
-		if (len < NET_FRAME_MIN || len > NET_FRAME_MAX ||
-		    !atomic_load(&n->link_up)) {
+		if (len >= NET_FRAME_MIN && len <= NET_FRAME_MAX &&
+		    atomic_load(&n->link_up))
+			cnt = tx_gather(n, e, len);
+		if (!cnt) {
 			atomic_fetch_add(&n->tx_dropped, 1);
 		} else {
-			ssize_t r =
-			    n->be->ops->send(n->be, n->tx_iov, (int)cnt);
+			ssize_t r = n->be->ops->send(n->be, n->tx_iov, cnt);
 
 			if (r < 0) {
 				atomic_fetch_add(&n->tx_dropped, 1);
@@ -569,6 +706,7 @@ static const struct virtio_device_ops net_ops = {
     .config_read = net_config_read,
     .config_write = net_config_write,
     .queue_notify = net_queue_notify,
+    .features_ok = net_features_ok,
     .reset = net_reset,
     .stop = net_stop,
     .destroy = net_destroy,
@@ -709,9 +847,12 @@ struct net_fd_backend {
 	struct net_backend be;
 	int fd;
 	bool is_socket;
+	/* Read failed for good: no longer polled. The fd stays open until
+	 * destroy, as vCPU threads may be sending on it. */
+	bool dead;
 	char *name;
 	unsigned int warnings;
-	uint8_t buf[NET_FRAME_MAX + 1];
+	uint8_t buf[VIRTIO_NET_HDR_BYTES + NET_FRAME_MAX + 1];
 };
 
 static ssize_t fd_send(struct net_backend *b, const struct iovec *iov,
@@ -738,7 +879,7 @@ static int fd_poll_fill(struct net_backend *b, struct pollfd *fds, int max,
 {
 	struct net_fd_backend *f = (struct net_fd_backend *)b;
 
-	if (!rx_ok || max < 1 || f->fd < 0)
+	if (!rx_ok || max < 1 || f->dead)
 		return 0;
 	fds[0].fd = f->fd;
 	fds[0].events = POLLIN;
@@ -770,13 +911,15 @@ static void fd_poll_done(struct net_backend *b, struct pollfd *fds, int n)
 				pr_warn("%s: %s", f->name,
 					r ? strerror(errno)
 					  : "closed by the other end");
-			close(f->fd);
-			f->fd = -1;
+			f->dead = true;
 			return;
 		}
-		if ((size_t)r > NET_FRAME_MAX)
+		if ((size_t)r >= sizeof(f->buf))
 			continue; /* truncated: too long for the device */
-		net_deliver(b->dev, f->buf, (size_t)r);
+		if (b->vnet_hdr)
+			net_deliver_vnet(b->dev, f->buf, (size_t)r);
+		else if ((size_t)r <= NET_FRAME_MAX)
+			net_deliver(b->dev, f->buf, (size_t)r);
 	}
 }
 
@@ -790,14 +933,24 @@ static void fd_destroy(struct net_backend *b)
 	free(f);
 }
 
+static void fd_set_offloads(struct net_backend *b, uint64_t features)
+{
+	struct net_fd_backend *f = (struct net_fd_backend *)b;
+
+	if (!f->is_socket)
+		net_tap_set_offloads(f->fd, features);
+}
+
 static const struct net_backend_ops fd_backend_ops = {
     .send = fd_send,
+    .set_offloads = fd_set_offloads,
     .poll_fill = fd_poll_fill,
     .poll_done = fd_poll_done,
     .destroy = fd_destroy,
 };
 
-struct net_backend *net_fd_backend_create(int fd, const char *name)
+struct net_backend *net_fd_backend_create(int fd, const char *name,
+					  bool vnet_hdr)
 {
 	struct net_fd_backend *f = calloc(1, sizeof(*f));
 	int type = 0, fl;
@@ -810,6 +963,7 @@ struct net_backend *net_fd_backend_create(int fd, const char *name)
 		return NULL;
 	}
 	f->be.ops = &fd_backend_ops;
+	f->be.vnet_hdr = vnet_hdr;
 	f->fd = fd;
 	f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
 	fl = fcntl(fd, F_GETFL);

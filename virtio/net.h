@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-net (virtio 1.2 section 5.1): one receive/transmit queue pair, no
- * control queue, no offloads. Frames between the device and its backend are
- * plain Ethernet frames: the device strips the guest's virtio_net_hdr on
- * transmit and writes a zeroed one (num_buffers filled in) on receive.
+ * control queue. Checksum and TCP segmentation offloads are offered when
+ * the backend carries virtio_net_hdr itself (TAP with IFF_VNET_HDR): the
+ * header then goes through unchanged both ways, checked against the
+ * negotiated features. Other backends (libslirp, plain sockets) carry
+ * plain Ethernet frames: no offloads, the device strips the guest's header
+ * on transmit and writes a zeroed one (num_buffers filled in) on receive.
  *
  * Each device has an I/O thread that polls the backend (its fds, or
  * libslirp's) and an eventfd, so received frames reach the guest without a
@@ -26,17 +29,38 @@
 #include "virtio/virtio.h"
 
 /* Feature bits (section 5.1.3). */
-#define VIRTIO_NET_F_MTU       3
-#define VIRTIO_NET_F_MAC       5
-#define VIRTIO_NET_F_MRG_RXBUF 15
-#define VIRTIO_NET_F_STATUS    16
+#define VIRTIO_NET_F_CSUM	0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU	3
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN	9
+#define VIRTIO_NET_F_HOST_TSO4	11
+#define VIRTIO_NET_F_HOST_TSO6	12
+#define VIRTIO_NET_F_HOST_ECN	13
+#define VIRTIO_NET_F_MRG_RXBUF	15
+#define VIRTIO_NET_F_STATUS	16
 
 /* Config status bits (section 5.1.4). */
 #define VIRTIO_NET_S_LINK_UP 1
 
 /* struct virtio_net_hdr_v1: flags, gso_type, hdr_len, gso_size,
  * csum_start, csum_offset, num_buffers (section 5.1.6). */
-#define VIRTIO_NET_HDR_BYTES 12
+#define VIRTIO_NET_HDR_BYTES	    12
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE	    0
+#define VIRTIO_NET_HDR_GSO_TCPV4    1
+#define VIRTIO_NET_HDR_GSO_TCPV6    4
+#define VIRTIO_NET_HDR_GSO_ECN	    0x80
+
+/* The offload features a vnet_hdr backend makes possible. */
+#define VIRTIO_NET_OFFLOAD_FEATURES                                          \
+	(1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM |       \
+	 1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6 | \
+	 1ULL << VIRTIO_NET_F_GUEST_ECN | 1ULL << VIRTIO_NET_F_HOST_TSO4 |   \
+	 1ULL << VIRTIO_NET_F_HOST_TSO6 | 1ULL << VIRTIO_NET_F_HOST_ECN)
 
 #define VIRTIO_NET_RXQ	      0
 #define VIRTIO_NET_TXQ	      1
@@ -52,8 +76,8 @@ struct net_backend;
 
 struct net_backend_ops {
 	/*
-	 * A frame from the guest (Ethernet, no virtio header), in iovcnt
-	 * pieces. Returns its length or a negative errno; a frame that cannot
+	 * A frame from the guest in iovcnt pieces: Ethernet, preceded by the
+	 * guest's virtio_net_hdr (checked) when the backend is vnet_hdr. Returns its length or a negative errno; a frame that cannot
 	 * be sent now is dropped (the guest's TCP retransmits). Called with
 	 * the transmit queue's processing lock held: one call at a time, on a
 	 * vCPU thread, or on the I/O thread when b->tx_on_io_thread.
@@ -71,6 +95,12 @@ struct net_backend_ops {
 	/* After poll(): the same fds with their revents. Frames for the
 	 * guest go to net_deliver(b->dev, ...). */
 	void (*poll_done)(struct net_backend *b, struct pollfd *fds, int n);
+	/*
+	 * vnet_hdr backends: the driver accepted these features (FEATURES_OK,
+	 * device lock held): from now on hand the device only frames it
+	 * can take (e.g. no GSO frames without GUEST_TSO4/6). May be NULL.
+	 */
+	void (*set_offloads)(struct net_backend *b, uint64_t features);
 	/* Free the backend (the I/O thread has stopped). */
 	void (*destroy)(struct net_backend *b);
 };
@@ -82,6 +112,9 @@ struct net_backend {
 	/* send() may only run on the I/O thread (libslirp is not
 	 * thread-safe): guest kicks of the transmit queue wake the thread. */
 	bool tx_on_io_thread;
+	/* Frames both ways start with a virtio_net_hdr_v1 (12 bytes, little
+	 * endian): the device offers VIRTIO_NET_OFFLOAD_FEATURES. */
+	bool vnet_hdr;
 };
 
 struct virtio_net_config {
@@ -105,6 +138,10 @@ struct virtio_dev *virtio_net_create(const struct virtio_net_config *cfg,
  * is not running, the link is down, the length is out of
  * [NET_FRAME_MIN, NET_FRAME_MAX] or the backlog is full. */
 bool net_deliver(struct virtio_dev *dev, const void *frame, size_t len);
+/* The same for vnet_hdr backends: buf is a virtio_net_hdr_v1 followed by
+ * the frame. Also dropped when the header asks for an offload the driver
+ * did not accept. */
+bool net_deliver_vnet(struct virtio_dev *dev, const void *buf, size_t len);
 /* Does the device want more frames now? Backends that read an fd read
  * only while this holds, so a guest that stops receiving pushes back. */
 bool net_can_deliver(struct virtio_dev *dev);
@@ -136,21 +173,26 @@ bool net_parse_mac(const char *s, uint8_t mac[6]);
 
 /*
  * A backend on an fd that carries one frame per read and write: a
- * datagram or seqpacket socket (a socketpair for tests), or a TAP fd. The
- * backend owns fd (made non-blocking, closed on destroy). NULL on
- * allocation failure (fd closed). name is used in messages.
+ * datagram or seqpacket socket (a socketpair for tests), or a TAP fd;
+ * with vnet_hdr, each frame starts with a virtio_net_hdr_v1. The backend
+ * owns fd (made non-blocking, closed on destroy). NULL on allocation
+ * failure (fd closed). name is used in messages.
  */
-struct net_backend *net_fd_backend_create(int fd, const char *name);
+struct net_backend *net_fd_backend_create(int fd, const char *name,
+					  bool vnet_hdr);
 
 /*
  * TAP: attach to the existing or new TAP interface ifname
- * (IFF_TAP | IFF_NO_PI, without IFF_VNET_HDR: no offloads are offered, so
- * plain frames suffice). The interface is not configured or brought up:
+ * (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, so the guest's checksum and TCP
+ * segmentation offloads pass through: TUNSETOFFLOAD follows what the
+ * driver accepts; without IFF_VNET_HDR support, plain frames). The interface is not configured or brought up:
  * create it beforehand (`ip tuntap add NAME mode tap user USER`, `ip link
  * set NAME up`) so that armvm needs no privileges. One pr_err line naming
  * the interface and errno, and NULL, on failure.
  */
 struct net_backend *net_tap_create(const char *ifname);
+/* TUNSETOFFLOAD on a TAP fd from the driver's accepted features. */
+void net_tap_set_offloads(int fd, uint64_t features);
 
 /* hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT */
 struct net_hostfwd {

@@ -276,6 +276,8 @@ void virtio_set_status(struct virtio_dev *d, uint8_t status)
 		if ((d->driver_features & ~offered(d)) ||
 		    !(d->driver_features >> VIRTIO_F_VERSION_1 & 1))
 			now &= ~VIRTIO_STATUS_FEATURES_OK;
+		else if (d->ops->features_ok)
+			d->ops->features_ok(d, d->driver_features);
 	}
 	d->status = now;
 	pthread_mutex_unlock(&d->lock);

@@ -71,6 +71,9 @@ struct virtio_device_ops {
 	 * broken). Runs with the queue's processing lock held, d->lock not
 	 * held; it uses virtio_pop/virtio_push/virtio_notify_used. */
 	void (*queue_notify)(struct virtio_dev *d, unsigned int q);
+	/* The driver's features were accepted (FEATURES_OK set), d->lock
+	 * held. May be NULL. */
+	void (*features_ok)(struct virtio_dev *d, uint64_t features);
 	/* Device reset (status 0 or VM reset), d->lock held. May be NULL. */
 	void (*reset)(struct virtio_dev *d);
 	/* Stop the device's own threads (I/O threads that call into the

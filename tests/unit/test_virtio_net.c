@@ -4,7 +4,8 @@
  * socketpair: features and config space, frames both ways through
  * driver-side rings in fake guest RAM, header handling with and without
  * mergeable buffers, receive-buffer exhaustion and the kick that resumes,
- * malformed chains, link status, reset, teardown without leaks; the MAC and
+ * malformed chains, link status, reset, teardown without leaks; checksum
+ * and TSO offloads with a vnet_hdr backend; the MAC and
  * hostfwd parsers; and libslirp answering a DHCP discover.
  */
 #include <dirent.h>
@@ -124,7 +125,8 @@ static bool driver_init(struct virtio_dev *d, struct vq_driver *rx,
 	return true;
 }
 
-static struct virtio_dev *make_dev(void)
+/* A device on a socketpair; vnet_hdr: frames carry virtio_net_hdr_v1. */
+static struct virtio_dev *make_dev_hdr(bool vnet_hdr)
 {
 	struct virtio_net_config cfg = {.id = "net0"};
 	int sv[2];
@@ -133,22 +135,34 @@ static struct virtio_dev *make_dev(void)
 		return NULL;
 	nt_peer = sv[1];
 	net_default_mac("net0", cfg.mac);
-	cfg.backend = net_fd_backend_create(sv[0], "net0");
+	cfg.backend = net_fd_backend_create(sv[0], "net0", vnet_hdr);
 	return virtio_net_create(&cfg, &nt_mem);
 }
 
-static struct virtio_dev *open_dev(struct vq_driver *rx, struct vq_driver *tx,
-				   uint64_t features)
+static struct virtio_dev *make_dev(void)
+{
+	return make_dev_hdr(false);
+}
+
+static struct virtio_dev *open_dev_hdr(struct vq_driver *rx,
+				       struct vq_driver *tx, uint64_t features,
+				       bool vnet_hdr)
 {
 	struct virtio_dev *d;
 
 	ram_setup();
-	d = make_dev();
+	d = make_dev_hdr(vnet_hdr);
 	if (d && !driver_init(d, rx, tx, features)) {
 		virtio_destroy(d);
 		d = NULL;
 	}
 	return d;
+}
+
+static struct virtio_dev *open_dev(struct vq_driver *rx, struct vq_driver *tx,
+				   uint64_t features)
+{
+	return open_dev_hdr(rx, tx, features, false);
 }
 
 static void close_dev(struct virtio_dev *d)
@@ -917,6 +931,160 @@ static void tap_backend(void)
 	CHECK_EQ(count_fds(), before);
 }
 
+/* A virtio_net_hdr_v1. */
+static void make_hdr(uint8_t *h, uint8_t flags, uint8_t gso, uint16_t hdr_len,
+		     uint16_t gso_size, uint16_t csum_start,
+		     uint16_t csum_offset)
+{
+	h[0] = flags;
+	h[1] = gso;
+	put_le16(h + 2, hdr_len);
+	put_le16(h + 4, gso_size);
+	put_le16(h + 6, csum_start);
+	put_le16(h + 8, csum_offset);
+	put_le16(h + 10, 0);
+}
+
+/* Send one transmit chain (header + frame in one buffer). */
+static void send_tx(struct virtio_dev *d, struct vq_driver *tx, uint16_t i,
+		    const uint8_t *hdr, const uint8_t *frame, uint32_t len)
+{
+	uint64_t at = TXBUF + 0x1000ULL * i;
+
+	memcpy(host(at), hdr, 12);
+	memcpy(host(at + 12), frame, len);
+	vqd_desc(tx, i, at, 12 + len, 0, 0);
+	vqd_publish(tx, i);
+	virtio_queue_notify(d, VIRTIO_NET_TXQ);
+}
+
+/*
+ * Offloads with a vnet_hdr backend (TAP): offered only there; checked
+ * headers pass through both ways; one the driver did not negotiate (or may
+ * not send) drops the frame, not the device.
+ */
+static void offloads(void)
+{
+	const uint64_t f_off = F_MRG | 1ULL << VIRTIO_NET_F_CSUM |
+			       1ULL << VIRTIO_NET_F_GUEST_CSUM |
+			       1ULL << VIRTIO_NET_F_HOST_TSO4 |
+			       1ULL << VIRTIO_NET_F_GUEST_TSO4;
+	struct virtio_dev *d;
+	struct vq_driver rx, tx;
+	struct virtio_net_stats st;
+	uint8_t frame[400], hdr[12], got[600];
+	uint32_t id, len;
+	uint32_t f0;
+
+	/* Offered with a vnet_hdr backend only. */
+	ram_setup();
+	d = make_dev_hdr(false);
+	CHECK(d);
+	if (d) {
+		f0 = virtio_get_device_features(d, 0);
+		CHECK(!(f0 & (uint32_t)VIRTIO_NET_OFFLOAD_FEATURES));
+		close_dev(d);
+	}
+	d = make_dev_hdr(true);
+	CHECK(d);
+	if (d) {
+		f0 = virtio_get_device_features(d, 0);
+		CHECK_EQ(f0 & (uint32_t)VIRTIO_NET_OFFLOAD_FEATURES,
+			 (uint32_t)VIRTIO_NET_OFFLOAD_FEATURES);
+		close_dev(d);
+	}
+
+	d = open_dev_hdr(&rx, &tx, f_off, true);
+	CHECK(d);
+	if (!d)
+		return;
+	/* Transmit: a TSO frame with a partial checksum goes to the backend
+	 * with its header (num_buffers zeroed). */
+	make_frame(frame, 400, 9);
+	make_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 54,
+		 100, 34, 16);
+	put_le16(hdr + 10, 7);
+	send_tx(d, &tx, 0, hdr, frame, 400);
+	CHECK_EQ(peer_recv(got, sizeof(got), 1000), 412);
+	put_le16(hdr + 10, 0);
+	CHECK(!memcmp(got, hdr, 12));
+	CHECK(!memcmp(got + 12, frame, 400));
+	/* Not negotiated or not for transmit: dropped, buffer returned. */
+	make_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV6, 74,
+		 100, 54, 16); /* no HOST_TSO6 */
+	send_tx(d, &tx, 1, hdr, frame, 400);
+	make_hdr(hdr, VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 0, 0, 0);
+	send_tx(d, &tx, 2, hdr, frame, 400);
+	make_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 390, 16);
+	send_tx(d, &tx, 3, hdr, frame, 400); /* checksum beyond the frame */
+	make_hdr(hdr, 0, VIRTIO_NET_HDR_GSO_TCPV4, 54, 100, 0, 0);
+	send_tx(d, &tx, 4, hdr, frame, 400); /* GSO without a checksum */
+	make_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		 VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 54, 100, 34,
+		 16); /* no HOST_ECN */
+	send_tx(d, &tx, 5, hdr, frame, 400);
+	CHECK_EQ(peer_recv(got, sizeof(got), 50), -1);
+	for (uint16_t i = 0; i < 6; i++)
+		CHECK(vqd_get_used(&tx, &id, &len) && id == i && len == 0);
+	virtio_net_get_stats(d, &st);
+	CHECK_EQ(st.tx_frames, 1);
+	CHECK_EQ(st.tx_dropped, 5);
+
+	/* Receive: the backend's header reaches the driver, num_buffers set
+	 * by the device. */
+	post_rx(&rx, 0, 2048);
+	post_rx(&rx, 1, 2048);
+	virtio_queue_notify(d, VIRTIO_NET_RXQ);
+	make_hdr(got, VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID,
+		 VIRTIO_NET_HDR_GSO_TCPV6, 74, 1440, 54, 16); /* no TSO6 */
+	memcpy(got + 12, frame, 400);
+	CHECK(peer_send(got, 412));
+	make_hdr(got, VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 54,
+		 1448, 34, 16);
+	put_le16(got + 10, 9); /* the backend's num_buffers is ignored */
+	CHECK(peer_send(got, 412));
+	CHECK(wait_used(&rx, 1, 2000));
+	CHECK(vqd_get_used(&rx, &id, &len) && id == 0 && len == 412);
+	put_le16(got + 10, 1);
+	CHECK(!memcmp(host(RXBUF), got, 412));
+	virtio_net_get_stats(d, &st);
+	CHECK_EQ(st.rx_frames, 1);
+	CHECK_EQ(st.rx_dropped, 1);
+	close_dev(d);
+
+	/* A driver without GUEST_CSUM: DATA_VALID is cleared, a partial
+	 * checksum dropped; a plain header still passes. */
+	d = open_dev_hdr(&rx, &tx, F_MRG, true);
+	CHECK(d);
+	if (!d)
+		return;
+	post_rx(&rx, 0, 2048);
+	virtio_queue_notify(d, VIRTIO_NET_RXQ);
+	make_hdr(got, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 16);
+	memcpy(got + 12, frame, 400);
+	CHECK(peer_send(got, 412));
+	make_hdr(got, VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 0, 0, 0);
+	CHECK(peer_send(got, 412));
+	CHECK(wait_used(&rx, 1, 2000));
+	CHECK(vqd_get_used(&rx, &id, &len) && id == 0 && len == 412);
+	CHECK_EQ(host(RXBUF)[0], 0);
+	CHECK_EQ(get_le16(host(RXBUF) + 10), 1);
+	CHECK(!memcmp(host(RXBUF + 12), frame, 400));
+	virtio_net_get_stats(d, &st);
+	CHECK_EQ(st.rx_dropped, 1);
+	/* And its transmit header must be plain: NEEDS_CSUM needs CSUM. */
+	make_hdr(hdr, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 34, 16);
+	send_tx(d, &tx, 0, hdr, frame, 400);
+	make_hdr(hdr, 0, 0, 0, 0, 0, 0);
+	send_tx(d, &tx, 1, hdr, frame, 400);
+	CHECK_EQ(peer_recv(got, sizeof(got), 1000), 412);
+	CHECK(!memcmp(got, hdr, 12));
+	virtio_net_get_stats(d, &st);
+	CHECK_EQ(st.tx_dropped, 1);
+	CHECK(!(virtio_get_status(d) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	close_dev(d);
+}
+
 int main(void)
 {
 	check_suite = "virtio_net";
@@ -925,6 +1093,7 @@ int main(void)
 	RUN(receive);
 	RUN(rx_exhaustion_and_kick);
 	RUN(mergeable);
+	RUN(offloads);
 	RUN(malformed);
 	RUN(drops_and_reset);
 	RUN(teardown);
