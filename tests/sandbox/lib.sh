@@ -10,7 +10,13 @@ pass() { echo "PASS: $1"; }
 # fail NAME WHY [LOG]: the log's tail is shown indented, for diagnosis.
 fail() {
 	echo "FAIL: $1: $2"
-	[ -n "${3:-}" ] && [ -f "$3" ] && tail -n 40 "$3" | sed 's/^/    | /'
+	[ -n "${3:-}" ] && [ -f "$3" ] || return 0
+	# A guest oops: its start too (the tail shows only the end).
+	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG:' "$3" | cut -d: -f1)
+	if [ -n "$_oops" ]; then
+		sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$3" | sed 's/^/    ! /'
+	fi
+	tail -n 40 "$3" | sed 's/^/    | /'
 	return 0
 }
 
