@@ -29,8 +29,8 @@ qemu_cpu=${BENCH_QEMU_CPU:-host,pmu=off,sve=off,pauth=off}
 # (romfile= : no PXE option ROM for the NIC, which direct boot never runs and
 # the unpacked QEMU does not carry.)
 # The VMMs (configurations) to compare; "qemu-novnet" is QEMU with
-# vnet_hdr=off on the TAP, i.e. without the checksum and segmentation
-# offloads armvm does not offer either (network tests only).
+# vnet_hdr=off on the TAP, i.e. without checksum and segmentation offloads
+# (network tests only), for comparison with armvm before it offered them.
 vmms=${BENCH_VMMS:-armvm qemu qemu-novnet}
 # The tests to run (the others are shown as "-").
 tests=${BENCH_TESTS:-tx rx seqw seqr randr randw}

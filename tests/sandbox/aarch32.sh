@@ -12,16 +12,37 @@ prefix=$1 what=$2
 export XDG_STATE_HOME=/tmp/state
 Z=/root/zImage I32=/root/g32.cpio.gz
 
+# The armhf kernel has panicked in about one boot in 30 in this nested,
+# emulated host, under armvm (its state garbled: "Returning to usermode but
+# unexpected PSR bits set", "CPU: 1351508"), at random points after init
+# started. A boot whose guest panicked is shown as "#" lines and retried
+# once, so the rare flake does not hide the other results; a second panic
+# fails the test. (See docs/sandbox.md.)
+# guest_panicked NAME LOG: did it? If so, show where.
+guest_panicked() {
+	grep -q "Kernel panic" "$2" || return 1
+	echo "# $1: the guest kernel panicked; its log, then one retry:"
+	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG' "$2" | cut -d: -f1)
+	sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$2" | sed 's/^/#   /'
+}
+
 # direct NAME CPUS [ARMVM OPTIONS...]: the 32-bit guest checks itself
 # (uname -m armv7l, CPUs, memory, timer, device tree) and powers off.
+direct_run() {
+	timeout $ARMVM_TIMEOUT armvm run --kernel $Z --initrd $I32 --cpus "$cpus" --memory 512M "$@" \
+		--cmdline "console=ttyAMA0 quiet armvm.cpus=$cpus armvm.mem=536870912 armvm.arch=armv7l" \
+		</dev/null >"$log" 2>&1
+}
 direct() {
 	name=$prefix/$1 cpus=$2
 	shift 2
 	log=/tmp/$1.log
-	timeout $ARMVM_TIMEOUT armvm run --kernel $Z --initrd $I32 --cpus "$cpus" --memory 512M "$@" \
-		--cmdline "console=ttyAMA0 quiet armvm.cpus=$cpus armvm.mem=536870912 armvm.arch=armv7l" \
-		</dev/null >"$log" 2>&1
+	direct_run "$@"
 	rc=$?
+	if [ $rc != 0 ] && guest_panicked "$name" "$log"; then
+		direct_run "$@"
+		rc=$?
+	fi
 	if [ $rc = 0 ] && grep -q "GUEST-CHECK PASS arch" "$log" && grep -q "GUEST-RESULT PASS" "$log"; then
 		pass "$name"
 	else
@@ -41,6 +62,10 @@ uefi_boot() {
 	shift 2
 	drive "$log" run --cpus 2 --memory 1G "$@"
 	rc=$?
+	if [ $rc != 0 ] && guest_panicked "$name" "$log"; then
+		drive "$log" run --cpus 2 --memory 1G "$@"
+		rc=$?
+	fi
 	if [ $rc = 0 ] && grep -q "GUEST-CHECK PASS arch" "$log" && grep -q "GUEST-RESULT PASS" "$log"; then
 		pass "$name"
 	else
