@@ -52,7 +52,8 @@ boot_and_check() {
 #   GUEST-WAITING-TIME  -> this host's time (seconds since the epoch)
 #   GUEST-WAITING       -> the next word of $ANSWERS ("reboot"; default
 #                          "poweroff")
-# Returns armvm's exit status (124 if it timed out).
+# Returns armvm's exit status (124 if it timed out; 143 if stopped after
+# the guest's kernel panicked).
 drive() {
 	_log=$1
 	shift
@@ -63,6 +64,12 @@ drive() {
 	exec 3>"$_fifo"
 	_times=0 _waits=0 _answers=${ANSWERS:-}
 	while kill -0 $_pid 2>/dev/null; do
+		# A guest whose kernel panicked never powers off: stop it now
+		# rather than at the timeout.
+		if grep -q -- "---\[ end Kernel panic" "$_log"; then
+			kill $_pid 2>/dev/null
+			break
+		fi
 		_n=$(tr -d '\r' <"$_log" | grep -c -x GUEST-WAITING-TIME)
 		if [ "$_n" -gt "$_times" ]; then
 			_times=$_n
