@@ -16,8 +16,8 @@ Z=/root/zImage I32=/root/g32.cpio.gz
 # armvm and under QEMU alike (its state garbled: "Returning to usermode but
 # unexpected PSR bits set", "CPU: 1351508", NULL dereferences), at random
 # points after init started. A boot whose guest panicked is shown as "#"
-# lines and retried, at most twice, so the flake does not hide the other
-# results; a third panic fails the test. (See docs/sandbox.md.)
+# lines and retried, at most 4 times, so the flake does not hide the other
+# results; a fifth panic fails the test. (See docs/sandbox.md.)
 # guest_panicked NAME LOG: did it? If so, show where.
 guest_panicked() {
 	grep -q "Kernel panic" "$2" || return 1
@@ -48,7 +48,7 @@ direct() {
 	log=/tmp/$1.log
 	_try=1
 	direct_run "$@"
-	while ! booted_ok "$log" && [ $_try -lt 3 ] && guest_panicked "$name" "$log"; do
+	while ! booted_ok "$log" && [ $_try -lt 5 ] && guest_panicked "$name" "$log"; do
 		_try=$((_try + 1))
 		direct_run "$@"
 	done
@@ -72,7 +72,7 @@ uefi_boot() {
 	_try=1
 	drive "$log" run --cpus 2 --memory 1G "$@"
 	rc=$?
-	while ! booted_ok "$log" && [ $_try -lt 3 ] && guest_panicked "$name" "$log"; do
+	while ! booted_ok "$log" && [ $_try -lt 5 ] && guest_panicked "$name" "$log"; do
 		_try=$((_try + 1))
 		# From the start: the instance's variable store as it was.
 		_prev=
