@@ -70,7 +70,7 @@ uefi_boot() {
 	name=$prefix/$1 log=$2
 	shift 2
 	_try=1
-	drive "$log" run --cpus 2 --memory 1G "$@"
+	drive "$log" run --cpus "${ucpus:-2}" --memory 1G "$@"
 	rc=$?
 	while ! booted_ok "$log" && [ $_try -lt 5 ] && guest_panicked "$name" "$log"; do
 		_try=$((_try + 1))
@@ -80,7 +80,7 @@ uefi_boot() {
 			[ "$_prev" = --instance ] && rm -rf "$XDG_STATE_HOME/armvm/instances/$_a"
 			_prev=$_a
 		done
-		drive "$log" run --cpus 2 --memory 1G "$@"
+		drive "$log" run --cpus "${ucpus:-2}" --memory 1G "$@"
 		rc=$?
 	done
 	if booted_ok "$log"; then
@@ -100,9 +100,12 @@ direct direct-1cpu-arch-aarch32 1 --arch aarch32
 
 # --- UEFI: AAVMF32 boots \EFI\BOOT\BOOTARM.EFI (GRUB, then Linux) ------------
 # --arch auto finds only BOOTARM.EFI: an aarch32 guest. The guest writes a
-# variable and reboots in the same process: the second boot sees it.
+# variable and reboots in the same process: the second boot sees it. One
+# vCPU: the emulated host's AArch32 flake (above) has shown only with two,
+# and this test boots twice.
 start=$(cut -d' ' -f1 /proc/uptime)
-ANSWERS=reboot uefi_boot uefi-bootarm-vars-reboot /tmp/u1.log --disk /root/arm.img --instance a32
+ucpus=1 ANSWERS=reboot uefi_boot uefi-bootarm-vars-reboot /tmp/u1.log --disk /root/arm.img --instance a32
+ucpus= # (ash may keep a prefix assignment to a function)
 echo "# aarch32 UEFI boot, reboot, boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
 name=$prefix/uefi-vars-survive-reboot
 if [ "$(tr -d '\r' </tmp/u1.log | grep '^GUEST-VAR' | tr '\n' ' ')" = "GUEST-VAR absent GUEST-VAR present " ] &&
