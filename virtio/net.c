@@ -150,6 +150,13 @@ static bool has(uint64_t features, unsigned int bit)
 	return features >> bit & 1;
 }
 
+/* The header's partial checksum (csum_start, csum_offset) lies in the
+ * frame. */
+static bool csum_in_frame(const uint8_t *hdr, uint64_t frame_len)
+{
+	return get_le16(hdr + 6) + get_le16(hdr + 8) + 2u <= frame_len;
+}
+
 /*
  * Is the header of a frame from the backend one the driver may receive
  * (5.1.6.4.1)? DATA_VALID is only a hint: cleared for a driver without
@@ -164,7 +171,7 @@ static bool rx_header_ok(uint64_t features, uint8_t *hdr, size_t frame_len)
 	hdr[0] &= VIRTIO_NET_HDR_F_NEEDS_CSUM |
 		  (csum ? VIRTIO_NET_HDR_F_DATA_VALID : 0);
 	if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    (!csum || get_le16(hdr + 6) + get_le16(hdr + 8) + 2u > frame_len))
+	    (!csum || !csum_in_frame(hdr, frame_len)))
 		return false;
 	if ((hdr[1] & VIRTIO_NET_HDR_GSO_ECN) &&
 	    !has(features, VIRTIO_NET_F_GUEST_ECN))
@@ -191,7 +198,7 @@ static bool tx_header_ok(uint64_t features, const uint8_t *hdr,
 	if (hdr[0] & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
 		return false;
 	if (partial && (!has(features, VIRTIO_NET_F_CSUM) ||
-			get_le16(hdr + 6) + get_le16(hdr + 8) + 2u > frame_len))
+			!csum_in_frame(hdr, frame_len)))
 		return false;
 	if ((hdr[1] & VIRTIO_NET_HDR_GSO_ECN) &&
 	    !has(features, VIRTIO_NET_F_HOST_ECN))

@@ -22,8 +22,7 @@ Z=/root/zImage I32=/root/g32.cpio.gz
 guest_panicked() {
 	grep -q "Kernel panic" "$2" || return 1
 	echo "# $1: the guest kernel panicked; its log, then a retry:"
-	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG' "$2" | cut -d: -f1)
-	sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$2" | sed 's/^/#   /'
+	oops_excerpt "$2" '#   '
 }
 
 # booted_ok LOG: armvm exited 0 ($rc) after the guest's checks all passed,

@@ -12,12 +12,17 @@ fail() {
 	echo "FAIL: $1: $2"
 	[ -n "${3:-}" ] && [ -f "$3" ] || return 0
 	# A guest oops: its start too (the tail shows only the end).
-	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG:' "$3" | cut -d: -f1)
-	if [ -n "$_oops" ]; then
-		sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$3" | sed 's/^/    ! /'
-	fi
+	oops_excerpt "$3" '    ! '
 	tail -n 40 "$3" | sed 's/^/    | /'
 	return 0
+}
+
+# oops_excerpt LOG PREFIX: the lines around the first guest oops or panic
+# in LOG, each after PREFIX; nothing if there is none.
+oops_excerpt() {
+	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG' "$1" | cut -d: -f1)
+	[ -n "$_oops" ] || return 0
+	sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$1" | sed "s/^/$2/"
 }
 
 # mem_bytes SIZE: 512M -> 536870912 (M and G only, as the tests use).
