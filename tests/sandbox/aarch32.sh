@@ -17,10 +17,12 @@ Z=/root/zImage I32=/root/g32.cpio.gz
 # unexpected PSR bits set", "CPU: 1351508", NULL dereferences), at random
 # points after init started. A boot whose guest panicked is shown as "#"
 # lines and retried, at most 4 times, so the flake does not hide the other
-# results; a fifth panic fails the test. (See docs/sandbox.md.)
+# results; a fifth panic fails the test. Each retry prints a "RETRY:" line,
+# which tests/run counts, so a rising rate shows. (See docs/sandbox.md.)
 # guest_panicked NAME LOG: did it? If so, show where.
 guest_panicked() {
 	grep -q "Kernel panic" "$2" || return 1
+	echo "RETRY: $1: the guest kernel panicked"
 	echo "# $1: the guest kernel panicked; its log, then a retry:"
 	oops_excerpt "$2" '#   '
 }
