@@ -7,6 +7,9 @@
 #                             cross-build the full arm64 armvm (kernel/kvmtool
 #                             convention) into build/arm64/
 #   make fuzz                 libFuzzer targets (clang, ASan+UBSan) into build/fuzz/
+#   make asan                 armvm with AddressSanitizer and UBSan (gcc) into
+#                             build/$(ARCH)-asan/ (with ARCH=arm64
+#                             CROSS_COMPILE=... too: the sandbox's stress runs)
 #   make check                run every test (same as tools/test, without apt)
 #   make format               clang-format every C file
 #
@@ -47,6 +50,15 @@ LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
 	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
 
+# make asan (SANITIZE=1): the same sources, instrumented, in their own folder.
+ifneq ($(SANITIZE),)
+O := build/$(ARCH)-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+CFLAGS += -O1 $(ASAN_FLAGS)
+LDFLAGS += $(ASAN_FLAGS)
+endif
+
 PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c vmm/*.c)
 ifeq ($(ARCH),arm64)
 VMM_SRCS := $(wildcard vmm/kvm/*.c)
@@ -64,12 +76,15 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all armvm unit fuzz check format clean
+.PHONY: all armvm unit fuzz asan check format clean
 all: armvm $(if $(CROSS_COMPILE),,unit)
 
 armvm: $(O)/armvm
 unit: $(UNIT_BINS)
 fuzz: $(FUZZ_BINS)
+
+asan:
+	$(MAKE) SANITIZE=1 armvm
 
 $(O)/armvm: $(ARMVM_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -99,6 +114,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build/$(ARCH) build/fuzz
+	rm -rf build/$(ARCH) build/$(ARCH)-asan build/fuzz
 
 -include $(ARMVM_OBJS:.o=.d)

@@ -89,6 +89,9 @@ static struct chk_result *add(struct chk_report *rep, const char *id,
 	if (file)
 		snprintf(r->file, sizeof(r->file), "%s", file);
 	vsnprintf(r->evidence, sizeof(r->evidence), fmt, ap);
+	/* Evidence quotes names from the image: no terminal escapes. */
+	escape_controls(r->file, sizeof(r->file));
+	escape_controls(r->evidence, sizeof(r->evidence));
 	return r;
 }
 
@@ -260,6 +263,8 @@ static void check_entries(struct chk_report *rep, const struct img_src *s,
 			  const struct gpt_copy *c, const struct gpt_part *p,
 			  int n)
 {
+	uint64_t off, len;
+
 	for (int i = 0; i < n; i++) {
 		if (p[i].first_lba > p[i].last_lba ||
 		    p[i].first_lba < c->h.first_usable ||
@@ -271,7 +276,7 @@ static void check_entries(struct chk_report *rep, const struct img_src *s,
 			    c->h.first_usable, c->h.last_usable);
 			return;
 		}
-		if ((p[i].last_lba + 1) * GPT_LBA_SIZE > s->size) {
+		if (!gpt_part_extent(&p[i], s->size, &off, &len)) {
 			res(rep, "IMG-1.entries", false,
 			    "partition %u: ends at LBA %" PRIu64
 			    ", beyond the end of the image (%" PRIu64 " bytes)",
@@ -485,10 +490,10 @@ static void find_elsewhere(const struct img_src *s, const struct gpt_part *p,
 		char why[200];
 		const char *desc = gpt_type_describe(p[i].type);
 
-		if (i == esp || fat_open(&v, s, p[i].first_lba * GPT_LBA_SIZE,
-					 (p[i].last_lba - p[i].first_lba + 1) *
-					     GPT_LBA_SIZE,
-					 why, sizeof(why)))
+		uint64_t off, len;
+
+		if (i == esp || !gpt_part_extent(&p[i], s->size, &off, &len) ||
+		    fat_open(&v, s, off, len, why, sizeof(why)))
 			continue;
 		if (!fat_lookup(&v, boot_paths[a], &e, why, sizeof(why))) {
 			snprintf(
@@ -670,7 +675,7 @@ int image_check(const struct img_src *s, enum chk_arch arch,
 	struct gpt_copy prim, back;
 	const struct gpt_copy *use = NULL;
 	struct gpt_part parts[GPT_MAX_PARTS];
-	uint64_t disk_lbas = s->size / GPT_LBA_SIZE, back_lba;
+	uint64_t disk_lbas = s->size / GPT_LBA_SIZE, back_lba, esp_off, esp_len;
 	int n = 0, esp = -1, nesp = 0;
 	char why[240];
 	struct fat_vol v;
@@ -773,10 +778,16 @@ int image_check(const struct img_src *s, enum chk_arch arch,
 		? ": bit 1 (no block I/O protocol) hides the ESP from the firmware"
 		: "");
 
-	if (fat_open(&v, s, parts[esp].first_lba * GPT_LBA_SIZE,
-		     (parts[esp].last_lba - parts[esp].first_lba + 1) *
-			 GPT_LBA_SIZE,
-		     why, sizeof(why))) {
+	if (!gpt_part_extent(&parts[esp], s->size, &esp_off, &esp_len)) {
+		res(rep, "IMG-3.fat32", false,
+		    "the ESP (partition %u, LBAs %" PRIu64 "..%" PRIu64
+		    ") does not lie inside the image (%" PRIu64 " bytes)",
+		    parts[esp].index, parts[esp].first_lba, parts[esp].last_lba,
+		    s->size);
+		not_checked(rep, ids_fat + 1, "the ESP is not inside the image");
+		goto guest;
+	}
+	if (fat_open(&v, s, esp_off, esp_len, why, sizeof(why))) {
 		res(rep, "IMG-3.fat32", false,
 		    "the ESP (partition %u) holds no readable FAT: %s",
 		    parts[esp].index, why);

@@ -11,11 +11,21 @@
 #include "image/guid.h"
 #include "lib/util.h"
 
-/* Bounds that keep a hostile volume from costing unbounded time/memory. */
-#define FAT_MAX_FAT_BYTES (512u << 20)
-#define FAT_MAX_DIR_BYTES (2u << 20) /* 65536 entries: the FAT limit */
-#define FAT_MAX_DEPTH	  32
-#define FAT_MAX_FILE	  (1u << 30)
+/*
+ * Bounds that keep a hostile volume (a guest writes its own ESP, and armvm
+ * and `armvm image check` read it) from costing unbounded time or memory,
+ * whatever sizes its boot sector claims over a sparse file. At most: the
+ * FAT (64 MiB: 16M FAT32 clusters, a 64 GiB volume of 4 KiB clusters),
+ * the tree walk's cluster owners (4 bytes a cluster: 64 MiB), the
+ * directory entries held at once down one path (FAT_MAX_LIVE_ENTRIES, about
+ * 70 MiB, plus one directory being read: 35 MiB) or one file read whole
+ * (FAT_MAX_FILE). So a check costs at most about 330 MiB.
+ */
+#define FAT_MAX_FAT_BYTES    (64u << 20)
+#define FAT_MAX_DIR_BYTES    (2u << 20) /* 65536 entries: the FAT limit */
+#define FAT_MAX_DEPTH	     32
+#define FAT_MAX_FILE	     (256u << 20)
+#define FAT_MAX_LIVE_ENTRIES 131072u
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -135,8 +145,9 @@ int fat_open(struct fat_vol *v, const struct img_src *s, uint64_t base,
 		    base + 22, v->fatsz, v->clusters);
 	if (v->fat_bytes > FAT_MAX_FAT_BYTES)
 		return fail(why, whylen,
-			    "FAT of %zu bytes is too large to check",
-			    v->fat_bytes);
+			    "offset %" PRIu64
+			    ": FAT of %zu bytes is larger than the %u bytes this checker reads",
+			    base + 22, v->fat_bytes, FAT_MAX_FAT_BYTES);
 	if (!range_ok((uint64_t)v->rsvd * v->bytes_per_sec, v->fat_bytes, len))
 		return fail(
 		    why, whylen,
@@ -366,6 +377,58 @@ static void short_name(const uint8_t *e, char *out, bool lower_base,
 	out[n] = 0;
 }
 
+/*
+ * A long name in progress (FAT spec 1.03, 7: "Long File Name
+ * Implementation"): up to 20 entries, the last one (ordinal N, flag 0x40)
+ * first on disk, then N-1 down to 1, all with the checksum of the 8.3
+ * entry that follows them. Every entry is checked against that order
+ * before its 13 characters are copied, so that an ordinal can only ever
+ * address a slot 1..20 of the buffer.
+ */
+struct lfn_state {
+	uint8_t name[20 * 26]; /* 13 UTF-16LE units per entry */
+	int total;	       /* entries of the name, 0: none in progress */
+	int next;	       /* ordinal expected next; 0 once complete */
+	uint8_t sum;
+};
+
+static void lfn_reset(struct lfn_state *l)
+{
+	l->total = 0;
+	l->next = 0;
+}
+
+/* One LFN directory entry e: take it into the name or drop the name. */
+static void lfn_take(struct lfn_state *l, const uint8_t *e)
+{
+	int ord = e[0] & 0x1F;
+
+	if (e[0] & 0x40) {
+		if (ord < 1 || ord > 20) {
+			lfn_reset(l);
+			return;
+		}
+		memset(l->name, 0, sizeof(l->name));
+		l->total = ord;
+		l->sum = e[13];
+	} else if (!l->total || ord < 1 || ord != l->next ||
+		   e[13] != l->sum) {
+		lfn_reset(l);
+		return;
+	}
+	/* 13 UTF-16 units: 5 at 1, 6 at 14, 2 at 28. */
+	memcpy(l->name + (ord - 1) * 26, e + 1, 10);
+	memcpy(l->name + (ord - 1) * 26 + 10, e + 14, 12);
+	memcpy(l->name + (ord - 1) * 26 + 22, e + 28, 4);
+	l->next = ord - 1;
+}
+
+/* Does the complete long name belong to the 8.3 entry e? */
+static bool lfn_complete_for(const struct lfn_state *l, const uint8_t *e)
+{
+	return l->total && l->next == 0 && l->sum == lfn_checksum(e);
+}
+
 static int parse_dir(const struct fat_vol *v, const uint8_t *d, size_t len,
 		     uint64_t (*offset_of)(const struct fat_vol *, size_t,
 					   const void *),
@@ -373,10 +436,7 @@ static int parse_dir(const struct fat_vol *v, const uint8_t *d, size_t len,
 {
 	size_t cap = 0;
 	int n = 0;
-	uint8_t lfn[255 * 2 + 26];
-	int lfn_next = 0; /* ordinal expected next, 0: none in progress */
-	int lfn_total = 0;
-	uint8_t lfn_sum = 0;
+	struct lfn_state lfn = {.total = 0};
 
 	*ents = NULL;
 	for (size_t off = 0; off + 32 <= len; off += 32) {
@@ -386,38 +446,20 @@ static int parse_dir(const struct fat_vol *v, const uint8_t *d, size_t len,
 		if (e[0] == 0x00)
 			break;
 		if (e[0] == 0xE5) {
-			lfn_next = 0;
+			lfn_reset(&lfn);
 			continue;
 		}
 		if ((e[11] & 0x3F) == FAT_ATTR_LFN) {
-			int ord = e[0] & 0x1F;
-
-			if (e[0] & 0x40) {
-				if (ord < 1 || ord > 20) {
-					lfn_next = 0;
-					continue;
-				}
-				memset(lfn, 0, sizeof(lfn));
-				lfn_total = ord;
-				lfn_sum = e[13];
-			} else if (ord != lfn_next || e[13] != lfn_sum) {
-				lfn_next = 0;
-				continue;
-			}
-			/* 13 UTF-16 units: 5 at 1, 6 at 14, 2 at 28. */
-			memcpy(lfn + (ord - 1) * 26, e + 1, 10);
-			memcpy(lfn + (ord - 1) * 26 + 10, e + 14, 12);
-			memcpy(lfn + (ord - 1) * 26 + 22, e + 28, 4);
-			lfn_next = ord - 1;
+			lfn_take(&lfn, e);
 			continue;
 		}
 		if (e[11] & FAT_ATTR_VOLUME) {
-			lfn_next = 0;
+			lfn_reset(&lfn);
 			continue;
 		}
 		if (e[0] == '.' &&
 		    (e[1] == ' ' || (e[1] == '.' && e[2] == ' '))) {
-			lfn_next = 0;
+			lfn_reset(&lfn);
 			continue;
 		}
 		if ((size_t)n == cap) {
@@ -435,15 +477,14 @@ static int parse_dir(const struct fat_vol *v, const uint8_t *d, size_t len,
 		de = &(*ents)[n++];
 		memset(de, 0, sizeof(*de));
 		short_name(e, de->short_name, false, false);
-		if (lfn_total && lfn_next == 0 && lfn_sum == lfn_checksum(e)) {
-			utf16le_to_utf8(lfn, (size_t)lfn_total * 13, de->name,
-					sizeof(de->name));
+		if (lfn_complete_for(&lfn, e)) {
+			utf16le_to_utf8(lfn.name, (size_t)lfn.total * 13,
+					de->name, sizeof(de->name));
 		} else {
 			/* Windows NT case bits (DIR_NTRes) for 8.3 names. */
 			short_name(e, de->name, e[12] & 0x08, e[12] & 0x10);
 		}
-		lfn_total = 0;
-		lfn_next = 0;
+		lfn_reset(&lfn);
 		de->attr = e[11];
 		de->first_cluster = get_le16(e + 26);
 		if (v->type == 32)
@@ -612,6 +653,15 @@ static void check_dir(struct fat_vol *v, const struct fat_dirent *dir,
 				 "%.200s: %.200s", path, why);
 		return;
 	}
+	if (r->live_entries + (uint32_t)n > FAT_MAX_LIVE_ENTRIES) {
+		if (!r->dir_errors++)
+			snprintf(r->dir_why, sizeof(r->dir_why),
+				 "%.200s: more than %u directory entries along one path: not checked further",
+				 path, FAT_MAX_LIVE_ENTRIES);
+		free(ents);
+		return;
+	}
+	r->live_entries += (uint32_t)n;
 	for (int i = 0; i < n; i++) {
 		struct fat_dirent *e = &ents[i];
 		char sub[640];
@@ -660,6 +710,7 @@ static void check_dir(struct fat_vol *v, const struct fat_dirent *dir,
 				    len);
 		}
 	}
+	r->live_entries -= (uint32_t)n;
 	free(ents);
 }
 

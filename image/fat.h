@@ -91,6 +91,7 @@ struct fat_tree_report {
 	int chain_errors, dir_errors;
 	char chain_why[480], dir_why[480];
 	uint32_t free_clusters, lost_clusters;
+	uint32_t live_entries; /* the walk's own: entries held at once */
 };
 void fat_check_tree(struct fat_vol *v, struct fat_tree_report *r);
 

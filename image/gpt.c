@@ -96,8 +96,11 @@ void gpt_read_copy(const struct img_src *s, uint64_t lba, struct gpt_copy *c)
 		     GPT_MAX_ARRAY_BYTES);
 	c->array_len = h->num_entries * h->entry_size;
 	arr_lbas = (c->array_len + GPT_LBA_SIZE - 1) / GPT_LBA_SIZE;
+	/* LBAs that fit in 64 bits as byte offsets, with room for the
+	 * array after entries_lba: nothing below can overflow. */
 	if (h->first_usable > h->last_usable + 1 ||
-	    h->last_usable > UINT64_MAX / 2 || h->entries_lba > UINT64_MAX / 2)
+	    h->last_usable >= UINT64_MAX / GPT_LBA_SIZE ||
+	    h->entries_lba >= UINT64_MAX / GPT_LBA_SIZE - arr_lbas)
 		FAIL(GPT_ERR_HEADER,
 		     "offset %" PRIu64 ": FirstUsableLBA %" PRIu64
 		     " > LastUsableLBA %" PRIu64,

@@ -60,6 +60,25 @@ struct gpt_part {
 	char name[110];
 };
 
+/*
+ * Where partition p lies in an image of image_size bytes: false when its
+ * LBAs are reversed, or its end (in bytes) does not fit in 64 bits or lies
+ * past the image. Every LBA read from a (hostile) image goes through here
+ * or through the header checks before it is multiplied.
+ */
+static inline bool gpt_part_extent(const struct gpt_part *p,
+				   uint64_t image_size, uint64_t *off,
+				   uint64_t *len)
+{
+	if (p->first_lba > p->last_lba ||
+	    p->last_lba >= UINT64_MAX / GPT_LBA_SIZE ||
+	    (p->last_lba + 1) * GPT_LBA_SIZE > image_size)
+		return false;
+	*off = p->first_lba * GPT_LBA_SIZE;
+	*len = (p->last_lba - p->first_lba + 1) * GPT_LBA_SIZE;
+	return true;
+}
+
 /* Read and validate the header at lba and its entry array. */
 void gpt_read_copy(const struct img_src *s, uint64_t lba, struct gpt_copy *c);
 void gpt_copy_free(struct gpt_copy *c);

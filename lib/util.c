@@ -81,6 +81,43 @@ void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+void escape_controls(char *s, size_t size)
+{
+	size_t len = strnlen(s, size ? size - 1 : 0), o = 0;
+	char *in;
+
+	if (!size)
+		return;
+	in = strndup(s, len);
+	if (!in) {
+		s[0] = 0;
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		char esc[8];
+		size_t n;
+
+		if (c < 0x20 || c == 0x7f) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		} else if (c == 0xc2 && i + 1 < len &&
+			   (unsigned char)in[i + 1] >= 0x80 &&
+			   (unsigned char)in[i + 1] <= 0x9f) {
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u00%02x",
+					     (unsigned char)in[++i]);
+		} else {
+			esc[0] = (char)c;
+			n = 1;
+		}
+		if (o + n > size - 1)
+			break;
+		memcpy(s + o, esc, n);
+		o += n;
+	}
+	s[o] = 0;
+	free(in);
+}
+
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out)
 {

@@ -45,6 +45,14 @@ bool parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Make text that came from an untrusted place (a name in a guest's disk)
+ * safe for a terminal, in place: C0 controls and DEL become "\xNN", the C1
+ * controls U+0080..U+009F (which some terminals obey, e.g. U+009B as CSI)
+ * "\u00NN". The result is cut to fit size (always NUL-terminated).
+ */
+void escape_controls(char *s, size_t size);
+
 /* Parse a decimal unsigned integer in [min, max]; false otherwise. */
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);

@@ -92,9 +92,12 @@ static int gunzip(const uint8_t *in, size_t in_size, uint8_t **out,
 {
 	z_stream zs = {0};
 	size_t cap = in_size * 4 < max ? in_size * 4 : max;
-	uint8_t *buf = malloc(cap);
-	int ret;
+	uint8_t *buf;
+	int ret = Z_DATA_ERROR; /* when the buffer cannot grow */
 
+	if (!cap)
+		return -1;
+	buf = malloc(cap);
 	if (!buf || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
 		free(buf);
 		return -1;
