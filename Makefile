@@ -10,6 +10,8 @@
 #   make asan                 armvm with AddressSanitizer and UBSan (gcc) into
 #                             build/$(ARCH)-asan/ (with ARCH=arm64
 #                             CROSS_COMPILE=... too: the sandbox's stress runs)
+#   make tsan                 the unit tests with ThreadSanitizer into
+#                             build/$(ARCH)-tsan/tests/ (tests/suites/11-tsan)
 #   make check                run every test (same as tools/test, without apt)
 #   make format               clang-format every C file
 #
@@ -50,13 +52,18 @@ LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu \
 	-Wl,-rpath-link,$(SYSROOT)/usr/lib/aarch64-linux-gnu
 endif
 
-# make asan (SANITIZE=1): the same sources, instrumented, in their own folder.
-ifneq ($(SANITIZE),)
+# make asan / make tsan (SANITIZE=address|thread): the same sources,
+# instrumented, in their own folder.
+ifeq ($(SANITIZE),address)
 O := build/$(ARCH)-asan
-ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-fno-omit-frame-pointer
-CFLAGS += -O1 $(ASAN_FLAGS)
-LDFLAGS += $(ASAN_FLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+O := build/$(ARCH)-tsan
+SAN_FLAGS := -fsanitize=thread
+endif
+ifneq ($(SANITIZE),)
+CFLAGS += -O1 -fno-omit-frame-pointer $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
 endif
 
 PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c vmm/*.c)
@@ -76,7 +83,7 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all armvm unit fuzz asan check format clean
+.PHONY: all armvm unit fuzz asan tsan check format clean
 all: armvm $(if $(CROSS_COMPILE),,unit)
 
 armvm: $(O)/armvm
@@ -84,7 +91,9 @@ unit: $(UNIT_BINS)
 fuzz: $(FUZZ_BINS)
 
 asan:
-	$(MAKE) SANITIZE=1 armvm
+	$(MAKE) SANITIZE=address armvm
+tsan:
+	$(MAKE) SANITIZE=thread unit
 
 $(O)/armvm: $(ARMVM_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -114,6 +123,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build/$(ARCH) build/$(ARCH)-asan build/fuzz
+	rm -rf build/$(ARCH) build/$(ARCH)-asan build/$(ARCH)-tsan build/fuzz
 
 -include $(ARMVM_OBJS:.o=.d)

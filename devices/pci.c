@@ -17,6 +17,12 @@ void pci_function_init(struct pci_function *fn, const char *name,
 		       uint32_t class_code, uint16_t subsys_vendor,
 		       uint16_t subsys_id, bool intx)
 {
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&fn->cfg_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	memset(fn->cfg, 0, sizeof(fn->cfg));
 	memset(fn->wmask, 0, sizeof(fn->wmask));
 	memset(fn->w1cmask, 0, sizeof(fn->w1cmask));
@@ -121,8 +127,10 @@ static void intx_update(struct pci_function *fn);
 
 void pci_set_intx(struct pci_function *fn, bool level)
 {
+	pthread_mutex_lock(&fn->cfg_lock);
 	fn->intx_level = level;
 	intx_update(fn);
+	pthread_mutex_unlock(&fn->cfg_lock);
 }
 
 uint32_t pci_config_read(struct pci_function *fn, uint32_t offset,
@@ -134,8 +142,10 @@ uint32_t pci_config_read(struct pci_function *fn, uint32_t offset,
 	if ((size != 1 && size != 2 && size != 4) || offset % size ||
 	    offset + size > PCI_CFG_SIZE)
 		return 0;
+	pthread_mutex_lock(&fn->cfg_lock);
 	for (unsigned int i = 0; i < size; i++)
 		v |= (uint32_t)fn->cfg[offset + i] << (8 * i);
+	pthread_mutex_unlock(&fn->cfg_lock);
 	return v;
 }
 
@@ -145,6 +155,7 @@ void pci_config_write(struct pci_function *fn, uint32_t offset,
 	if ((size != 1 && size != 2 && size != 4) || offset % size ||
 	    offset + size > PCI_CFG_SIZE)
 		return;
+	pthread_mutex_lock(&fn->cfg_lock);
 	for (unsigned int i = 0; i < size; i++) {
 		uint8_t b = value >> (8 * i), w = fn->wmask[offset + i];
 		uint8_t c = fn->w1cmask[offset + i];
@@ -154,12 +165,15 @@ void pci_config_write(struct pci_function *fn, uint32_t offset,
 	}
 	if (offset < PCI_COMMAND + 2 && offset + size > PCI_COMMAND)
 		intx_update(fn); /* InterruptDisable may have changed */
+	pthread_mutex_unlock(&fn->cfg_lock);
+	/* Without the lock: the model takes its own locks, then this one. */
 	if (fn->ops && fn->ops->config_written)
 		fn->ops->config_written(fn, offset, size);
 }
 
 void pci_function_reset(struct pci_function *fn)
 {
+	pthread_mutex_lock(&fn->cfg_lock);
 	/* Power-on values of what the guest may change. */
 	put_le16(fn->cfg + PCI_COMMAND, 0);
 	for (int bar = 0; bar < PCI_NUM_BARS; bar++) {
@@ -175,9 +189,12 @@ void pci_function_reset(struct pci_function *fn)
 	fn->intx_level = false;
 	if (fn->is_bridge)
 		memset(fn->cfg + PCI_PRIMARY_BUS, 0, 3);
+	pthread_mutex_unlock(&fn->cfg_lock);
 	if (fn->ops && fn->ops->reset)
 		fn->ops->reset(fn);
+	pthread_mutex_lock(&fn->cfg_lock);
 	intx_update(fn);
+	pthread_mutex_unlock(&fn->cfg_lock);
 }
 
 /* --- The host bridge ---------------------------------------------------- */
@@ -215,7 +232,8 @@ static void intx_count(struct pci_host *host, unsigned int line, int delta)
 				    host->intx_count[line] > 0);
 }
 
-/* Recompute fn's contribution to its shared INTx line. */
+/* Recompute fn's contribution to its shared INTx line (fn->cfg_lock held,
+ * so that what it decides from cannot change meanwhile). */
 static void intx_update(struct pci_function *fn)
 {
 	struct pci_host *host = fn->host;

@@ -79,6 +79,17 @@ struct pci_function {
 	uint8_t w1cmask[PCI_CFG_SIZE]; /* bits the guest clears by writing 1 */
 	uint64_t bar_size[PCI_NUM_BARS]; /* 0: BAR absent */
 	uint8_t next_cap;   /* where pci_add_capability puts the next one */
+	/*
+	 * cfg (with wmask, w1cmask) and intx_level: vCPUs write configuration
+	 * space while device threads raise events in it (a root port's slot
+	 * status) and drive INTx, so every access takes this lock. It is
+	 * taken last, before only the host's lock: the ops (config_written,
+	 * reset) run without it, and a model that keeps state in cfg takes
+	 * its own locks first, then this one (pci_config_read/_write and
+	 * pci_set_intx take it themselves). Recursive, so that a model may
+	 * use it as its own lock (the root port does).
+	 */
+	pthread_mutex_t cfg_lock;
 	bool intx_level;    /* what the model asks for */
 	bool intx_asserted; /* what it contributes to the shared line */
 	/* The hierarchy: root ports (bridges) on bus 0, each with at most one

@@ -79,7 +79,7 @@
 
 struct pcie_port {
 	struct pci_function fn;
-	pthread_mutex_t lock;	 /* slot state below and the slot registers */
+	/* fn.cfg_lock guards the slot state below and the slot registers. */
 	pthread_cond_t released; /* the guest powered off a slot to remove */
 	uint8_t exp, msi;	 /* capability offsets */
 	unsigned int slot_number;
@@ -207,7 +207,7 @@ static void port_config_written(struct pci_function *fn, uint32_t offset,
 	struct pcie_port *p = to_port(fn);
 	uint32_t ctl = p->exp + EXP_SLTCTL;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	if (offset < ctl + 2 && offset + size > ctl) {
 		/* Every write of Slot Control is a command; it completes
 		 * at once (6.7.3.2). */
@@ -218,14 +218,14 @@ static void port_config_written(struct pci_function *fn, uint32_t offset,
 	}
 	/* Events cleared (RW1C) or MSI switched: recompute INTA#. */
 	update_intx(p);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 }
 
 static void port_reset(struct pci_function *fn)
 {
 	struct pcie_port *p = to_port(fn);
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	/* A removal the guest never finished completes at reset, when no
 	 * driver can be using the device any more. */
 	if (p->fn.child && p->unplug_requested)
@@ -237,7 +237,7 @@ static void port_reset(struct pci_function *fn)
 	wr16(p, p->exp + EXP_LNKSTA,
 	     LNKSTA_X1_2_5GT | (p->fn.child ? LNKSTA_DLLLA : 0));
 	wr16(p, p->msi + MSI_FLAGS, MSI_FLAGS_64BIT);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 }
 
 static void port_destroy(struct pci_function *fn)
@@ -247,7 +247,6 @@ static void port_destroy(struct pci_function *fn)
 	if (p->released_child && p->released_child->ops->destroy)
 		p->released_child->ops->destroy(p->released_child);
 	pthread_cond_destroy(&p->released);
-	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -269,7 +268,6 @@ struct pcie_port *pcie_port_create(unsigned int slot_number)
 	pci_bridge_init(fn, "pcie-root-port", PORT_VENDOR, PORT_DEVICE);
 	fn->ops = &port_ops;
 	p->slot_number = slot_number;
-	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->released, &attr);
@@ -319,9 +317,9 @@ struct pci_function *pcie_port_function(struct pcie_port *port)
 
 int pcie_port_plug(struct pcie_port *p, struct pci_function *child)
 {
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	if (p->fn.child || p->released_child) {
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->fn.cfg_lock);
 		return -1;
 	}
 	pci_host_set_child(p->fn.host, &p->fn, child);
@@ -332,7 +330,7 @@ int pcie_port_plug(struct pcie_port *p, struct pci_function *child)
 	 * link then comes up. A slot still powered gets its link at once. */
 	set_presence(p, true, powered(p) ? 0 : SLTSTA_ABP);
 	update_link(p);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 	return 0;
 }
 
@@ -349,9 +347,9 @@ int pcie_port_unplug(struct pcie_port *p, int timeout_ms,
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	if (!p->fn.child) {
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->fn.cfg_lock);
 		return -1;
 	}
 	if (!p->unplug_requested) {
@@ -364,10 +362,10 @@ int pcie_port_unplug(struct pcie_port *p, int timeout_ms,
 	if (!powered(p))
 		release_child(p);
 	while (!p->released_child && ret != ETIMEDOUT)
-		ret = pthread_cond_timedwait(&p->released, &p->lock, &deadline);
+		ret = pthread_cond_timedwait(&p->released, &p->fn.cfg_lock, &deadline);
 	*removed = p->released_child;
 	p->released_child = NULL;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 	return *removed ? 0 : -2;
 }
 
@@ -375,10 +373,10 @@ struct pci_function *pcie_port_reap(struct pcie_port *p)
 {
 	struct pci_function *child;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	child = p->released_child;
 	p->released_child = NULL;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 	return child;
 }
 
@@ -386,9 +384,9 @@ struct pci_function *pcie_port_child(struct pcie_port *p)
 {
 	struct pci_function *child;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	child = p->fn.child;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 	return child;
 }
 
@@ -396,8 +394,8 @@ bool pcie_port_unplug_pending(struct pcie_port *p)
 {
 	bool pending;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->fn.cfg_lock);
 	pending = p->unplug_requested;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
 	return pending;
 }

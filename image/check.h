@@ -61,5 +61,12 @@ struct image_boot {
 };
 int image_find_boot(const char *path, struct image_boot *out, char *why,
 		    size_t whylen);
+/*
+ * The same in a child process under tight limits (image/probe.c), for a
+ * disk a guest could have written: a reader bug costs the probe, not the
+ * caller. Returns 0, or -1 with why (also when the child died).
+ */
+int image_probe_boot(const char *path, struct image_boot *out, char *why,
+		     size_t whylen);
 
 #endif

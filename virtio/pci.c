@@ -96,10 +96,16 @@ static uint32_t class_for(uint32_t type)
 
 /* --- Interrupts ---------------------------------------------------------- */
 
+/* MSI-X Message Control, read under the function's configuration lock
+ * (a vCPU may be writing it). */
+static uint16_t msix_control(struct virtio_pci *v)
+{
+	return (uint16_t)pci_config_read(&v->fn, v->msix_cap + 2, 2);
+}
+
 static bool msix_enabled(struct virtio_pci *v)
 {
-	return v->msix_cap &&
-	       (get_le16(v->fn.cfg + v->msix_cap + 2) & MSIX_CTRL_ENABLE);
+	return v->msix_cap && (msix_control(v) & MSIX_CTRL_ENABLE);
 }
 
 /* Deliver vector, or remember it as pending if masked. Lock held. */
@@ -107,7 +113,7 @@ static void msix_fire(struct virtio_pci *v, uint16_t vector)
 {
 	struct msix_entry *e;
 	struct pci_host *host = v->fn.host;
-	uint16_t ctrl = get_le16(v->fn.cfg + v->msix_cap + 2);
+	uint16_t ctrl = msix_control(v);
 
 	if (vector >= v->nr_vectors || !host) /* no vector, or unplugged */
 		return;
@@ -516,8 +522,11 @@ static void vpci_reset(struct pci_function *fn)
 	memset(v->table, 0, sizeof(v->table));
 	for (unsigned int i = 0; i < v->nr_vectors; i++)
 		v->table[i].ctrl = 1; /* entries start masked */
-	if (v->msix_cap)
+	if (v->msix_cap) {
+		pthread_mutex_lock(&fn->cfg_lock);
 		put_le16(fn->cfg + v->msix_cap + 2, v->nr_vectors - 1);
+		pthread_mutex_unlock(&fn->cfg_lock);
+	}
 	pthread_mutex_unlock(&v->lock);
 }
 

@@ -65,43 +65,57 @@ static inline void vqd_desc(const struct vq_driver *v, uint16_t i,
 	vqd_put_desc(v, v->desc, i, addr, len, flags, next);
 }
 
+/* The ring fields the device reads or writes concurrently, as a guest
+ * driver accesses them (READ_ONCE/WRITE_ONCE, indices with barriers). */
+static inline uint16_t vqd_load16(const uint8_t *p, int order)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)p, order));
+}
+
+static inline void vqd_store16(uint8_t *p, uint16_t val, int order)
+{
+	__atomic_store_n((uint16_t *)p, htole16(val), order);
+}
+
 /* Put head in the next avail slot, then publish the index. */
 static inline void vqd_publish(struct vq_driver *v, uint16_t head)
 {
 	put_le16(vqd_host(v, v->avail + 4 + 2ULL * (v->avail_idx % v->size), 2),
 		 head);
 	v->avail_idx++;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	put_le16(vqd_host(v, v->avail + 2, 2), v->avail_idx);
+	vqd_store16(vqd_host(v, v->avail + 2, 2), v->avail_idx,
+		    __ATOMIC_RELEASE);
 }
 
 /* Set the avail index directly (malformed cases). */
 static inline void vqd_set_avail_idx(struct vq_driver *v, uint16_t idx)
 {
 	v->avail_idx = idx;
-	put_le16(vqd_host(v, v->avail + 2, 2), idx);
+	vqd_store16(vqd_host(v, v->avail + 2, 2), idx, __ATOMIC_RELEASE);
 }
 
 static inline void vqd_set_avail_flags(struct vq_driver *v, uint16_t flags)
 {
-	put_le16(vqd_host(v, v->avail, 2), flags);
+	vqd_store16(vqd_host(v, v->avail, 2), flags, __ATOMIC_RELAXED);
 }
 
 /* used_event, at the end of the avail ring (EVENT_IDX). */
 static inline void vqd_set_used_event(struct vq_driver *v, uint16_t idx)
 {
-	put_le16(vqd_host(v, v->avail + 4 + 2ULL * v->size, 2), idx);
+	vqd_store16(vqd_host(v, v->avail + 4 + 2ULL * v->size, 2), idx,
+		    __ATOMIC_RELAXED);
 }
 
 /* avail_event, at the end of the used ring (EVENT_IDX). */
 static inline uint16_t vqd_avail_event(const struct vq_driver *v)
 {
-	return get_le16(vqd_host(v, v->used + 4 + 8ULL * v->size, 2));
+	return vqd_load16(vqd_host(v, v->used + 4 + 8ULL * v->size, 2),
+			  __ATOMIC_RELAXED);
 }
 
 static inline uint16_t vqd_used_idx(const struct vq_driver *v)
 {
-	return get_le16(vqd_host(v, v->used + 2, 2));
+	return vqd_load16(vqd_host(v, v->used + 2, 2), __ATOMIC_ACQUIRE);
 }
 
 /* Take the next used element: false when there is none. */

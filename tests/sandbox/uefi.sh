@@ -116,4 +116,24 @@ pid=$!
 sleep 2
 expect_error vars-in-use "in use by another armvm process" run --disk $D --instance busy
 kill -9 $pid; wait $pid 2>/dev/null
+
+# --- Disks a guest wrote (issue 10) ----------------------------------------
+# --arch auto reads the boot files in a confined child: a reader that dies
+# costs the probe (one clean error), never armvm.
+export ARMVM_TEST_PROBE_CRASH=1
+expect_error probe-reader-crash "the image reader stopped on signal 11" run --disk $D
+unset ARMVM_TEST_PROBE_CRASH
+# Hostile long names in the ESP (tests/guest/mkhostile): armvm still finds
+# BOOTAA64.EFI and starts the firmware (still running after 8 s).
+for img in /root/hostile-*.img; do
+	[ -e "$img" ] || continue
+	name=$prefix/probe-$(basename "$img" .img)
+	timeout 8 armvm run -v --disk "$img" --instance hostile </dev/null >/tmp/out 2>/tmp/err
+	rc=$?
+	if [ $rc = 124 ] && grep -q "boots BOOTAA64.EFI; an aarch64 guest" /tmp/err; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc (want 124: still running)" /tmp/err
+	fi
+done
 exit 0

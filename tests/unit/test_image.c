@@ -361,7 +361,20 @@ static void test_build_and_find_boot(void)
 	CHECK(!ib.boots[PE_ARCH_AARCH64]);
 	CHECK(ib.compliant);
 	CHECK_EQ(ib.pe[PE_ARCH_ARM].machine, PE_MACHINE_ARMTHUMB_MIXED);
+	/* The same through the confined child. */
+	memset(&ib, 0xff, sizeof(ib));
+	CHECK_EQ(image_probe_boot(img, &ib, why, sizeof(why)), 0);
+	CHECK(ib.boots[PE_ARCH_ARM] && !ib.boots[PE_ARCH_AARCH64]);
+	CHECK_EQ(ib.pe[PE_ARCH_ARM].machine, PE_MACHINE_ARMTHUMB_MIXED);
+	/* A reader that dies costs the probe, with the signal named. */
+	setenv("ARMVM_TEST_PROBE_CRASH", "1", 1);
+	CHECK_EQ(image_probe_boot(img, &ib, why, sizeof(why)), -1);
+	unsetenv("ARMVM_TEST_PROBE_CRASH");
+	/* "stopped on signal 11" (sanitizers may turn it into an exit). */
+	CHECK(strstr(why, "the image reader") != NULL);
 	unlink(img);
+	CHECK_EQ(image_probe_boot(img, &ib, why, sizeof(why)), -1);
+	CHECK(strstr(why, "cannot open") != NULL);
 	CHECK_EQ(image_find_boot(img, &ib, why, sizeof(why)), -1);
 	unlink(pe);
 	rmdir(dir);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The PCI layer (devices/pci.c) and the virtio-pci transport (virtio/pci.c),
  * driven through the host bridge's ECAM and MMIO windows as a guest would. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -169,6 +170,55 @@ static void intx_lines_are_shared_and_swizzled(void)
 	pci_host_destroy(h);
 }
 
+/*
+ * A device thread drives INTx while a vCPU toggles Command.InterruptDisable
+ * (issue 10): the decision to assert must be taken with the state it is
+ * taken from, or the line can stay up with INTx disabled (or the reverse).
+ */
+#define INTX_RACE_ROUNDS 200000
+static struct pci_host *race_host;
+static struct pci_function *race_fn;
+
+static void *intx_race_device(void *arg)
+{
+	for (int i = 0; i < INTX_RACE_ROUNDS; i++)
+		pci_set_intx(race_fn, i & 1);
+	return NULL;
+}
+
+static void *intx_race_vcpu(void *arg)
+{
+	for (int i = 0; i < INTX_RACE_ROUNDS; i++)
+		cfg_wr(race_host, 1, 0x04, 2,
+		       i & 1 ? PCI_COMMAND_INTX_DISABLE : 0);
+	return NULL;
+}
+
+static void intx_decided_under_the_lock(void)
+{
+	int mismatches = 0;
+
+	race_host = host_new();
+	race_fn = echo_fn();
+	pci_host_add(race_host, race_fn, 1);
+	for (int round = 0; round < 10; round++) {
+		pthread_t a, b;
+		bool want;
+
+		pthread_create(&a, NULL, intx_race_device, NULL);
+		pthread_create(&b, NULL, intx_race_vcpu, NULL);
+		pthread_join(a, NULL);
+		pthread_join(b, NULL);
+		want = race_fn->intx_level &&
+		       !(cfg_rd(race_host, 1, 0x04, 2) &
+			 PCI_COMMAND_INTX_DISABLE);
+		if (race_fn->intx_asserted != want || line[1] != want)
+			mismatches++;
+	}
+	CHECK_EQ(mismatches, 0);
+	pci_host_destroy(race_host);
+}
+
 static void slots_fill_up(void)
 {
 	struct pci_host *h = host_new();
@@ -329,6 +379,7 @@ int main(void)
 	RUN(config_space_and_bar_sizing);
 	RUN(bar_routing_follows_programming);
 	RUN(intx_lines_are_shared_and_swizzled);
+	RUN(intx_decided_under_the_lock);
 	RUN(slots_fill_up);
 	RUN(virtio_ids_and_capabilities);
 	RUN(virtio_common_config);

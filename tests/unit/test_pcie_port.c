@@ -227,6 +227,47 @@ static void events_by_msi(void)
 	pci_host_destroy(host);
 }
 
+/*
+ * A vCPU clearing one slot event (RW1C) while another's Slot Control write
+ * raises Command Completed (issue 10): the read-modify-write of the status
+ * register must not lose the other's bit.
+ */
+#define EVENT_RACE_ROUNDS 100000
+static volatile int lost_events;
+
+static void *clear_abp(void *arg)
+{
+	for (int i = 0; i < EVENT_RACE_ROUNDS; i++)
+		cfg_wr(0, 1, SLTSTA, 2, 0x0001 /* ABP */);
+	return NULL;
+}
+
+static void *command_and_check(void *arg)
+{
+	for (int i = 0; i < EVENT_RACE_ROUNDS; i++) {
+		cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400);
+		if (!(cfg_rd(0, 1, SLTSTA, 2) & 0x0010 /* CC */))
+			lost_events++;
+		cfg_wr(0, 1, SLTSTA, 2, 0x0010);
+	}
+	return NULL;
+}
+
+static void slot_events_not_lost(void)
+{
+	struct pcie_port *port = setup();
+	pthread_t a, b;
+
+	lost_events = 0;
+	pthread_create(&a, NULL, clear_abp, NULL);
+	pthread_create(&b, NULL, command_and_check, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	CHECK_EQ(lost_events, 0);
+	(void)port;
+	pci_host_destroy(host);
+}
+
 int main(void)
 {
 	check_suite = "pcie_port";
@@ -236,5 +277,6 @@ int main(void)
 	RUN(orderly_removal);
 	RUN(removal_timeout_then_late_release);
 	RUN(events_by_msi);
+	RUN(slot_events_not_lost);
 	return check_main_end();
 }

@@ -14,9 +14,15 @@ static bool rtc_irq_level;
 static int rtc_irq_changes;
 static uint32_t rtc_irq_spi;
 
+/* The fake host clock: the device's timer thread reads it too. */
 static time_t rtc_fake_now(void *opaque)
 {
-	return *(time_t *)opaque;
+	return __atomic_load_n((time_t *)opaque, __ATOMIC_SEQ_CST);
+}
+
+static void rtc_advance(time_t seconds)
+{
+	__atomic_add_fetch(&rtc_fake_time, seconds, __ATOMIC_SEQ_CST);
 }
 
 static void rtc_set_level(void *opaque, uint32_t spi, bool level)
@@ -45,7 +51,7 @@ static struct device *rtc_make(bool fake)
 	struct pl031_config cfg = {.now = rtc_fake_now,
 				   .opaque = &rtc_fake_time};
 
-	rtc_fake_time = 1000000000;
+	__atomic_store_n(&rtc_fake_time, 1000000000, __ATOMIC_SEQ_CST);
 	rtc_irq_level = false;
 	rtc_irq_changes = 0;
 	return pl031_create(0x9010000, 2, irq, fake ? &cfg : NULL);
@@ -88,7 +94,7 @@ static void time_reads_host_clock(void)
 	uint32_t v;
 
 	CHECK_EQ(R(d, RTCDR), 1000000000);
-	rtc_fake_time += 5;
+	rtc_advance(5);
 	CHECK_EQ(R(d, RTCDR), 1000000005);
 	/* The real clock: UTC seconds since 1970, like the host's. */
 	v = R(real, RTCDR);
@@ -107,11 +113,11 @@ static void load_sets_offset(void)
 	W(d, RTCLR, 12345);
 	CHECK_EQ(R(d, RTCDR), 12345);
 	CHECK_EQ(R(d, RTCLR), 12345); /* LR reads back what was loaded */
-	rtc_fake_time += 10;
+	rtc_advance(10);
 	CHECK_EQ(R(d, RTCDR), 12355);
 	/* The counter wraps at 2^32. */
 	W(d, RTCLR, 0xfffffffe);
-	rtc_fake_time += 3;
+	rtc_advance(3);
 	CHECK_EQ(R(d, RTCDR), 1);
 	/* A battery-backed clock: reset keeps the time. */
 	d->ops->reset(d);
@@ -130,7 +136,7 @@ static void start_bit_reads_one(void)
 	CHECK_EQ(R(d, RTCCR), 1);
 	W(d, RTCCR, 0); /* cannot be stopped */
 	CHECK_EQ(R(d, RTCCR), 1);
-	rtc_fake_time++;
+	rtc_advance(1);
 	CHECK_EQ(R(d, RTCDR), 1000000001);
 	W(d, RTCCR, 1);
 	CHECK_EQ(R(d, RTCCR), 1);
@@ -144,9 +150,9 @@ static void match_interrupt(void)
 	CHECK_EQ(R(d, RTCRIS), 0);
 	W(d, RTCMR, 1000000010);
 	CHECK_EQ(R(d, RTCMR), 1000000010);
-	rtc_fake_time += 9;
+	rtc_advance(9);
 	CHECK_EQ(R(d, RTCRIS), 0);
-	rtc_fake_time += 1;
+	rtc_advance(1);
 	CHECK_EQ(R(d, RTCRIS), 1); /* reached */
 	CHECK_EQ(R(d, RTCMIS), 0); /* masked */
 	CHECK(!rtc_level());
@@ -159,11 +165,11 @@ static void match_interrupt(void)
 	CHECK(!rtc_level());
 	CHECK_EQ(R(d, RTCRIS), 0);
 	/* It does not fire again a second later. */
-	rtc_fake_time += 1;
+	rtc_advance(1);
 	CHECK_EQ(R(d, RTCRIS), 0);
 	/* Passed while nobody looked: pl031_poll() (the thread's job). */
 	W(d, RTCMR, 1000000020);
-	rtc_fake_time += 50;
+	rtc_advance(50);
 	pl031_poll(d);
 	CHECK(rtc_level());
 	W(d, RTCIMSC, 0); /* masking lowers the line, RIS stays */

@@ -380,22 +380,15 @@ static int choose_firmware_arch(struct vm *vm)
 	struct image_boot ib;
 	char why[600];
 	bool found;
-	int want;
 
 	vm->aarch32 = cfg->arch == VM_ARCH_AARCH32;
-	if (!cfg->nr_disks)
+	/*
+	 * The disk is the guest's to write: it is read only when the
+	 * execution state must come from it, and then in a confined child.
+	 */
+	if (!cfg->nr_disks || cfg->arch != VM_ARCH_AUTO)
 		return 0;
-	found = image_find_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
-	if (cfg->arch != VM_ARCH_AUTO) {
-		/* Only a warning: a boot entry in the variable store may
-		 * still name another loader. */
-		want = vm->aarch32 ? PE_ARCH_ARM : PE_ARCH_AARCH64;
-		if (found && !ib.boots[want])
-			pr_warn("--arch %s: %s has no valid \\EFI\\BOOT\\%s",
-				vm->aarch32 ? "aarch32" : "aarch64",
-				cfg->disks[0].path, file[want]);
-		return 0;
-	}
+	found = image_probe_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
 	if (!found) {
 		/* A firmware of the user's own may boot anything. */
 		if (cfg->firmware)
