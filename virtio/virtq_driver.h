@@ -124,9 +124,8 @@ static inline bool vqd_get_used(struct vq_driver *v, uint32_t *id,
 {
 	const uint8_t *e;
 
-	if (vqd_used_idx(v) == v->last_used)
+	if (vqd_used_idx(v) == v->last_used) /* an acquire load */
 		return false;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	e = vqd_host(v, v->used + 4 + 8ULL * (v->last_used % v->size), 8);
 	*id = get_le32(e);
 	*len = get_le32(e + 4);
