@@ -21,6 +21,7 @@ struct console {
 	pthread_t thread;
 	bool thread_running;
 	int stop_pipe[2];
+	int output_held; /* atomic: console_hold_output() */
 	console_input_fn input;
 	void *input_opaque;
 	void (*on_quit)(void *);
@@ -77,20 +78,45 @@ struct console *console_open(int in_fd, int out_fd)
 	return c;
 }
 
+/*
+ * Called on a vCPU thread (pl011 transmit). A full stdout (a pipe nobody
+ * reads, a terminal stopped with Ctrl-S) holds that vCPU back, as a full
+ * UART would, but never a pause or a teardown: the write waits in short
+ * polls, and while the VMM holds output it drops what cannot be written
+ * at once.
+ */
 void console_write(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct console *c = opaque;
 
 	while (len) {
-		ssize_t n = write(c->out_fd, buf, len);
+		struct pollfd p = {.fd = c->out_fd, .events = POLLOUT};
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		if (poll(&p, 1, 0) <= 0) {
+			/* Full (or a signal came): wait, unless held. */
+			if (__atomic_load_n(&c->output_held, __ATOMIC_ACQUIRE))
+				return;
+			poll(&p, 1, 50);
+			continue;
+		}
+		if (p.revents & (POLLERR | POLLNVAL))
+			return; /* output gone: drop, the guest goes on */
+		/* At most PIPE_BUF bytes: a writable pipe takes them whole. */
+		n = write(c->out_fd, buf, len < 512 ? len : 512);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			return; /* output gone: drop, the guest goes on */
+			return;
 		buf += n;
-		len -= n;
+		len -= (size_t)n;
 	}
+}
+
+void console_hold_output(struct console *c, bool hold)
+{
+	if (c)
+		__atomic_store_n(&c->output_held, hold, __ATOMIC_RELEASE);
 }
 
 /* Hand bytes to the guest, waiting while its receive FIFO is full. */

@@ -7,6 +7,7 @@
 #ifndef ARMVM_VMM_CONSOLE_H
 #define ARMVM_VMM_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ typedef size_t (*console_input_fn)(void *opaque, const uint8_t *buf,
 struct console *console_open(int in_fd, int out_fd);
 /* pl011_output_fn-compatible: write guest output to the host. */
 void console_write(void *console, const uint8_t *buf, size_t len);
+/* While held, console_write() gives up instead of waiting for a full
+ * stdout: the VMM holds output while it pauses or stops the vCPUs. */
+void console_hold_output(struct console *c, bool hold);
 /* Start the input thread; on_quit runs (on that thread) at Ctrl-A x. */
 int console_start_input(struct console *c, console_input_fn in, void *in_opaque,
 			void (*on_quit)(void *), void *quit_opaque);

@@ -168,4 +168,38 @@ rc=$?
 exec 4>&-
 [ $rc = 0 ] && grep -q GUEST-POWER-KEY /tmp/hp.log && pass "$prefix/powerdown-exits-0" ||
 	fail "$prefix/powerdown-exits-0" "armvm exit $rc" /tmp/hp.log
+
+# --- a full stdout holds the guest back, not pause or quit (issue 10) ----
+# armvm's stdout is a pipe nobody reads, which the guest fills once booted
+# (armvm.mode=flood); a vCPU then waits in its console write.
+if [ "$boot" = direct ]; then
+	rm -f /tmp/full.fifo && mkfifo /tmp/full.fifo
+	exec 5<>/tmp/full.fifo
+	timeout 180 armvm run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --memory 512M \
+		--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=flood" \
+		--api-socket /tmp/full.sock </dev/null >/tmp/full.fifo 2>/tmp/full.err &
+	fpid=$!
+	sleep 50
+	start=$(date +%s)
+	armvm ctl --timeout 20 /tmp/full.sock pause >/tmp/r 2>&1 && pass "$prefix/full-stdout-pause" ||
+		fail "$prefix/full-stdout-pause" "$(cat /tmp/r)" /tmp/full.err
+	armvm ctl --timeout 20 /tmp/full.sock quit >/tmp/r 2>&1
+	i=0
+	while kill -0 $fpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+	if kill -0 $fpid 2>/dev/null; then
+		fail "$prefix/full-stdout-quit" "armvm still running 20 s after quit: $(cat /tmp/r)" /tmp/full.err
+		kill -9 $fpid
+	else
+		wait $fpid
+		rc=$?
+		[ $rc = 0 ] && pass "$prefix/full-stdout-quit" ||
+			fail "$prefix/full-stdout-quit" "exit $rc after $(($(date +%s) - start)) s" /tmp/full.err
+	fi
+	# The pipe was full (the test means something): 64 KiB waiting in it,
+	# or 60 KiB where armvm waits for room for a whole page (POLLOUT).
+	n=$(timeout 2 cat <&5 | wc -c)
+	[ "$n" -ge 61440 ] && pass "$prefix/full-stdout-was-full" ||
+		fail "$prefix/full-stdout-was-full" "only $n bytes in the pipe: it never filled"
+	exec 5<&-
+fi
 exit 0

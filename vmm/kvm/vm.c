@@ -300,8 +300,11 @@ static void park(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
+/* Make every vCPU thread return to its loop: out of KVM_RUN, and out of
+ * a console write that waits for a full stdout. */
 static void kick_vcpus(struct vm *vm)
 {
+	console_hold_output(vm->console, true);
 	for (unsigned int i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -337,6 +340,7 @@ void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->pause_requested = false;
+	console_hold_output(vm->console, false);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
 }
@@ -695,6 +699,7 @@ static int vm_boot(struct vm *vm)
 	if (platform_map_flash(vm) < 0 || load_guest(vm) < 0)
 		return -1;
 	vm->boots++;
+	console_hold_output(vm->console, false);
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
