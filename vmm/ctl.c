@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -21,6 +22,9 @@
 /* Longest reply accepted (device-list of many devices fits easily). */
 #define CTL_MAX_REPLY	    (16u << 20)
 #define CTL_DEFAULT_TIMEOUT 120
+/* How long device-del waits for the guest to release the device: Linux's
+ * pciehp powers the slot off 5 s after the attention button. */
+#define CTL_DEFAULT_WAIT 30
 
 static void ctl_usage(FILE *f)
 {
@@ -40,12 +44,14 @@ static void ctl_usage(FILE *f)
 	    "Options:\n"
 	    "  --raw            print the reply line exactly as received\n"
 	    "  --timeout SECS   wait at most SECS for the reply (default %d; 0: no limit)\n"
+	    "  --wait SECS      device-del: wait at most SECS until the guest released\n"
+	    "                   the device (default %d; 0: return at once, \"removing\")\n"
 	    "  --line TEXT      send TEXT as the request line, as it is (no COMMAND)\n"
 	    "  -h, --help       show this help\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 the VM replied with an error, 2 usage or\n"
 	    "connection error.\n",
-	    CTL_DEFAULT_TIMEOUT);
+	    CTL_DEFAULT_TIMEOUT, CTL_DEFAULT_WAIT);
 }
 
 /* A JSON number, exactly (RFC 8259 section 6): no leading zeros, no '+'. */
@@ -319,16 +325,75 @@ static char *ctl_read_line(int fd, const char *path, bool report)
 	return NULL;
 }
 
+/* Is there a device with this id in a device-list reply? */
+static bool ctl_listed(json_object *reply, const char *id)
+{
+	json_object *result, *devs, *d, *v;
+
+	if (!json_object_object_get_ex(reply, "result", &result) ||
+	    !json_object_object_get_ex(result, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		d = json_object_array_get_idx(devs, i);
+		if (json_object_object_get_ex(d, "id", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    !strcmp(json_object_get_string(v), id))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * device-del returns at once, the device "removing" (the VM's control
+ * thread never waits for a guest); the client waits instead, asking
+ * device-list until the id is gone. Returns 0 when it is, 1 when it is
+ * still there after wait seconds, 2 on a connection error.
+ */
+static int ctl_wait_removed(const char *path, const char *id,
+			    unsigned long timeout, unsigned long wait)
+{
+	static const char req[] = "{\"command\":\"device-list\"}\n";
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		json_object *reply;
+		char *buf = NULL;
+		bool listed;
+		int fd = ctl_connect(path, (unsigned int)timeout);
+
+		if (fd < 0)
+			return 2;
+		if (ctl_send_all(fd, req, strlen(req)))
+			buf = ctl_read_line(fd, path, true);
+		close(fd);
+		if (!buf)
+			return 2;
+		reply = json_tokener_parse(buf);
+		free(buf);
+		listed = reply && ctl_listed(reply, id);
+		json_object_put(reply);
+		if (!listed)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((unsigned long)(t.tv_sec - t0.tv_sec) >= wait)
+			return 1;
+		usleep(200 * 1000);
+	}
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"raw", no_argument, NULL, 'r'},
 	    {"line", required_argument, NULL, 'l'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"wait", required_argument, NULL, 'w'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	unsigned long timeout = CTL_DEFAULT_TIMEOUT;
+	unsigned long timeout = CTL_DEFAULT_TIMEOUT, wait = CTL_DEFAULT_WAIT;
 	bool raw = false;
 	const char *path, *command, *line, *verbatim = NULL;
 	json_object *req, *reply = NULL, *ok, *v;
@@ -351,6 +416,14 @@ int cmd_ctl(int argc, char **argv)
 			if (!parse_uint(optarg, 0, 86400, &timeout)) {
 				pr_err(
 				    "ctl: --timeout: '%s' is not a number of seconds (0-86400)",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'w':
+			if (!parse_uint(optarg, 0, 86400, &wait)) {
+				pr_err(
+				    "ctl: --wait: '%s' is not a number of seconds (0-86400)",
 				    optarg);
 				return 2;
 			}
@@ -420,6 +493,29 @@ int cmd_ctl(int argc, char **argv)
 		goto out;
 	}
 	rc = json_object_get_boolean(ok) ? 0 : 1;
+	if (rc == 0 && !raw && wait && !strcmp(command, "device-del") &&
+	    json_object_object_get_ex(reply, "result", &v) &&
+	    json_object_object_get_ex(v, "state", &ok) &&
+	    !strcmp(json_object_get_string(ok), "removing") &&
+	    json_object_object_get_ex(v, "id", &ok)) {
+		const char *id = json_object_get_string(ok);
+
+		switch (ctl_wait_removed(path, id, timeout, wait)) {
+		case 0:
+			json_object_object_add(
+			    v, "state", json_object_new_string("removed"));
+			break;
+		case 1:
+			pr_err(
+			    "ctl: device-del: device '%s': the guest did not release it within %lu s; the attention button stays pressed and the device goes when the guest powers its slot off (device-list shows it removing)",
+			    id, wait);
+			rc = 1;
+			goto out;
+		default:
+			rc = 2;
+			goto out;
+		}
+	}
 	if (raw) {
 		printf("%s\n", buf);
 	} else if (rc == 0) {

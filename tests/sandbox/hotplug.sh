@@ -48,6 +48,28 @@ have=$(head -c 1048576 /tmp/hp.img | md5sum | cut -d' ' -f1)
 [ -n "$want" ] && [ "$want" = "$have" ] && pass "$prefix/block-data-on-host" ||
 	fail "$prefix/block-data-on-host" "guest wrote $want, image has $have"
 
+# --- device-del does not hold the control socket (issue 10) --------------
+# It returns at once ("removing"); other requests are served meanwhile;
+# device-list shows the state; `armvm ctl device-del` (above) waits itself.
+ms() { awk '{ print int($1 * 1000) }' /proc/uptime; }
+ctl device-add type=block id=async path=/tmp/hp.img >/dev/null && guest "$WAIT_DISK"
+t0=$(ms)
+armvm ctl --timeout 20 --raw $API device-del id=async >/tmp/r 2>&1
+t1=$(ms)
+ctl status >/dev/null
+t2=$(ms)
+grep -q '"state": *"removing"' /tmp/r && [ $((t1 - t0)) -lt 2000 ] &&
+	pass "$prefix/device-del-returns-at-once" ||
+	fail "$prefix/device-del-returns-at-once" "$((t1 - t0)) ms: $(cat /tmp/r)"
+[ $((t2 - t1)) -lt 2000 ] && pass "$prefix/status-while-removing" ||
+	fail "$prefix/status-while-removing" "status took $((t2 - t1)) ms"
+ctl device-list | grep -q '"removing"' && pass "$prefix/device-list-shows-removing" ||
+	fail "$prefix/device-list-shows-removing" "$(ctl device-list | tr -d '\n ')"
+i=0
+while ctl device-list | grep -q '"async"' && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+ctl device-list | grep -q '"async"' && fail "$prefix/device-del-completes" "still listed after 30 s" ||
+	pass "$prefix/device-del-completes"
+
 # --- net: hot-add with libslirp, DHCP, fetch from this host, hostfwd -------
 ctl device-add type=net id=n1 backend=user hostfwd=tcp::18080-:8080 >/tmp/r 2>&1 &&
 	pass "$prefix/net-add" || fail "$prefix/net-add" "$(cat /tmp/r)"

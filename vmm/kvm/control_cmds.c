@@ -16,10 +16,6 @@
 #include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
 
-/* How long device-del waits for the guest: Linux's pciehp waits 5 s after
- * the attention button before it powers the slot off. */
-#define DEVICE_DEL_TIMEOUT_MS 30000
-
 static int no_args(json_object *args, char *err, size_t errlen)
 {
 	static const char *const none[] = {NULL};
@@ -194,9 +190,15 @@ static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 	    control_arg_string(args, "id", true, &id, err, errlen))
 		return -1;
 	pr_capture_begin(err, errlen);
-	r = platform_device_del(opaque, id, DEVICE_DEL_TIMEOUT_MS);
+	r = platform_device_del(opaque, id);
 	pr_capture_end();
-	return r;
+	if (r < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "id", json_object_new_string(id));
+	json_object_object_add(
+	    *result, "state", json_object_new_string(r ? "removed" : "removing"));
+	return 0;
 }
 
 static int cmd_device_list(void *opaque, json_object *args,
@@ -224,6 +226,13 @@ static int cmd_device_list(void *opaque, json_object *args,
 		json_object_object_add(
 		    d, "hotplug",
 		    json_object_new_boolean(list[i].port != NULL));
+		json_object_object_add(
+		    d, "state",
+		    json_object_new_string(list[i].port &&
+						   pcie_port_unplug_pending(
+						       list[i].port)
+					       ? "removing"
+					       : "present"));
 		json_object_array_add(arr, d);
 	}
 	*result = json_object_new_object();

@@ -609,10 +609,9 @@ out:
 	return ret;
 }
 
-int platform_device_del(struct vm *vm, const char *id, int timeout_ms)
+int platform_device_del(struct vm *vm, const char *id)
 {
 	struct pci_function *removed = NULL;
-	struct pcie_port *port;
 	struct vm_device *d;
 	int r;
 
@@ -629,24 +628,17 @@ int platform_device_del(struct vm *vm, const char *id, int timeout_ms)
 		pthread_mutex_unlock(&vm->devices_lock);
 		return -1;
 	}
-	port = d->port;
-	/* Wait for the guest without the table locked: device-list stays
-	 * prompt meanwhile. */
-	pthread_mutex_unlock(&vm->devices_lock);
-	r = pcie_port_unplug(port, timeout_ms, &removed);
-	pthread_mutex_lock(&vm->devices_lock);
+	/* No wait here: the guest takes seconds (Linux's pciehp waits 5 s
+	 * after the button), and the control thread must stay free for
+	 * other requests (quit among them). A later release is collected
+	 * by reap_ports(). */
+	r = pcie_port_unplug(d->port, 0, &removed);
 	if (r == 0) {
-		d = find_device(vm, id);
-		if (d)
-			*d = vm->devices[--vm->nr_devices];
+		*d = vm->devices[--vm->nr_devices];
 		removed->ops->destroy(removed);
-	} else {
-		pr_err(
-		    "device '%s': the guest did not release it within %d ms; the attention button stays pressed and the device goes when the guest powers its slot off",
-		    id, timeout_ms);
 	}
 	pthread_mutex_unlock(&vm->devices_lock);
-	return r == 0 ? 0 : -1;
+	return r == 0 ? 1 : 0;
 }
 
 unsigned int platform_device_list(struct vm *vm, struct vm_device *out,

@@ -33,8 +33,13 @@ struct vm_device_spec {
 };
 int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size);
-/* The orderly removal: waits up to timeout_ms for the guest. */
-int platform_device_del(struct vm *vm, const char *id, int timeout_ms);
+/*
+ * Start the orderly removal (press the slot's attention button) and return
+ * at once: 1 when the device is already gone (its slot was off), 0 when
+ * the guest has yet to release it (device-list shows it "removing" until
+ * then), -1 with a message.
+ */
+int platform_device_del(struct vm *vm, const char *id);
 /* Copy the table (devices_lock taken). Returns the count. */
 unsigned int platform_device_list(struct vm *vm, struct vm_device *out,
 				  unsigned int max);
