@@ -683,8 +683,6 @@ static int vm_boot(struct vm *vm)
 	/* Report undecodable accesses as KVM_EXIT_ARM_NISV, not -ENOSYS. */
 	if (kvm_check_cap(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER))
 		kvm_enable_cap(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER);
-	if (vm->boots)
-		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
 	if (kvm_set_memory(vm->vm_fd, SLOT_RAM, false, machine_map[MR_RAM].base,
 			   vm->ram_size, vm->ram) < 0) {
 		pr_err("cannot register guest RAM with KVM: %s",
@@ -696,6 +694,14 @@ static int vm_boot(struct vm *vm)
 	/* Devices back to power-on state (flash in read-array mode) before
 	 * the flash slots are mapped and the guest loaded. */
 	bus_reset_all(&vm->bus);
+	/*
+	 * Only then the last boot's RAM goes: a device's I/O thread (a packet
+	 * arriving for virtio-net) writes into guest RAM until its reset has
+	 * waited for it and disabled its queues; cleared before, RAM could
+	 * hold such a write when the next guest starts.
+	 */
+	if (vm->boots)
+		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
 	if (platform_map_flash(vm) < 0 || load_guest(vm) < 0)
 		return -1;
 	vm->boots++;
