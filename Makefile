@@ -63,7 +63,7 @@ SAN_FLAGS := -fsanitize=thread
 CFLAGS += -Wno-tsan # the virtqueue's fences; its indices are acquire/release
 endif
 ifneq ($(SANITIZE),)
-CFLAGS += -O1 -fno-omit-frame-pointer $(SAN_FLAGS)
+CFLAGS += -O1 -fno-omit-frame-pointer -U_FORTIFY_SOURCE $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 endif
 
