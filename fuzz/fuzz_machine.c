@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: the whole machine as a guest sees it (issue 10; QEMU's
+ * generic-fuzz is the model). The input is a sequence of operations on the
+ * MMIO bus that armvm routes vCPU exits to (vmm/bus.c): pl011, pl031,
+ * pl061, the PCIe host bridge's ECAM and memory window, two root ports
+ * (virtio-rng hot-plugged below one), and virtio-blk, -net, -console and
+ * -rng over virtio-pci with MSI-X, plus writes into guest RAM (rings,
+ * descriptors, buffers) and frames, console input and UART input arriving
+ * from the host. Each input starts from a reset machine whose BARs are
+ * assigned as the firmware would, so that short inputs reach the devices'
+ * registers. ASan and UBSan catch what goes wrong; the guest RAM has guard
+ * pages around it that must stay untouched.
+ *
+ * Operation: 16 bytes: kind, size selector, region, pad, 32-bit offset,
+ * 64-bit value.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "devices/pci.h"
+#include "devices/pcie_port.h"
+#include "devices/pl011.h"
+#include "devices/pl031.h"
+#include "devices/pl061.h"
+#include "lib/guest_mem.h"
+#include "lib/util.h"
+#include "virtio/blk.h"
+#include "virtio/console.h"
+#include "virtio/net.h"
+#include "virtio/pci.h"
+#include "virtio/rng.h"
+#include "virtio/virtio.h"
+#include "vmm/bus.h"
+#include "vmm/machine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_RAM_SIZE (1u << 20)
+#define FZ_GUARD    4096u
+#define FZ_BAR(i)   (0x10000000ull + (uint64_t)(i) * 0x100000)
+
+enum fz_kind {
+	FZ_READ,
+	FZ_WRITE,
+	FZ_POKE_RAM,  /* 8 bytes into guest RAM at offset */
+	FZ_NET_FRAME, /* a frame from the host's network side */
+	FZ_CON_INPUT, /* bytes typed at virtio-console's host side */
+	FZ_UART_INPUT,
+	FZ_KINDS
+};
+
+static struct fz_machine {
+	uint8_t *ram_area; /* guard | RAM | guard */
+	struct guest_mem mem;
+	struct mmio_bus bus;
+	struct pci_host *pci;
+	struct pcie_port *port[2];
+	struct device *uart;
+	struct virtio_dev *net, *con;
+	int net_peer, con_in;
+	uint64_t region_base[8], region_size[8];
+	unsigned int nr_regions;
+} m;
+
+static time_t fz_clock;
+static time_t fz_now(void *opaque)
+{
+	return __atomic_load_n(&fz_clock, __ATOMIC_RELAXED);
+}
+
+static void fz_set_level(void *opaque, uint32_t spi, bool level)
+{
+}
+
+static bool fz_send_msi(void *opaque, uint64_t addr, uint32_t data,
+			uint32_t rid)
+{
+	return true;
+}
+
+static void fz_uart_out(void *opaque, const uint8_t *buf, size_t len)
+{
+}
+
+static void fz_region(uint64_t base, uint64_t size)
+{
+	m.region_base[m.nr_regions] = base;
+	m.region_size[m.nr_regions++] = size;
+}
+
+static struct pci_function *fz_virtio(struct virtio_dev *d)
+{
+	struct pci_function *fn = d ? virtio_pci_create(d, true) : NULL;
+
+	if (!fn)
+		abort();
+	return fn;
+}
+
+static void fz_create(void)
+{
+	static const struct pl031_config rtc_cfg = {.now = fz_now};
+	struct irq_sink irq = {.set_level = fz_set_level};
+	char path[] = "/tmp/armvm-fuzz-disk.XXXXXX";
+	int fd = mkstemp(path), sv[2], pipe_in[2], devnull;
+	struct virtio_net_config ncfg = {.id = "net0"};
+
+	m.ram_area = mmap(NULL, FZ_RAM_SIZE + 2 * FZ_GUARD,
+			  PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	if (m.ram_area == MAP_FAILED || fd < 0 || ftruncate(fd, 1 << 20) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) || pipe(pipe_in))
+		abort();
+	close(fd);
+	/* Guard pages: a device touching them faults at once. */
+	mprotect(m.ram_area, FZ_GUARD, PROT_NONE);
+	mprotect(m.ram_area + FZ_GUARD + FZ_RAM_SIZE, FZ_GUARD, PROT_NONE);
+	m.mem = (struct guest_mem){m.ram_area + FZ_GUARD,
+				   machine_map[MR_RAM].base, FZ_RAM_SIZE};
+
+	m.uart = pl011_create(machine_map[MR_UART].base,
+			      machine_map[MR_UART].spi, irq, fz_uart_out, NULL);
+	if (!m.uart || bus_add(&m.bus, m.uart) < 0 ||
+	    bus_add(&m.bus, pl031_create(machine_map[MR_RTC].base,
+					 machine_map[MR_RTC].spi, irq,
+					 &rtc_cfg)) < 0 ||
+	    bus_add(&m.bus, pl061_create(machine_map[MR_GPIO].base,
+					 machine_map[MR_GPIO].spi, irq)) < 0)
+		abort();
+	m.pci = pci_host_create(machine_map[MR_PCIE_ECAM].base,
+				machine_map[MR_PCIE_ECAM].size,
+				machine_map[MR_PCIE_MMIO].base,
+				machine_map[MR_PCIE_MMIO].size,
+				machine_map[MR_PCIE_MMIO].spi, irq);
+	if (!m.pci)
+		abort();
+	m.pci->msi = (struct msi_sink){.send = fz_send_msi};
+	m.pci->msi_controller = true;
+	if (bus_add(&m.bus, &m.pci->ecam) < 0 ||
+	    bus_add(&m.bus, &m.pci->mmio) < 0)
+		abort();
+
+	ncfg.backend = net_fd_backend_create(sv[0], "fuzz", false);
+	m.net_peer = sv[1];
+	m.net = virtio_net_create(&ncfg, &m.mem);
+	devnull = open("/dev/null", O_WRONLY);
+	m.con = virtio_console_create("hvc0", pipe_in[0], devnull, &m.mem);
+	m.con_in = pipe_in[1];
+	/* The harness must not wait for a guest that does not read. */
+	fcntl(m.con_in, F_SETFL, O_NONBLOCK);
+	if (pci_host_add(m.pci, fz_virtio(virtio_blk_create(path, false,
+							    &m.mem)),
+			 1) < 0 ||
+	    pci_host_add(m.pci, fz_virtio(m.net), 2) < 0 ||
+	    pci_host_add(m.pci, fz_virtio(m.con), 3) < 0 ||
+	    pci_host_add(m.pci, fz_virtio(virtio_rng_create(&m.mem)), 4) < 0)
+		abort();
+	unlink(path);
+	for (int i = 0; i < 2; i++) {
+		m.port[i] = pcie_port_create(i + 1);
+		if (!m.port[i] ||
+		    pci_host_add(m.pci, pcie_port_function(m.port[i]), 5 + i) <
+			0)
+			abort();
+	}
+	if (pcie_port_plug(m.port[0], fz_virtio(virtio_rng_create(&m.mem))))
+		abort();
+
+	fz_region(machine_map[MR_UART].base, machine_map[MR_UART].size);
+	fz_region(machine_map[MR_RTC].base, machine_map[MR_RTC].size);
+	fz_region(machine_map[MR_GPIO].base, machine_map[MR_GPIO].size);
+	fz_region(machine_map[MR_PCIE_ECAM].base, 8u << 20); /* buses 0-7 */
+	for (int i = 1; i <= 4; i++)
+		fz_region(FZ_BAR(i), 0x4000); /* each virtio function's BAR */
+}
+
+static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
+		   unsigned int len, uint64_t val)
+{
+	uint8_t v[8];
+
+	put_le64(v, val);
+	bus_access(&m.bus,
+		   machine_map[MR_PCIE_ECAM].base + (busnr << 20) +
+		       (slot << 15) + reg,
+		   true, len, v);
+}
+
+/* What the firmware leaves: bus numbers for the ports, BAR 0 of each
+ * virtio function assigned, memory decoding and bus mastering on. */
+static void fz_enumerate(void)
+{
+	for (unsigned int s = 1; s <= 4; s++) {
+		fz_cfg(0, s, PCI_BASE_ADDRESS_0, 4, FZ_BAR(s));
+		fz_cfg(0, s, PCI_COMMAND, 2,
+		       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	}
+	for (unsigned int p = 0; p < 2; p++) {
+		fz_cfg(0, 5 + p, PCI_SECONDARY_BUS, 1, 1 + p);
+		fz_cfg(0, 5 + p, PCI_SUBORDINATE_BUS, 1, 1 + p);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned int sizes[] = {1, 2, 4, 8};
+
+	if (!m.pci)
+		fz_create();
+	bus_reset_all(&m.bus);
+	memset(m.mem.host, 0, FZ_RAM_SIZE);
+	__atomic_store_n(&fz_clock, 1700000000, __ATOMIC_RELAXED);
+	fz_enumerate();
+
+	for (; size >= 16; data += 16, size -= 16) {
+		enum fz_kind kind = data[0] % FZ_KINDS;
+		unsigned int len = sizes[data[1] & 3];
+		unsigned int r = data[2] % m.nr_regions;
+		uint32_t off = get_le32(data + 4);
+		uint64_t val = get_le64(data + 8);
+		uint8_t v[8];
+
+		put_le64(v, val);
+		switch (kind) {
+		case FZ_READ:
+		case FZ_WRITE:
+			bus_access(&m.bus,
+				   m.region_base[r] + off % m.region_size[r],
+				   kind == FZ_WRITE, len, v);
+			break;
+		case FZ_POKE_RAM:
+			memcpy(m.mem.host + off % (FZ_RAM_SIZE - 8), v, 8);
+			break;
+		case FZ_NET_FRAME: {
+			uint8_t frame[128];
+
+			memset(frame, data[3], sizeof(frame));
+			memcpy(frame, v, 8);
+			net_deliver(m.net, frame, 14 + off % 100);
+			break;
+		}
+		case FZ_CON_INPUT:
+			if (write(m.con_in, v, len) < 0) {
+				/* a full pipe: the guest does not read */
+			}
+			break;
+		case FZ_UART_INPUT:
+			pl011_receive(m.uart, v, len);
+			break;
+		default:
+			break;
+		}
+		__atomic_add_fetch(&fz_clock, data[3] & 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
