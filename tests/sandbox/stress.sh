@@ -4,10 +4,13 @@
 # AddressSanitizer+UBSan build), core dumps on. Every round must end as the
 # guest asked (exit 0), with no sanitizer report and no core file.
 #   stress.sh PREFIX DIRECT-ROUNDS UEFI-ROUNDS
-# Direct: 2 vCPUs, the guest reboots once in the process then powers off.
-# UEFI: /root/stress.img, 2 vCPUs, 1 GiB, one variable store for all rounds
-# (--vars), a reboot in each; odd rounds are killed (quit on the control
-# socket) in the middle of the firmware instead.
+# Direct: 2 vCPUs; once the guest's checks passed, a reset on the control
+# socket reboots it in the process; after the second boot's checks it
+# powers off by itself (armvm.mode=hold). UEFI: /root/stress.img (same
+# guest), 2 vCPUs, 1 GiB, one variable store for all rounds (--vars), the
+# same reset; even rounds are ended by quit in the middle of the firmware.
+# (Console input is not used: see docs/sandbox.md on a lost answer after
+# an in-process reboot.)
 . /root/lib.sh
 prefix=$1 direct=$2 uefi=$3
 ulimit -c unlimited
@@ -30,21 +33,41 @@ show() {
 	tail -n 15 "$1" | sed 's/^/#   | /'
 }
 
+# reset_round LOG ARMVM-RUN-ARGS...: run to the guest's checks, reset on
+# the control socket, run to the second boot's checks and the power-off.
+reset_round() {
+	_log=$1
+	shift
+	rm -f /tmp/stress.sock
+	timeout 300 armvm run "$@" --api-socket /tmp/stress.sock </dev/null >"$_log" 2>&1 &
+	_pid=$!
+	_reset=0
+	while kill -0 $_pid 2>/dev/null; do
+		if [ $_reset = 0 ] && grep -q "GUEST-RESULT PASS" "$_log"; then
+			armvm ctl --timeout 20 /tmp/stress.sock reset >/dev/null 2>&1 && _reset=1
+		fi
+		sleep 0.2
+	done
+	wait $_pid
+	rc=$?
+	[ $rc != 0 ] || [ "$(grep -c 'GUEST-RESULT PASS' "$_log")" = 2 ] || rc=99
+}
+
+hold="armvm.mode=hold armvm.hold=8"
 i=0
 while [ $i -lt "$direct" ]; do
 	i=$((i + 1))
-	ANSWERS=reboot drive /tmp/d$i.log run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 \
-		--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=reboot"
-	rc=$?
-	[ $rc != 0 ] || [ "$(grep -c 'GUEST-RESULT PASS' /tmp/d$i.log)" = 2 ] || rc=99
+	reset_round /tmp/d$i.log --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 \
+		--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 $hold"
 	round direct$i /tmp/d$i.log
 done
 i=0
 while [ $i -lt "$uefi" ]; do
 	i=$((i + 1))
 	if [ $((i % 2)) = 0 ]; then
-		# Killed mid-firmware: the control socket's quit, a teardown
+		# Ended mid-firmware: the control socket's quit, a teardown
 		# with the firmware writing variables.
+		rm -f /tmp/stress.sock
 		timeout 120 armvm run --disk /root/stress.img --vars /tmp/stress.vars --cpus 2 --memory 1G \
 			--api-socket /tmp/stress.sock </dev/null >/tmp/u$i.log 2>&1 &
 		pid=$!
@@ -53,10 +76,7 @@ while [ $i -lt "$uefi" ]; do
 		wait $pid
 		rc=$?
 	else
-		ANSWERS=reboot drive /tmp/u$i.log run --disk /root/stress.img --vars /tmp/stress.vars \
-			--cpus 2 --memory 1G
-		rc=$?
-		[ $rc != 0 ] || [ "$(grep -c 'GUEST-RESULT PASS' /tmp/u$i.log)" = 2 ] || rc=99
+		reset_round /tmp/u$i.log --disk /root/stress.img --vars /tmp/stress.vars --cpus 2 --memory 1G
 	fi
 	round uefi$i /tmp/u$i.log
 done
