@@ -7,6 +7,8 @@
 #                             cross-build the full arm64 armvm (kernel/kvmtool
 #                             convention) into build/arm64/
 #   make fuzz                 libFuzzer targets (clang, ASan+UBSan) into build/fuzz/
+#   make fuzz-long            run each for FUZZ_SECONDS (default 1200) on its
+#                             corpus in build/fuzz/corpus/ (tests/suites/90-fuzz)
 #   make asan                 armvm with AddressSanitizer and UBSan (gcc) into
 #                             build/$(ARCH)-asan/ (with ARCH=arm64
 #                             CROSS_COMPILE=... too: the sandbox's stress runs)
@@ -84,12 +86,14 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-.PHONY: all armvm unit fuzz asan tsan check format clean
+.PHONY: all armvm unit fuzz fuzz-long asan tsan check format clean
 all: armvm $(if $(CROSS_COMPILE),,unit)
 
 armvm: $(O)/armvm
 unit: $(UNIT_BINS)
 fuzz: $(FUZZ_BINS)
+fuzz-long:
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-1200} tests/suites/90-fuzz
 
 asan:
 	$(MAKE) SANITIZE=address armvm
