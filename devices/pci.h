@@ -78,7 +78,7 @@ struct pci_function {
 	uint8_t wmask[PCI_CFG_SIZE];   /* bits the guest may change */
 	uint8_t w1cmask[PCI_CFG_SIZE]; /* bits the guest clears by writing 1 */
 	uint64_t bar_size[PCI_NUM_BARS]; /* 0: BAR absent */
-	uint8_t next_cap;   /* where pci_add_capability puts the next one */
+	uint8_t next_cap; /* where pci_add_capability puts the next one */
 	/*
 	 * cfg (with wmask, w1cmask) and intx_level: vCPUs write configuration
 	 * space while device threads raise events in it (a root port's slot

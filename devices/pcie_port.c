@@ -362,7 +362,8 @@ int pcie_port_unplug(struct pcie_port *p, int timeout_ms,
 	if (!powered(p))
 		release_child(p);
 	while (!p->released_child && ret != ETIMEDOUT)
-		ret = pthread_cond_timedwait(&p->released, &p->fn.cfg_lock, &deadline);
+		ret = pthread_cond_timedwait(&p->released, &p->fn.cfg_lock,
+					     &deadline);
 	*removed = p->released_child;
 	p->released_child = NULL;
 	pthread_mutex_unlock(&p->fn.cfg_lock);

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_RAM_SIZE (1u << 20)
 #define FZ_GUARD    4096u
-#define FZ_BAR(i)   (0x10000000ull + (uint64_t)(i) * 0x100000)
+#define FZ_BAR(i)   (0x10000000ull + (uint64_t)(i)*0x100000)
 
 enum fz_kind {
 	FZ_READ,
@@ -112,9 +112,9 @@ static void fz_create(void)
 	int fd = mkstemp(path), sv[2], pipe_in[2], devnull;
 	struct virtio_net_config ncfg = {.id = "net0"};
 
-	m.ram_area = mmap(NULL, FZ_RAM_SIZE + 2 * FZ_GUARD,
-			  PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
+	m.ram_area =
+	    mmap(NULL, FZ_RAM_SIZE + 2 * FZ_GUARD, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m.ram_area == MAP_FAILED || fd < 0 || ftruncate(fd, 1 << 20) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) || pipe(pipe_in))
 		abort();
@@ -128,17 +128,16 @@ static void fz_create(void)
 	m.uart = pl011_create(machine_map[MR_UART].base,
 			      machine_map[MR_UART].spi, irq, fz_uart_out, NULL);
 	if (!m.uart || bus_add(&m.bus, m.uart) < 0 ||
-	    bus_add(&m.bus, pl031_create(machine_map[MR_RTC].base,
-					 machine_map[MR_RTC].spi, irq,
-					 &rtc_cfg)) < 0 ||
+	    bus_add(&m.bus,
+		    pl031_create(machine_map[MR_RTC].base,
+				 machine_map[MR_RTC].spi, irq, &rtc_cfg)) < 0 ||
 	    bus_add(&m.bus, pl061_create(machine_map[MR_GPIO].base,
 					 machine_map[MR_GPIO].spi, irq)) < 0)
 		abort();
-	m.pci = pci_host_create(machine_map[MR_PCIE_ECAM].base,
-				machine_map[MR_PCIE_ECAM].size,
-				machine_map[MR_PCIE_MMIO].base,
-				machine_map[MR_PCIE_MMIO].size,
-				machine_map[MR_PCIE_MMIO].spi, irq);
+	m.pci = pci_host_create(
+	    machine_map[MR_PCIE_ECAM].base, machine_map[MR_PCIE_ECAM].size,
+	    machine_map[MR_PCIE_MMIO].base, machine_map[MR_PCIE_MMIO].size,
+	    machine_map[MR_PCIE_MMIO].spi, irq);
 	if (!m.pci)
 		abort();
 	m.pci->msi = (struct msi_sink){.send = fz_send_msi};
@@ -155,8 +154,8 @@ static void fz_create(void)
 	m.con_in = pipe_in[1];
 	/* The harness must not wait for a guest that does not read. */
 	fcntl(m.con_in, F_SETFL, O_NONBLOCK);
-	if (pci_host_add(m.pci, fz_virtio(virtio_blk_create(path, false,
-							    &m.mem)),
+	if (pci_host_add(m.pci,
+			 fz_virtio(virtio_blk_create(path, false, &m.mem)),
 			 1) < 0 ||
 	    pci_host_add(m.pci, fz_virtio(m.net), 2) < 0 ||
 	    pci_host_add(m.pci, fz_virtio(m.con), 3) < 0 ||

@@ -784,7 +784,8 @@ int image_check(const struct img_src *s, enum chk_arch arch,
 		    ") does not lie inside the image (%" PRIu64 " bytes)",
 		    parts[esp].index, parts[esp].first_lba, parts[esp].last_lba,
 		    s->size);
-		not_checked(rep, ids_fat + 1, "the ESP is not inside the image");
+		not_checked(rep, ids_fat + 1,
+			    "the ESP is not inside the image");
 		goto guest;
 	}
 	if (fat_open(&v, s, esp_off, esp_len, why, sizeof(why))) {

@@ -144,10 +144,11 @@ int fat_open(struct fat_vol *v, const struct img_src *s, uint64_t base,
 		    ": FAT of %u sectors holds fewer entries than the %u clusters need",
 		    base + 22, v->fatsz, v->clusters);
 	if (v->fat_bytes > FAT_MAX_FAT_BYTES)
-		return fail(why, whylen,
-			    "offset %" PRIu64
-			    ": FAT of %zu bytes is larger than the %u bytes this checker reads",
-			    base + 22, v->fat_bytes, FAT_MAX_FAT_BYTES);
+		return fail(
+		    why, whylen,
+		    "offset %" PRIu64
+		    ": FAT of %zu bytes is larger than the %u bytes this checker reads",
+		    base + 22, v->fat_bytes, FAT_MAX_FAT_BYTES);
 	if (!range_ok((uint64_t)v->rsvd * v->bytes_per_sec, v->fat_bytes, len))
 		return fail(
 		    why, whylen,
@@ -411,8 +412,7 @@ static void lfn_take(struct lfn_state *l, const uint8_t *e)
 		memset(l->name, 0, sizeof(l->name));
 		l->total = ord;
 		l->sum = e[13];
-	} else if (!l->total || ord < 1 || ord != l->next ||
-		   e[13] != l->sum) {
+	} else if (!l->total || ord < 1 || ord != l->next || e[13] != l->sum) {
 		lfn_reset(l);
 		return;
 	}
@@ -655,9 +655,10 @@ static void check_dir(struct fat_vol *v, const struct fat_dirent *dir,
 	}
 	if (r->live_entries + (uint32_t)n > FAT_MAX_LIVE_ENTRIES) {
 		if (!r->dir_errors++)
-			snprintf(r->dir_why, sizeof(r->dir_why),
-				 "%.200s: more than %u directory entries along one path: not checked further",
-				 path, FAT_MAX_LIVE_ENTRIES);
+			snprintf(
+			    r->dir_why, sizeof(r->dir_why),
+			    "%.200s: more than %u directory entries along one path: not checked further",
+			    path, FAT_MAX_LIVE_ENTRIES);
 		free(ents);
 		return;
 	}

@@ -145,15 +145,17 @@ int image_probe_boot(const char *path, struct image_boot *out, char *why,
 		return res.rc ? -1 : 0;
 	}
 	if (WIFSIGNALED(status))
-		snprintf(why, whylen,
-			 "cannot read the boot files of '%s': the image reader stopped on signal %d (%s)%s",
-			 path, WTERMSIG(status), strsignal(WTERMSIG(status)),
-			 WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU
-			     ? ", over its time or memory limit"
-			     : "");
+		snprintf(
+		    why, whylen,
+		    "cannot read the boot files of '%s': the image reader stopped on signal %d (%s)%s",
+		    path, WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU
+			? ", over its time or memory limit"
+			: "");
 	else
-		snprintf(why, whylen,
-			 "cannot read the boot files of '%s': the image reader exited with status %d",
-			 path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		snprintf(
+		    why, whylen,
+		    "cannot read the boot files of '%s': the image reader exited with status %d",
+		    path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	return -1;
 }

@@ -209,9 +209,8 @@ static void intx_decided_under_the_lock(void)
 		pthread_create(&b, NULL, intx_race_vcpu, NULL);
 		pthread_join(a, NULL);
 		pthread_join(b, NULL);
-		want = race_fn->intx_level &&
-		       !(cfg_rd(race_host, 1, 0x04, 2) &
-			 PCI_COMMAND_INTX_DISABLE);
+		want = race_fn->intx_level && !(cfg_rd(race_host, 1, 0x04, 2) &
+						PCI_COMMAND_INTX_DISABLE);
 		if (race_fn->intx_asserted != want || line[1] != want)
 			mismatches++;
 	}

@@ -197,7 +197,8 @@ static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 	*result = json_object_new_object();
 	json_object_object_add(*result, "id", json_object_new_string(id));
 	json_object_object_add(
-	    *result, "state", json_object_new_string(r ? "removed" : "removing"));
+	    *result, "state",
+	    json_object_new_string(r ? "removed" : "removing"));
 	return 0;
 }
 
@@ -228,11 +229,10 @@ static int cmd_device_list(void *opaque, json_object *args,
 		    json_object_new_boolean(list[i].port != NULL));
 		json_object_object_add(
 		    d, "state",
-		    json_object_new_string(list[i].port &&
-						   pcie_port_unplug_pending(
-						       list[i].port)
-					       ? "removing"
-					       : "present"));
+		    json_object_new_string(
+			list[i].port && pcie_port_unplug_pending(list[i].port)
+			    ? "removing"
+			    : "present"));
 		json_object_array_add(arr, d);
 	}
 	*result = json_object_new_object();

@@ -388,7 +388,8 @@ static int choose_firmware_arch(struct vm *vm)
 	 */
 	if (!cfg->nr_disks || cfg->arch != VM_ARCH_AUTO)
 		return 0;
-	found = image_probe_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
+	found =
+	    image_probe_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
 	if (!found) {
 		/* A firmware of the user's own may boot anything. */
 		if (cfg->firmware)
