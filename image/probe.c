@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "image/check.h"
+#include "lib/util.h"
 
 /* The checker needs at most ~330 MiB (image/fat.c); the rest is slack. */
 #define PROBE_MEMORY  (768ull << 20)
@@ -139,7 +140,15 @@ int image_probe_boot(const char *path, struct image_boot *out, char *why,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got == sizeof(res)) {
+		/* The child read a hostile disk: trust its record no more
+		 * than that (strings terminated, flags 0 or 1). */
 		res.why[sizeof(res.why) - 1] = 0;
+		for (size_t a = 0; a < ARRAY_SIZE(res.boot.boots); a++) {
+			res.boot.boots[a] =
+			    !!*(volatile uint8_t *)&res.boot.boots[a];
+			res.boot.pe[a].err[sizeof(res.boot.pe[a].err) - 1] = 0;
+		}
+		res.boot.compliant = !!*(volatile uint8_t *)&res.boot.compliant;
 		*out = res.boot;
 		snprintf(why, whylen, "%s", res.why);
 		return res.rc ? -1 : 0;

@@ -19,32 +19,21 @@
 /*
  * Ring fields the guest updates concurrently are naturally aligned (the
  * ring alignment is checked in virtq_init), so they are accessed with
- * single-copy-atomic loads and stores.
+ * single-copy-atomic loads and stores. The two indices that hand entries
+ * over (avail idx from the driver, used idx to it) are read with acquire
+ * and written with release (2.7.6, 2.7.8): that orders the ring entries
+ * and buffers after and before them, on arm64 and x86 alike, and is what
+ * ThreadSanitizer understands (it does not model fences). The rest is
+ * relaxed.
  */
-static uint16_t vq_load16(const uint8_t *p)
+static uint16_t vq_load16(const uint8_t *p, int order)
 {
-	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+	return le16toh(__atomic_load_n((const uint16_t *)p, order));
 }
 
-static void vq_store16(uint8_t *p, uint16_t v)
+static void vq_store16(uint8_t *p, uint16_t v, int order)
 {
-	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELAXED);
-}
-
-/*
- * The two indices that hand ring entries over (avail idx from the driver,
- * used idx to it) are read with acquire and written with release, besides
- * the fences below: the same order on arm64 and x86, and what
- * ThreadSanitizer understands (it does not model fences).
- */
-static uint16_t vq_load16_acquire(const uint8_t *p)
-{
-	return le16toh(__atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE));
-}
-
-static void vq_store16_release(uint8_t *p, uint16_t v)
-{
-	__atomic_store_n((uint16_t *)p, htole16(v), __ATOMIC_RELEASE);
+	__atomic_store_n((uint16_t *)p, htole16(v), order);
 }
 
 /* Where the fields are: avail { flags, idx, ring[size], used_event },
@@ -213,7 +202,7 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *e)
 
 	if (vq->broken)
 		return VIRTQ_MALFORMED;
-	avail = vq_load16_acquire(avail_idx_p(vq));
+	avail = vq_load16(avail_idx_p(vq), __ATOMIC_ACQUIRE);
 	pending = (uint16_t)(avail - vq->last_avail);
 	if (!pending && vq->event_idx) {
 		/*
@@ -221,9 +210,9 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *e)
 		 * then look again, so that an entry the driver added just
 		 * before it read avail_event is not missed.
 		 */
-		vq_store16(avail_event_p(vq), vq->last_avail);
+		vq_store16(avail_event_p(vq), vq->last_avail, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		avail = vq_load16_acquire(avail_idx_p(vq));
+		avail = vq_load16(avail_idx_p(vq), __ATOMIC_ACQUIRE);
 		pending = (uint16_t)(avail - vq->last_avail);
 	}
 	if (!pending)
@@ -233,9 +222,8 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *e)
 		return malformed(
 		    vq,
 		    "available index ran ahead by more than the queue size");
-	/* Read the ring entry and descriptors only after the index. */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	head = vq_load16(avail_ring_p(vq, vq->last_avail));
+	/* The ring entry and descriptors are read after the index (acquire). */
+	head = vq_load16(avail_ring_p(vq, vq->last_avail), __ATOMIC_RELAXED);
 	if (head >= vq->size)
 		return malformed(vq, "head descriptor index out of range");
 	if (walk_chain(vq, head, e) != VIRTQ_GOT)
@@ -255,9 +243,8 @@ void virtq_push(struct virtqueue *vq, const struct virtq_elem *e, uint32_t len)
 	put_le32(u + 4, len);
 	vq->used_idx++;
 	/* 2.7.8: the element is visible before the index that publishes it
-	 * (and so are the buffer contents written before the push). */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	vq_store16_release(used_idx_p(vq), vq->used_idx);
+	 * (and so are the buffer contents written before the push): release. */
+	vq_store16(used_idx_p(vq), vq->used_idx, __ATOMIC_RELEASE);
 }
 
 void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
@@ -273,9 +260,8 @@ void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
 	}
 	vq->used_idx = (uint16_t)(vq->used_idx + n);
 	/* 2.7.8: all n elements are visible before the one index store that
-	 * publishes them together. */
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	vq_store16_release(used_idx_p(vq), vq->used_idx);
+	 * publishes them together (release). */
+	vq_store16(used_idx_p(vq), vq->used_idx, __ATOMIC_RELEASE);
 }
 
 bool virtq_should_notify(struct virtqueue *vq)
@@ -288,7 +274,8 @@ bool virtq_should_notify(struct virtqueue *vq)
 	/* Our used index store before reading the driver's suppression. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!vq->event_idx)
-		return !(vq_load16(vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		return !(vq_load16(vq->avail, __ATOMIC_RELAXED) &
+			 VIRTQ_AVAIL_F_NO_INTERRUPT);
 	/* 2.7.10: interrupt when used_idx passed used_event since the last
 	 * interrupt, i.e. used_event lies in [old, now). */
 	old = vq->signalled_used;
@@ -296,7 +283,7 @@ bool virtq_should_notify(struct virtqueue *vq)
 	valid = vq->signalled_valid;
 	vq->signalled_used = now;
 	vq->signalled_valid = true;
-	event = vq_load16(used_event_p(vq));
+	event = vq_load16(used_event_p(vq), __ATOMIC_RELAXED);
 	if (!valid)
 		return true;
 	return (uint16_t)(now - event - 1) < (uint16_t)(now - old);

@@ -413,18 +413,12 @@ int cmd_ctl(int argc, char **argv)
 			verbatim = optarg;
 			break;
 		case 't':
-			if (!parse_uint(optarg, 0, 86400, &timeout)) {
-				pr_err(
-				    "ctl: --timeout: '%s' is not a number of seconds (0-86400)",
-				    optarg);
-				return 2;
-			}
-			break;
 		case 'w':
-			if (!parse_uint(optarg, 0, 86400, &wait)) {
+			if (!parse_uint(optarg, 0, 86400,
+					c == 't' ? &timeout : &wait)) {
 				pr_err(
-				    "ctl: --wait: '%s' is not a number of seconds (0-86400)",
-				    optarg);
+				    "ctl: --%s: '%s' is not a number of seconds (0-86400)",
+				    c == 't' ? "timeout" : "wait", optarg);
 				return 2;
 			}
 			break;
