@@ -64,6 +64,11 @@ drive() {
 	shift
 	_fifo=/tmp/console-in.$$
 	rm -f "$_fifo" && mkfifo "$_fifo"
+	# Empty the log here, not in the background job: that job opens the
+	# FIFO first (blocking until exec 3> below) and truncates the log only
+	# after, so the loop could read a previous run's questions (a retry
+	# reuses its log) and answer them into the new guest's console.
+	: >"$_log"
 	timeout $ARMVM_TIMEOUT armvm "$@" <"$_fifo" >"$_log" 2>&1 &
 	_pid=$!
 	exec 3>"$_fifo"
@@ -117,6 +122,7 @@ agent_exec() {
 	shift
 	_afifo=/tmp/agent-in.$$
 	rm -f "$_afifo" && mkfifo "$_afifo"
+	: >"$_alog" # before the job starts: see drive
 	timeout $ARMVM_TIMEOUT "$@" <"$_afifo" >"$_alog" 2>&1 &
 	AGENT_PID=$!
 	exec 4>"$_afifo"

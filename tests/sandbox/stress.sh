@@ -39,6 +39,7 @@ reset_round() {
 	_log=$1
 	shift
 	rm -f /tmp/stress.sock
+	: >"$_log" # before the job starts: see drive in lib.sh
 	timeout 300 armvm run "$@" --api-socket /tmp/stress.sock </dev/null >"$_log" 2>&1 &
 	_pid=$!
 	_reset=0
