@@ -8,7 +8,7 @@
 #                             convention) into build/arm64/
 #   make fuzz                 libFuzzer targets (clang, ASan+UBSan) into build/fuzz/
 #   make fuzz-long            run each for FUZZ_SECONDS (default 1200) on its
-#                             corpus in build/fuzz/corpus/ (tests/suites/90-fuzz)
+#                             corpus in ~/.cache/armvm/fuzz/ (tests/suites/90-fuzz)
 #   make asan                 armvm with AddressSanitizer and UBSan (gcc) into
 #                             build/$(ARCH)-asan/ (with ARCH=arm64
 #                             CROSS_COMPILE=... too: the sandbox's stress runs)
@@ -26,7 +26,7 @@
 #             kernel loading, options (unit-tested on any host)
 #   vmm/kvm/  the VMM core's KVM half: VM, vCPUs, run loop (arm64 only)
 #   tests/unit/test_*.c   one host-native unit test program each
-#   fuzz/fuzz_*.c         one libFuzzer target each
+#   fuzz/fuzz_*.c         one libFuzzer target each (docs/fuzzing.md)
 
 HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 ARCH ?= $(HOST_ARCH)
@@ -84,7 +84,9 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+# The code under test is compiled once for every target.
+FUZZ_OBJS := $(PORTABLE_SRCS:%.c=build/fuzz/obj/%.o)
 
 .PHONY: all armvm unit fuzz fuzz-long asan tsan check format clean
 all: armvm $(if $(CROSS_COMPILE),,unit)
@@ -117,9 +119,14 @@ $(O)/tests/%: tests/unit/%.c $(PORTABLE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-build/fuzz/%: fuzz/%.c $(PORTABLE_SRCS)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# fuzz_dev_*.c are fuzz_machine.c focused on one device (they include it).
+build/fuzz/%: fuzz/%.c $(FUZZ_OBJS) fuzz/fuzz_machine.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
 
 check: all
 	tests/run
@@ -131,3 +138,4 @@ clean:
 	rm -rf build/$(ARCH) build/$(ARCH)-asan build/$(ARCH)-tsan build/fuzz
 
 -include $(ARMVM_OBJS:.o=.d)
+-include $(FUZZ_OBJS:.o=.d)

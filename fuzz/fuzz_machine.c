@@ -14,6 +14,12 @@
  *
  * Operation: 16 bytes: kind, size selector, region, pad, 32-bit offset,
  * 64-bit value.
+ *
+ * The same harness is also built once per device (fuzz/fuzz_dev_*.c define
+ * FZ_FOCUS and include this file): the machine is the same, but only that
+ * device's registers (and, for a PCI function, its configuration space) are
+ * regions, and only its host-side input arrives, so that every operation
+ * of an input goes to one surface.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +48,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+enum fz_focus {
+	FZ_ALL,
+	FZ_PL011,
+	FZ_PL031,
+	FZ_PL061,
+	FZ_PCI_HOST,
+	FZ_PCIE_PORT,
+	FZ_VIRTIO_BLK,
+	FZ_VIRTIO_NET,
+	FZ_VIRTIO_CONSOLE,
+	FZ_VIRTIO_RNG,
+};
+
+#ifndef FZ_FOCUS
+#define FZ_FOCUS FZ_ALL
+#endif
+
+static bool fz_focused(enum fz_focus f)
+{
+	return FZ_FOCUS == FZ_ALL || FZ_FOCUS == f;
+}
+
 #define FZ_RAM_SIZE (1u << 20)
 #define FZ_GUARD    4096u
 #define FZ_BAR(i)   (0x10000000ull + (uint64_t)(i)*0x100000)
@@ -65,7 +93,7 @@ static struct fz_machine {
 	struct device *uart;
 	struct virtio_dev *net, *con;
 	int net_peer, con_in;
-	uint64_t region_base[8], region_size[8];
+	uint64_t region_base[16], region_size[16];
 	unsigned int nr_regions;
 } m;
 
@@ -89,10 +117,18 @@ static void fz_uart_out(void *opaque, const uint8_t *buf, size_t len)
 {
 }
 
-static void fz_region(uint64_t base, uint64_t size)
+static void fz_region(enum fz_focus f, uint64_t base, uint64_t size)
 {
+	if (!fz_focused(f) || m.nr_regions == ARRAY_SIZE(m.region_base))
+		return;
 	m.region_base[m.nr_regions] = base;
 	m.region_size[m.nr_regions++] = size;
+}
+
+/* The configuration space of bus:slot.0 in the ECAM window. */
+static uint64_t fz_ecam(unsigned int busnr, unsigned int slot)
+{
+	return machine_map[MR_PCIE_ECAM].base + (busnr << 20) + (slot << 15);
 }
 
 static struct pci_function *fz_virtio(struct virtio_dev *d)
@@ -172,12 +208,21 @@ static void fz_create(void)
 	if (pcie_port_plug(m.port[0], fz_virtio(virtio_rng_create(&m.mem))))
 		abort();
 
-	fz_region(machine_map[MR_UART].base, machine_map[MR_UART].size);
-	fz_region(machine_map[MR_RTC].base, machine_map[MR_RTC].size);
-	fz_region(machine_map[MR_GPIO].base, machine_map[MR_GPIO].size);
-	fz_region(machine_map[MR_PCIE_ECAM].base, 8u << 20); /* buses 0-7 */
-	for (int i = 1; i <= 4; i++)
-		fz_region(FZ_BAR(i), 0x4000); /* each virtio function's BAR */
+	fz_region(FZ_PL011, machine_map[MR_UART].base,
+		  machine_map[MR_UART].size);
+	fz_region(FZ_PL031, machine_map[MR_RTC].base, machine_map[MR_RTC].size);
+	fz_region(FZ_PL061, machine_map[MR_GPIO].base,
+		  machine_map[MR_GPIO].size);
+	fz_region(FZ_PCI_HOST, machine_map[MR_PCIE_ECAM].base,
+		  8u << 20); /* buses 0-7 */
+	/* The ports' own configuration spaces, and bus 1 behind port 0. */
+	fz_region(FZ_PCIE_PORT, fz_ecam(0, 5), 2u << 15);
+	fz_region(FZ_PCIE_PORT, fz_ecam(1, 0), 4096);
+	for (int i = 1; i <= 4; i++) {
+		/* Each virtio function's configuration space and BAR 0. */
+		fz_region(FZ_VIRTIO_BLK + i - 1, fz_ecam(0, i), 4096);
+		fz_region(FZ_VIRTIO_BLK + i - 1, FZ_BAR(i), 0x4000);
+	}
 }
 
 static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
@@ -186,10 +231,7 @@ static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
 	uint8_t v[8];
 
 	put_le64(v, val);
-	bus_access(&m.bus,
-		   machine_map[MR_PCIE_ECAM].base + (busnr << 20) +
-		       (slot << 15) + reg,
-		   true, len, v);
+	bus_access(&m.bus, fz_ecam(busnr, slot) + reg, true, len, v);
 }
 
 /* What the firmware leaves: bus numbers for the ports, BAR 0 of each
@@ -240,18 +282,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case FZ_NET_FRAME: {
 			uint8_t frame[128];
 
+			if (!fz_focused(FZ_VIRTIO_NET))
+				break;
 			memset(frame, data[3], sizeof(frame));
 			memcpy(frame, v, 8);
 			net_deliver(m.net, frame, 14 + off % 100);
 			break;
 		}
 		case FZ_CON_INPUT:
+			if (!fz_focused(FZ_VIRTIO_CONSOLE))
+				break;
 			if (write(m.con_in, v, len) < 0) {
 				/* a full pipe: the guest does not read */
 			}
 			break;
 		case FZ_UART_INPUT:
-			pl011_receive(m.uart, v, len);
+			if (fz_focused(FZ_PL011))
+				pl011_receive(m.uart, v, len);
 			break;
 		default:
 			break;
