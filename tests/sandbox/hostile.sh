@@ -2,7 +2,8 @@
 # Runs inside tools/sandbox: a hostile bare-metal guest (tests/guest/hostile)
 # writes garbage to the CFI flash command registers, PCI configuration space
 # and virtio-pci registers, and feeds the virtio-blk device malformed queues
-# (issue 3, bad input). armvm must keep running or stop cleanly with a
+# (issue 3, bad input); it abuses pl011, pl031 and pl061 while its second
+# vCPU hammers the RTC and GPIO at the same time (issue 10). armvm must keep running or stop cleanly with a
 # message, never crash or hang; a malformed queue must put the device into
 # DEVICE_NEEDS_RESET; the disk image must not change.
 #   hostile.sh PREFIX     (files: /root/hostile.fd, /root/scratch.img)
@@ -15,7 +16,7 @@ rm -f /tmp/h.vars
 # Only the disk on bus 0 (no hot-plug ports, no rng): the program counts
 # the empty slots and buses it pokes.
 timeout 120 armvm run --firmware "$fd" --disk "$img" --vars /tmp/h.vars --hotplug-slots 0 --no-rng \
-	--memory 256M </dev/null >"$out" 2>"$err"
+	--cpus 2 --memory 256M </dev/null >"$out" 2>"$err"
 rc=$?
 tr -d '\r' <"$out" >"$out.txt"
 cat "$out.txt" "$err" >/tmp/hostile.all
@@ -50,7 +51,8 @@ for m in START FLASH-GARBAGE FLASH-EVERY-COMMAND FLASH-HALF-COMMANDS \
 	FLASH-BUFFER-ABUSE FLASH-ERASE-ABUSE FLASH-ACCESS-SIZES \
 	FLASH-QUERY-READS FLASH-CODE-BANK FLASH-RECOVERED PCI-CONFIG-GARBAGE \
 	VIRTIO-COMMON-GARBAGE VIRTIO-NOTIFY-GARBAGE VIRTIO-MSIX-GARBAGE \
-	VIRTIO-DEVCFG-GARBAGE VIRTIO-IO VIRTIO-QUEUES DONE; do
+	VIRTIO-DEVCFG-GARBAGE VIRTIO-IO VIRTIO-QUEUES SECOND-CPU PLATFORM-ABUSE \
+	DONE; do
 	has "marker-$(echo "$m" | tr 'A-Z' 'a-z')" "^HOSTILE: $m\b" "no '$m' marker"
 done
 name=$prefix/no-guest-exception
@@ -104,6 +106,25 @@ fi
 # After all that the device still reads the disk (after a reset).
 has virtio-still-reads "^HOSTILE: VIRTIO-IO sector0=ARMVM-HOSTILE-SCRATCH" \
 	"the last read of sector 0 did not return the image's first bytes"
+
+# The platform devices after the garbage: each still gives its PrimeCell
+# part number, the UART's loopback keeps exactly one FIFO (16 bytes of 40),
+# the RTC counts from a time loaded into it. The second vCPU started,
+# ran rounds while vCPU 0 attacked, and stopped when asked.
+has platform-ids "PLATFORM-ABUSE uart-id=0x1011 rtc-id=0x1031 gpio-id=0x1061" \
+	"a device lost its identity: $(grep PLATFORM-ABUSE "$out.txt")"
+has uart-loopback-fifo "PLATFORM-ABUSE .* uart-loopback=16 " \
+	"loopback: $(grep PLATFORM-ABUSE "$out.txt")"
+has rtc-still-counts "PLATFORM-ABUSE .* rtc-set=1$" \
+	"the RTC did not read back a loaded time: $(grep PLATFORM-ABUSE "$out.txt")"
+name=$prefix/second-vcpu-concurrent
+passes=$(sed -n 's/^HOSTILE: SECOND-CPU cpu-on=0x0 passes=\([0-9]*\) stopped=1$/\1/p' "$out.txt")
+if [ -n "$passes" ] && [ "$passes" -ge 2 ]; then
+	pass "$name"
+	echo "# the second vCPU ran $passes rounds of RTC/GPIO garbage meanwhile"
+else
+	fail "$name" "$(grep SECOND-CPU "$out.txt")" /tmp/hostile.all
+fi
 
 # Nothing the guest did wrote the disk image.
 after=$(sha256sum "$img" | cut -d' ' -f1)

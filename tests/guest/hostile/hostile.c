@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A hostile bare-metal guest for armvm (issue 3, "bad input": a guest writing
- * garbage to the flash command registers or to virtio registers). It runs as
- * a "firmware" (start.S): `armvm run --firmware hostile.fd --disk D.img`
- * gives it the CFI flash banks and a virtio-blk PCI function to attack.
+ * garbage to the flash command registers or to virtio registers; issue 10:
+ * the platform devices, from two vCPUs at once). It runs as a "firmware"
+ * (start.S): `armvm run --firmware hostile.fd --disk D.img --cpus 2` gives
+ * it the CFI flash banks, pl011, pl031, pl061 and a virtio-blk PCI function
+ * to attack; its second vCPU hammers the RTC and GPIO throughout.
  *
  * Each attack ends with a marker line "HOSTILE: <name> ..." on the pl011;
  * tests/sandbox/hostile.sh checks that every marker appears, that armvm
@@ -25,7 +27,8 @@
  * real hardware armvm never reads a stale line it read before.
  *
  * Memory map (vmm/machine.c): code flash 0, variable flash 0x04000000
- * (64 MiB), pl011 0x09000000, PCIe window 0x10000000, ECAM 0x3f000000,
+ * (64 MiB), pl011 0x09000000, pl031 0x09010000, pl061 0x09030000, PCIe
+ * window 0x10000000, ECAM 0x3f000000,
  * RAM 0x40000000 (the test runs with --memory 256M).
  */
 typedef unsigned long u64;
@@ -34,6 +37,8 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 
 #define UART	       0x09000000UL
+#define RTC	       0x09010000UL
+#define GPIO	       0x09030000UL
 #define FLASH_CODE     0x00000000UL
 #define FLASH_VARS     0x04000000UL
 #define FLASH_SIZE     0x04000000UL
@@ -51,10 +56,16 @@ typedef unsigned char u8;
 #define FAULT_COUNT RAM
 #define COUNT_OK    (RAM + 8)
 #define COUNT_BAD   (RAM + 16)
+/* The second vCPU's mailbox: written by one side each. */
+#define SEC_PASSES  (RAM + 24)	 /* the second vCPU: rounds done */
+#define SEC_STOP    (RAM + 32)	 /* vCPU 0: stop now */
+#define SEC_DONE    (RAM + 40)	 /* the second vCPU: stopped */
+#define STACK2_TOP  0x400f0000UL /* 64 KiB below vCPU 0's (start.S) */
 #define SCRATCH	    0x41000000UL
 #define CASE_STRIDE 0x10000UL
 
 #define PSCI_SYSTEM_OFF 0x84000008
+#define PSCI_CPU_ON	0xc4000003
 
 /* --- Accessors: one plain single-register access each ------------------ */
 
@@ -1329,16 +1340,200 @@ static void virtio_queues(u64 capacity, u32 msix)
 	eol();
 }
 
+/* ======================================================================
+ * Platform devices (issue 10): garbage at every register of pl011, pl031
+ * and pl061, in every access size, from two vCPUs at once; then each
+ * still identifies itself and works for a driver that behaves.
+ * ====================================================================== */
+
+#define UART_FR	  0x18
+#define UART_LCRH 0x2c
+#define UART_CR	  0x30
+#define UART_IMSC 0x38
+#define UART_ICR  0x44
+#define FR_RXFE	  (1U << 4)
+#define CR_NORMAL 0x301 /* UARTEN | TXE | RXE */
+#define CR_LBE	  (1U << 7)
+#define LCRH_FIFO 0x70 /* 8 bits, FIFOs on */
+#define RTC_DR	  0x00
+#define RTC_LR	  0x08
+
+/* PrimeCell ID: PeriphID1 << 8 | PeriphID0 (0x1011 for a pl011). */
+static u32 primecell_part(u64 base)
+{
+	return (r32(base + 0xfe4) & 0xff) << 8 | (r32(base + 0xfe0) & 0xff);
+}
+
+/*
+ * Every 32-bit register of a 4 KiB page written with garbage and read,
+ * then accesses of other sizes and at unaligned offsets (the models refuse
+ * them; an unaligned one may fault in the guest first: counted, skipped).
+ * The pl011's data register is left out: its bytes would go to the
+ * console that carries the markers (the loopback test below covers it).
+ */
+static void page_garbage(u64 base, u64 *seed)
+{
+	for (u64 off = 0; off < 0x1000; off += 4) {
+		if (base == UART && off == 0)
+			continue;
+		w32(base + off, (u32)rnd(seed));
+		(void)r32(base + off);
+	}
+	for (int i = 0; i < 64; i++) {
+		u64 off = rnd(seed) & 0xff8, v = rnd(seed);
+
+		if (base == UART && off == 0)
+			off = 8;
+		switch (i & 3) {
+		case 0:
+			w8(base + off + (i & 7) % 4, v);
+			(void)r8(base + off + 1);
+			break;
+		case 1:
+			w16(base + off + 2, v);
+			(void)r16(base + off);
+			break;
+		case 2:
+			w64(base + off, v);
+			(void)r64(base + off);
+			break;
+		default:
+			w32(base + off + 2, v); /* unaligned */
+			(void)r32(base + off + 1);
+			break;
+		}
+	}
+}
+
+static void uart_restore(void)
+{
+	w32(UART + UART_CR, CR_NORMAL);
+	w32(UART + UART_LCRH, LCRH_FIFO);
+	w32(UART + UART_IMSC, 0);
+	w32(UART + UART_ICR, 0x7ff);
+}
+
+/* The loopback path (CR.LBE): bytes written come back as input, at most a
+ * FIFO's worth; the rest is dropped, not written past the FIFO. */
+static u32 uart_loopback(void)
+{
+	u32 n = 0;
+
+	w32(UART + UART_LCRH, LCRH_FIFO);
+	w32(UART + UART_CR, CR_NORMAL | CR_LBE);
+	for (u32 i = 0; i < 40; i++)
+		w32(UART, 'A' + i % 26);
+	while (!(r32(UART + UART_FR) & FR_RXFE) && n < 100) {
+		(void)r32(UART);
+		n++;
+	}
+	uart_restore();
+	return n;
+}
+
+/* The RTC loaded with a time reads it back, counting from there. */
+static int rtc_set_and_read(void)
+{
+	u32 t;
+
+	w32(RTC + RTC_LR, 0x40000000);
+	t = r32(RTC + RTC_DR);
+	return t >= 0x40000000 && t <= 0x40000002;
+}
+
+/* The second vCPU is at the RTC and GPIO meanwhile (second_cpu). */
+static void platform_abuse(u64 *seed)
+{
+	for (int round = 0; round < 4; round++) {
+		page_garbage(UART, seed);
+		uart_restore();
+		page_garbage(RTC, seed);
+		page_garbage(GPIO, seed);
+	}
+	uart_restore();
+}
+
+/* After the second vCPU has stopped: each device still works. */
+static void platform_check(void)
+{
+	u32 loop = uart_loopback();
+
+	marker("PLATFORM-ABUSE");
+	field("uart-id", primecell_part(UART));
+	field("rtc-id", primecell_part(RTC));
+	field("gpio-id", primecell_part(GPIO));
+	dfield("uart-loopback", loop);
+	dfield("rtc-set", rtc_set_and_read());
+	eol();
+}
+
+/*
+ * The second vCPU (started with PSCI CPU_ON, start.S second_entry) hammers
+ * the RTC and GPIO and reads PCI configuration space while vCPU 0 runs
+ * every attack above and below, so that armvm's device locks see two
+ * vCPUs at once. It only reads what vCPU 0's checks depend on.
+ */
+void second_cpu(void)
+{
+	u64 seed = 0x2545f4914f6cdd1dUL, passes = 0;
+
+	while (!r64(SEC_STOP)) {
+		page_garbage(RTC, &seed);
+		page_garbage(GPIO, &seed);
+		for (u64 reg = 0; reg < 0x100; reg += 4)
+			(void)r32(ECAM + (1UL << 15) +
+				  reg); /* 00:01.0, the disk */
+		w64(SEC_PASSES, ++passes);
+	}
+	w64(SEC_DONE, 1);
+}
+
+extern char second_entry[];
+
+static u64 psci_cpu_on(u64 mpidr, u64 entry)
+{
+	register u64 x0 __asm__("x0") = PSCI_CPU_ON;
+	register u64 x1 __asm__("x1") = mpidr;
+	register u64 x2 __asm__("x2") = entry;
+	register u64 x3 __asm__("x3") = 0;
+
+	__asm__ volatile("hvc #0"
+			 : "+r"(x0)
+			 : "r"(x1), "r"(x2), "r"(x3)
+			 : "memory");
+	return x0;
+}
+
+/* Stop the second vCPU (waits at most 10 s by the generic timer). */
+static void second_cpu_stop(u64 started)
+{
+	u64 end;
+
+	w64(SEC_STOP, 1);
+	end = cntvct() + 10 * cntfrq();
+	while (started == 0 && !r64(SEC_DONE) && cntvct() < end)
+		;
+	marker("SECOND-CPU");
+	field("cpu-on", started);
+	dfield("passes", r64(SEC_PASSES));
+	dfield("stopped", r64(SEC_DONE));
+	eol();
+}
+
 void main(void)
 {
-	u64 seed = 0x9e3779b97f4a7c15UL, capacity;
+	u64 seed = 0x9e3779b97f4a7c15UL, capacity, cpu_on;
 	u32 msix;
 
 	w64(FAULT_COUNT, 0);
 	w64(COUNT_OK, 0);
 	w64(COUNT_BAD, 0);
+	w64(SEC_PASSES, 0);
+	w64(SEC_STOP, 0);
+	w64(SEC_DONE, 0);
 	marker("START");
 	eol();
+	cpu_on = psci_cpu_on(1, (u64)second_entry);
 
 	flash_garbage(&seed);
 	flash_every_command();
@@ -1360,6 +1555,9 @@ void main(void)
 	/* The garbage above may have moved BAR0 or turned decoding off. */
 	bar_enable();
 	virtio_queues(capacity, msix);
+	platform_abuse(&seed);
+	second_cpu_stop(cpu_on);
+	platform_check();
 
 	marker("DONE");
 	dfield("alignment-faults", r64(FAULT_COUNT));

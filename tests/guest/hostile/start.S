@@ -11,10 +11,12 @@
  *   0x0000  branch to reset
  *   0x0800  exception vectors (VBAR_EL1 needs 2 KiB alignment)
  *   0x1000  fake EFI_FIRMWARE_VOLUME_HEADER ("_FVH" at 0x1028)
- *   0x1100  reset: vectors, stack, main(), PSCI SYSTEM_OFF
+ *   0x1100  reset: vectors, stack, main(), PSCI SYSTEM_OFF; second_entry
  */
 #define STACK_TOP 0x40100000 /* 1 MiB into RAM (RAM starts at 0x40000000) */
+#define STACK2_TOP 0x400f0000 /* the second vCPU's, 64 KiB below */
 #define PSCI_SYSTEM_OFF 0x84000008
+#define PSCI_CPU_OFF 0x84000002
 
 	.section .text.boot, "ax"
 	.global _start
@@ -92,6 +94,21 @@ exc_entry:
 	ldr	x30, [sp, #160]
 	add	sp, sp, #176
 	eret
+
+/* The second vCPU (PSCI CPU_ON from hostile.c): its own stack, then
+ * second_cpu(); PSCI CPU_OFF when it returns. */
+	.global	second_entry
+second_entry:
+	adr	x0, vectors
+	msr	vbar_el1, x0
+	isb
+	ldr	x0, =STACK2_TOP
+	mov	sp, x0
+	bl	second_cpu
+	ldr	w0, =PSCI_CPU_OFF
+	hvc	#0
+3:	wfi
+	b	3b
 
 	.global	psci_off
 psci_off:
