@@ -57,9 +57,13 @@ typedef unsigned char u8;
 #define COUNT_OK    (RAM + 8)
 #define COUNT_BAD   (RAM + 16)
 /* The second vCPU's mailbox: written by one side each. */
-#define SEC_PASSES  (RAM + 24)	 /* the second vCPU: rounds done */
-#define SEC_STOP    (RAM + 32)	 /* vCPU 0: stop now */
-#define SEC_DONE    (RAM + 40)	 /* the second vCPU: stopped */
+#define SEC_PASSES (RAM + 24) /* the second vCPU: rounds done */
+#define SEC_STOP   (RAM + 32) /* vCPU 0: stop now */
+#define SEC_DONE   (RAM + 40) /* the second vCPU: stopped */
+/* The virtio function under attack: the disk, then every other one. */
+#define CUR_SLOT    (RAM + 48)	 /* its device number on bus 0 */
+#define CUR_BAR	    (RAM + 56)	 /* where its BAR0 is put */
+#define CUR_QUEUE   (RAM + 64)	 /* the queue the queue cases use */
 #define STACK2_TOP  0x400f0000UL /* 64 KiB below vCPU 0's (start.S) */
 #define SCRATCH	    0x41000000UL
 #define CASE_STRIDE 0x10000UL
@@ -559,11 +563,12 @@ static void flash_recovered(void)
  * virtio/virtqueue.c).
  * ====================================================================== */
 
-#define SLOT 1 /* the first (only) disk */
+#define DISK_SLOT 1 /* the disk comes first on bus 0 */
+#define SLOT	  ((u32)r64(CUR_SLOT))
 #define CFG(bus, dev, fn, reg) \
 	(ECAM +                \
 	 ((u64)(bus) << 20 | (u64)(dev) << 15 | (u64)(fn) << 12 | (u64)(reg)))
-#define BAR_ADDR PCI_WINDOW /* where we put BAR0 for real */
+#define BAR_ADDR r64(CUR_BAR) /* where we put BAR0 for real */
 
 /* virtio-pci BAR0 layout (virtio/pci.c) and common config (4.1.4.3). */
 #define COMMON 0x0000
@@ -965,7 +970,7 @@ static u32 queue_up(u64 desc, u64 avail, u64 used, u32 features0)
 	w32(bar(COMMON + C_GF), F_VERSION1);
 	w8(bar(COMMON + C_STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
 	st = status();
-	w16(bar(COMMON + C_QSEL), 0);
+	w16(bar(COMMON + C_QSEL), r64(CUR_QUEUE));
 	w16(bar(COMMON + C_QSIZE), QSIZE);
 	w64(bar(COMMON + C_QDESC), desc);
 	w64(bar(COMMON + C_QDRIVER), avail);
@@ -974,6 +979,12 @@ static u32 queue_up(u64 desc, u64 avail, u64 used, u32 features0)
 	w8(bar(COMMON + C_STATUS),
 	   S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 	return st;
+}
+
+/* Ring the doorbell of the queue under test (notify_off = its index). */
+static void notify_queue(void)
+{
+	w16(bar(NOTIFY + 4 * r64(CUR_QUEUE)), r64(CUR_QUEUE));
 }
 
 static void qcase_init(struct qcase *c, int n)
@@ -1029,7 +1040,7 @@ static void kick(const struct qcase *c, u32 head, u32 idx)
 	barrier();
 	w16(c->avail + 2, idx);
 	barrier();
-	w16(bar(NOTIFY), 0);
+	notify_queue();
 	settle(c->used, before);
 }
 
@@ -1069,7 +1080,7 @@ static void qcase_geometry(int n, const char *name, u64 desc, u64 avail,
 	w32(bar(COMMON + C_GF), F_VERSION1);
 	w8(bar(COMMON + C_STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
 	w16(bar(COMMON + C_MSIX), 0); /* config interrupt: vector 0 */
-	w16(bar(COMMON + C_QSEL), 0);
+	w16(bar(COMMON + C_QSEL), r64(CUR_QUEUE));
 	w16(bar(COMMON + C_QMSIX), 1);
 	w16(bar(COMMON + C_QSIZE), size);
 	w64(bar(COMMON + C_QDESC), desc);
@@ -1078,7 +1089,7 @@ static void qcase_geometry(int n, const char *name, u64 desc, u64 avail,
 	w16(bar(COMMON + C_QENABLE), 1);
 	w8(bar(COMMON + C_STATUS),
 	   S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	w16(bar(NOTIFY), 0);
+	notify_queue();
 	settle(0, 0);
 	(void)n;
 	qreport(name, 1, -1, -1);
@@ -1115,11 +1126,17 @@ static int blk_request(int n, u32 type, u64 sector, u32 len, u64 *data_out)
 	return r8(st);
 }
 
-static void virtio_queues(u64 capacity, u32 msix)
+/*
+ * The malformed-queue cases every virtio device must refuse the same way
+ * (virtio/virtqueue.c validates them before a device sees a chain): each
+ * puts the device into NEEDS_RESET. On the queue CUR_QUEUE, whose device
+ * takes its chains when notified; case n uses fresh RAM. Returns the next
+ * case number.
+ */
+static int queue_cases(u32 msix, int n)
 {
 	struct qcase c;
-	int n = 0, bs;
-	u64 data, t;
+	u64 t;
 
 	/* MSI-X on with junk entries unmasked: the config interrupt of the
 	 * NEEDS_RESETs below (vector 0) goes to a garbage address, and
@@ -1286,6 +1303,16 @@ static void virtio_queues(u64 capacity, u32 msix)
 	desc_set(c.desc, 0, SCRATCH + 0x800000, 0x40000, D_INDIRECT, 0);
 	kick(&c, 0, 1);
 	qreport("indirect-zero-entries", 1, -1, -1);
+	return n;
+}
+
+static void virtio_queues(u64 capacity, u32 msix)
+{
+	struct qcase c;
+	int n, bs;
+	u64 data;
+
+	n = queue_cases(msix, 0);
 
 	/* virtio-blk: a request with no status byte (nowhere to report):
 	 * only a header. */
@@ -1337,6 +1364,97 @@ static void virtio_queues(u64 capacity, u32 msix)
 	marker("VIRTIO-QUEUES");
 	dfield("ok", r64(COUNT_OK));
 	dfield("bad", r64(COUNT_BAD));
+	eol();
+}
+
+/*
+ * Every other virtio function on bus 0 (issue 10: virtio-net, -console,
+ * -rng): the same register garbage and malformed queues as the disk, on
+ * the queue its device takes chains from when notified (rng: requestq;
+ * console: port 0's transmitq; net: transmitq), then one well-formed
+ * request, which must still be served.
+ */
+#define VIRTIO_ID_NET	  1
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG	  4
+
+/* One buffer for the queue under test: a broadcast Ethernet frame behind
+ * a zero virtio-net header for net, text for the console, room for 64
+ * random bytes for rng. 1 if the device used it and needs no reset. */
+static int good_request(int n, u32 type)
+{
+	struct qcase c;
+	u64 data;
+	u32 len = 64;
+
+	qcase_init(&c, n);
+	data = c.base + 0x3000;
+	if (type == VIRTIO_ID_NET) {
+		/* 12-byte header (all zero: no offloads), then the frame. */
+		for (u32 i = 0; i < 6; i++)
+			w8(data + 12 + i, 0xff);
+		w8(data + 18, 0x02); /* a locally administered source */
+		w8(data + 23, 0x01);
+		w8(data + 24, 0x88); /* EtherType 0x88b5: local use */
+		w8(data + 25, 0xb5);
+		len = 12 + 60;
+	} else if (type == VIRTIO_ID_CONSOLE) {
+		const char *text = "hostile\n";
+
+		for (len = 0; text[len]; len++)
+			w8(data + len, text[len]);
+	}
+	queue_up(c.desc, c.avail, c.used, 0);
+	desc_set(c.desc, 0, data, len, type == VIRTIO_ID_RNG ? D_WRITE : 0, 0);
+	kick(&c, 0, 1);
+	return r16(c.used + 2) == 1 && !(status() & S_NEEDS_RESET);
+}
+
+static void virtio_other_devices(u64 *seed)
+{
+	u64 ok_before = r64(COUNT_OK), bad_before = r64(COUNT_BAD), cap;
+	u32 found = 0, working = 0;
+	int n = 48; /* past the disk's cases: fresh RAM */
+
+	for (u32 dev = 0; dev < 32; dev++) {
+		u32 id = r32(CFG(0, dev, 0, 0)), type, msix, works;
+
+		if ((id & 0xffff) != 0x1af4 || dev == DISK_SLOT)
+			continue;
+		type = (id >> 16) - 0x1040;
+		found++;
+		w64(CUR_SLOT, dev);
+		w64(CUR_BAR, PCI_WINDOW + 0x100000 * found);
+		w64(CUR_QUEUE, type == VIRTIO_ID_RNG ? 0 : 1);
+		marker("VIRTIO-DEVICE");
+		field("id", id >> 16);
+		dfield("slot", dev);
+		eol();
+		bar_enable();
+		msix = find_msix();
+		virtio_common_garbage(seed);
+		virtio_notify_garbage();
+		virtio_msix_garbage(seed, msix);
+		virtio_devcfg_garbage(seed, &cap);
+		bar_enable(); /* the garbage may have turned decoding off */
+		n = queue_cases(msix, n);
+		works = good_request(n++, type);
+		working += works;
+		marker("VIRTIO-DEVICE-WORKS");
+		field("id", id >> 16);
+		dfield("works", works);
+		eol();
+		dev_reset();
+		w16(CFG(0, dev, 0, 0x04), 0);
+	}
+	w64(CUR_SLOT, DISK_SLOT);
+	w64(CUR_BAR, PCI_WINDOW);
+	w64(CUR_QUEUE, 0);
+	marker("VIRTIO-OTHERS");
+	dfield("devices", found);
+	dfield("working", working);
+	dfield("ok", r64(COUNT_OK) - ok_before);
+	dfield("bad", r64(COUNT_BAD) - bad_before);
 	eol();
 }
 
@@ -1531,6 +1649,9 @@ void main(void)
 	w64(SEC_PASSES, 0);
 	w64(SEC_STOP, 0);
 	w64(SEC_DONE, 0);
+	w64(CUR_SLOT, DISK_SLOT);
+	w64(CUR_BAR, PCI_WINDOW);
+	w64(CUR_QUEUE, 0);
 	marker("START");
 	eol();
 	cpu_on = psci_cpu_on(1, (u64)second_entry);
@@ -1555,6 +1676,7 @@ void main(void)
 	/* The garbage above may have moved BAR0 or turned decoding off. */
 	bar_enable();
 	virtio_queues(capacity, msix);
+	virtio_other_devices(&seed);
 	platform_abuse(&seed);
 	second_cpu_stop(cpu_on);
 	platform_check();
