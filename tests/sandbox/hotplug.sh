@@ -86,6 +86,19 @@ guest 'mkdir -p /tmp/gw && echo guest-page >/tmp/gw/index.html && httpd -p 8080 
 ctl device-del id=n1 >/tmp/r 2>&1 && guest '[ ! -e /sys/class/net/eth0 ]' &&
 	pass "$prefix/net-del" || fail "$prefix/net-del" "$(cat /tmp/r)"
 
+# --- removal while the guest keeps the disk busy (issue 10) --------------
+# The guest holds the disk open and writes and reads it in a loop that runs
+# until the disk fails under it; the removal still completes in order and
+# the VM keeps running. (Through /dev/fd/3, not the node's name: a dd that
+# opened /dev/vdX just after the node went would create a plain file there,
+# and no later disk could take that name.)
+ctl device-add type=block id=busy path=/tmp/hp.img >/dev/null && guest "$WAIT_DISK" &&
+	guest "$DISK; (exec 3<>\$d; while dd if=/dev/urandom of=/dev/fd/3 bs=65536 count=64 conv=fsync && dd if=/dev/fd/3 of=/dev/null bs=65536; do :; done) >/dev/null 2>&1 &"
+sleep 2
+ctl device-del id=busy >/tmp/r 2>&1 && guest "! grep -q hp.img /sys/block/vd*/serial" &&
+	ctl status >/dev/null && pass "$prefix/block-del-while-busy" ||
+	fail "$prefix/block-del-while-busy" "$(cat /tmp/r)" /tmp/hp.log
+
 # --- ten add/remove cycles: no leaked descriptors or memory --------------
 # armvm's own memory: anonymous pages outside guest RAM (the one mapping of
 # 512 MiB or more). VmRSS also counts guest RAM, which grows by a 2 MiB huge
@@ -173,13 +186,28 @@ gap=$(tr -d '\r' </tmp/hp.log | sed -n 's/^GUEST-GAP //p' | tail -1)
 awk -v g="$gap" 'BEGIN{exit !(g >= 2.5)}' && pass "$prefix/pause-stops-the-guest" ||
 	fail "$prefix/pause-stops-the-guest" "largest gap in the guest's clock: ${gap:-none} s"
 
-# --- reset reboots; powerdown shuts down in order --------------------------
+# --- reset reboots, with I/O in flight; powerdown shuts down in order ------
+# At the reset the guest is writing a hot-added disk, reading the rng and
+# fetching through the network; after it the disk is still there and
+# serves the new boot.
+head -c 8388608 /dev/zero >/tmp/hp3.img
+DISK3='d=/dev/$(grep -l "^hp3.img" /sys/block/vd*/serial 2>/dev/null | cut -d/ -f4 | head -1)'
+ctl device-add type=block id=inflight path=/tmp/hp3.img >/dev/null &&
+	guest "for i in \$(seq 150); do $DISK3; [ -b \$d ] && break; sleep 0.1; done; [ -b \$d ]" &&
+	guest "$DISK3; (exec 3<>\$d; while :; do dd if=/dev/urandom of=/dev/fd/3 bs=65536 count=128 conv=fsync; done) >/dev/null 2>&1 & (while :; do head -c 65536 /dev/hwrng >/dev/null; done) &" ||
+	fail "$prefix/reset-io-setup" "no busy disk before the reset" /tmp/hp.log
+sleep 2
+t0=$(ms)
 ctl reset >/dev/null
 agent_wait_for 'GUEST-BOOTED.*' 1
 i=0
 while [ "$(grep -c GUEST-READY /tmp/hp.log)" -lt 2 ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+echo "# reset with I/O in flight to the second boot's agent: $(($(ms) - t0)) ms"
 [ "$(grep -c GUEST-READY /tmp/hp.log)" = 2 ] && pass "$prefix/reset-reboots" ||
 	fail "$prefix/reset-reboots" "no second boot" /tmp/hp.log
+guest "for i in \$(seq 150); do $DISK3; [ -b \$d ] && break; sleep 0.1; done; [ \"\$(head -c 1048576 \$d | wc -c)\" = 1048576 ]" &&
+	pass "$prefix/reset-io-in-flight-disk-serves" ||
+	fail "$prefix/reset-io-in-flight-disk-serves" "the disk written at the reset does not read after it" /tmp/hp.log
 ctl powerdown >/tmp/r 2>&1
 grep -q '"listening":true' /tmp/r || grep -q '"listening": true' /tmp/r ||
 	fail "$prefix/powerdown-listened" "$(cat /tmp/r)"
