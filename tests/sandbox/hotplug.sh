@@ -5,6 +5,9 @@
 #   hotplug.sh PREFIX direct|uefi
 . /root/lib.sh
 prefix=$1 boot=$2
+# One VM serves every test below (minutes, more on a busy machine): the
+# default bound of one boot (lib.sh) would stop it midway.
+ARMVM_TIMEOUT=1200
 API=/tmp/api.sock
 ctl() { armvm ctl --timeout 60 "$API" "$@"; }
 export XDG_STATE_HOME=/tmp/state
