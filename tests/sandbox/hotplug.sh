@@ -228,11 +228,17 @@ exec 4>&-
 if [ "$boot" = direct ]; then
 	rm -f /tmp/full.fifo && mkfifo /tmp/full.fifo
 	exec 5<>/tmp/full.fifo
-	timeout 180 armvm run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --memory 512M \
+	timeout 600 armvm run --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --memory 512M \
 		--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 armvm.mode=flood" \
 		--api-socket /tmp/full.sock </dev/null >/tmp/full.fifo 2>/tmp/full.err &
 	fpid=$!
-	sleep 50
+	# Until the pipe is full: a one-byte write that cannot finish in a
+	# second (how long the guest takes to fill it depends on the machine).
+	i=0
+	while timeout 1 sh -c 'printf x >/tmp/full.fifo' && [ $i -lt 400 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
 	start=$(date +%s)
 	armvm ctl --timeout 20 /tmp/full.sock pause >/tmp/r 2>&1 && pass "$prefix/full-stdout-pause" ||
 		fail "$prefix/full-stdout-pause" "$(cat /tmp/r)" /tmp/full.err
