@@ -40,9 +40,18 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
-	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I. \
-	-DARMVM_VERSION='"$(VERSION)"' -DARMVM_GIT_REV='"$(GIT_REV)"'
+	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I.
 LDLIBS := -lfdt -lz -ljson-c -lslirp -lpthread
+# Hardening (issue 11): PIE (Debian's gcc default, made explicit), full
+# RELRO with immediate binding (-z now: the GOT is read-only once armvm
+# runs), and on arm64 return-address signing and BTI landing pads
+# (-mbranch-protection=standard). The executable's BTI property itself
+# needs start-up objects built with it, which Debian 12's are not.
+CFLAGS += -fPIE
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+ifeq ($(ARCH),arm64)
+CFLAGS += -mbranch-protection=standard
+endif
 
 # Cross builds find the arm64 libraries (libfdt, zlib, libslirp) in a sysroot made by
 # tools/install-deps from Debian's arm64 packages (they are not all
@@ -109,15 +118,24 @@ $(O)/armvm: $(ARMVM_OBJS)
 # is small, so that the revision is never stale.
 .PHONY: FORCE
 $(O)/main.o: FORCE
+$(O)/main.o: VERSION_CFLAGS := -DARMVM_VERSION='"$(VERSION)"' -DARMVM_GIT_REV='"$(GIT_REV)"'
 
-$(O)/%.o: %.c
+# Objects depend on the flags they were built with, so that changing them
+# (here, on the command line, SANITIZE=) rebuilds what they built.
+FLAGS_STAMP := $(O)/.flags
+FLAGS_NOW := $(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+$(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $@ || printf '%s\n' '$(FLAGS_NOW)' >$@
+
+$(O)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(VERSION_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Unit tests link every portable object (never main.c or the KVM core).
-$(O)/tests/%: tests/unit/%.c $(PORTABLE_OBJS)
+$(O)/tests/%: tests/unit/%.c $(PORTABLE_OBJS) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter-out $(FLAGS_STAMP),$^) $(LDLIBS)
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -769,6 +769,11 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	tmp_path[0] = 0;
+	if (fsync_parent_dir(b->out) < 0) {
+		pr_err("image build: '%s': cannot sync its directory: %s",
+		       b->out, strerror(errno));
+		goto out;
+	}
 	b->bytes_written += b->fat.bytes_written;
 	b->bytes_read += b->fat.bytes_read;
 	pr_info("image build: wrote '%s': %" PRIu64 " bytes, %" PRIu64

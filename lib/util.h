@@ -53,6 +53,12 @@ void set_err(char *err, size_t errlen, const char *fmt, ...)
  */
 void escape_controls(char *s, size_t size);
 
+/*
+ * Make a rename or creation in path's directory durable: fsync the
+ * directory (a file's fsync does not cover its name). 0, or -1 with errno.
+ */
+int fsync_parent_dir(const char *path);
+
 /* Parse a decimal unsigned integer in [min, max]; false otherwise. */
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);

@@ -239,6 +239,12 @@ static int vars_create(const char *path, const char *template)
 		unlink(tmp);
 		return -1;
 	}
+	/* The new name must outlive a crash as the contents do (issue 11). */
+	if (fsync_parent_dir(path) < 0) {
+		pr_err("variable store %s: cannot sync its directory: %s", path,
+		       strerror(errno));
+		return -1;
+	}
 	return 0;
 fail:
 	if (in >= 0)

@@ -128,6 +128,13 @@ echo "# ten cycles: fds $fds0 -> $fds1, armvm's own memory $own0 -> $own1 kB, RS
 	pass "$prefix/ten-cycles-no-memory-growth" ||
 	fail "$prefix/ten-cycles-no-memory-growth" "armvm's own memory $own0 -> $own1 kB"
 
+# Guest RAM is left out of armvm's core dumps (MADV_DONTDUMP): smaps marks
+# such a mapping "dd" in its VmFlags.
+awk '/^Size:/ { size = $2 } /^VmFlags:/ { if (size >= 524288) { n++; if (/ dd( |$)/) dd++ } }
+     END { exit !(n >= 1 && dd == n) }' /proc/$pid/smaps &&
+	pass "$prefix/guest-ram-not-dumped" ||
+	fail "$prefix/guest-ram-not-dumped" "no 'dd' in the VmFlags of the guest RAM mapping (/proc/$pid/smaps)"
+
 # --- bad requests: errors, and the VM keeps running ----------------------
 bad() { # NAME PATTERN CTL-ARGS...
 	name=$prefix/$1 pattern=$2

@@ -211,6 +211,9 @@ static uint8_t *alloc_ram(uint64_t size)
 		munmap(p, ram - p);
 	munmap(ram + size, (p + span) - (ram + size));
 	madvise(ram, size, MADV_HUGEPAGE);
+	/* A core dump of armvm must not carry the guest's memory (its keys,
+	 * its users' data) nor cost gigabytes (issue 11). */
+	madvise(ram, size, MADV_DONTDUMP);
 	return ram;
 }
 
