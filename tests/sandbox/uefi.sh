@@ -90,6 +90,34 @@ size=$(wc -c </tmp/state/armvm/instances/k/vars.fd)
 [ "$size" = 67108864 ] && pass "$prefix/store-size-after-sigkills" ||
 	fail "$prefix/store-size-after-sigkills" "store is $size bytes"
 
+# --- The store truncated under armvm (issue 11) ----------------------------
+# Another program shrinks the store while the firmware uses it: armvm stops
+# with one line that names the file (exit 1), not with SIGBUS, whether the
+# lost pages are next touched by the flash model (armvm's access) or by the
+# guest through the flash's memory slot (KVM_RUN's EFAULT).
+for delay in 0 2 5; do
+	name=$prefix/store-truncated-after-${delay}s
+	rm -f /tmp/shrink.vars
+	: >/tmp/shrink.log
+	timeout 120 armvm run -v --cpus 2 --memory 512M --disk /root/deb.img --vars /tmp/shrink.vars \
+		</dev/null >/tmp/shrink.log 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 300 ] && ! grep -q "variables /tmp/shrink.vars" /tmp/shrink.log; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep $delay
+	truncate -s 0 /tmp/shrink.vars
+	wait $pid
+	rc=$?
+	if [ $rc = 1 ] && grep -q "variable store /tmp/shrink.vars: the file shrank while armvm used it" /tmp/shrink.log; then
+		pass "$name"
+	else
+		fail "$name" "armvm exit $rc (135 is SIGBUS)" /tmp/shrink.log
+	fi
+done
+
 # --- Bad input -------------------------------------------------------------
 D=/root/deb.img
 expect_error firmware-missing "--firmware /root/nope.fd: cannot open" run --disk $D --firmware /root/nope.fd

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -268,6 +270,74 @@ static void reap_ports(struct vm *vm)
 	}
 }
 
+/*
+ * A file mapped into armvm that shrinks under it (another program truncates
+ * the variable store, or the firmware in place) turns the next access to
+ * the lost pages into SIGBUS in armvm, or into EFAULT from KVM_RUN when the
+ * guest reads them through a memslot. Either ends the VM with a message
+ * that names the file, not with a signal (issue 11). A signal handler can
+ * find the ranges only in static memory: this table is the one global of
+ * the platform, filled before any vCPU runs, emptied at destroy.
+ */
+enum { MAPPED_CODE, MAPPED_VARS, MAPPED_FILES };
+static struct mapped_file {
+	const uint8_t *start;
+	uint64_t size;
+	char msg[PATH_MAX + 160];
+	size_t len;
+} mapped_files[MAPPED_FILES];
+
+static void sigbus_handler(int sig, siginfo_t *si, void *ucontext)
+{
+	const uint8_t *addr = si->si_addr;
+
+	for (int i = 0; i < MAPPED_FILES; i++) {
+		const struct mapped_file *m = &mapped_files[i];
+
+		if (m->start && addr >= m->start && addr < m->start + m->size) {
+			if (write(STDERR_FILENO, m->msg, m->len) < 0) {
+				/* nothing more to do */
+			}
+			_exit(1);
+		}
+	}
+	/* Not ours: the default action when the access is retried. */
+	signal(SIGBUS, SIG_DFL);
+}
+
+static void guard_mapped_file(int which, const char *what, const char *path,
+			      const struct flash_backing *b)
+{
+	struct mapped_file *m = &mapped_files[which];
+	struct sigaction sa = {.sa_sigaction = sigbus_handler,
+			       .sa_flags = SA_SIGINFO};
+
+	snprintf(
+	    m->msg, sizeof(m->msg),
+	    "armvm: %s %s: the file shrank while armvm used it (truncated by another program?); stopping\n",
+	    what, path);
+	m->len = strlen(m->msg);
+	m->size = b->map_size;
+	m->start = b->map;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+bool platform_explain_efault(struct vm *vm)
+{
+	struct stat st;
+
+	if (vm->vars.fd < 0 || !mapped_files[MAPPED_VARS].start ||
+	    fstat(vm->vars.fd, &st) < 0 ||
+	    (uint64_t)st.st_size >= vm->vars.map_size)
+		return false;
+	if (write(STDERR_FILENO, mapped_files[MAPPED_VARS].msg,
+		  mapped_files[MAPPED_VARS].len) < 0) {
+		/* the caller stops the VM anyway */
+	}
+	return true;
+}
+
 /* The code bank: the firmware file mapped read-only, padded with zeros to
  * whole erase blocks (the tail past the file is anonymous memory). */
 static int map_code(struct vm *vm, const char *path)
@@ -443,6 +513,10 @@ static int create_flash(struct vm *vm)
 	if (map_code(vm, fw.code) < 0 ||
 	    map_vars(vm, vars, fw.vars_template) < 0)
 		return -1;
+	guard_mapped_file(MAPPED_CODE, "firmware", fw.code, &vm->code);
+	if (vars)
+		guard_mapped_file(MAPPED_VARS, "variable store", vars,
+				  &vm->vars);
 	pr_info("firmware %s, variables %s", fw.code,
 		vars ? vars : "(this run only)");
 
@@ -549,6 +623,7 @@ void platform_destroy(struct vm *vm)
 	bus_destroy_all(&vm->bus);
 	pci_host_destroy(vm->pci);
 	vm->pci = NULL;
+	memset(mapped_files, 0, sizeof(mapped_files));
 	unmap_backing(&vm->code);
 	unmap_backing(&vm->vars);
 }

@@ -8,6 +8,9 @@
 #ifndef ARMVM_VMM_KVM_PLATFORM_H
 #define ARMVM_VMM_KVM_PLATFORM_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct net_config;
 struct vm;
 struct vm_device;
@@ -21,6 +24,9 @@ bool platform_press_power(struct vm *vm);
 /* At each boot, after the devices' reset: map the flash banks. */
 int platform_map_flash(struct vm *vm);
 void platform_destroy(struct vm *vm);
+/* After KVM_RUN failed with EFAULT: if the variable store shrank under
+ * armvm (the guest read lost pages), print why and return true. */
+bool platform_explain_efault(struct vm *vm);
 
 /* Hot-plug (the control socket's device-add/-del/-list). Each returns 0,
  * or -1 with a one-line message (pr_err; captured by the caller). */

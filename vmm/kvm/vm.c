@@ -373,6 +373,10 @@ static void *vcpu_thread(void *opaque)
 		if (kvm_run_vcpu(vcpu->fd) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			if (errno == EFAULT && platform_explain_efault(vm)) {
+				vm_post_event(vm, VM_EVENT_ERROR);
+				break;
+			}
 			snprintf(msg, sizeof(msg), "KVM_RUN failed: %s",
 				 strerror(errno));
 			vcpu_fail(vcpu, msg);
