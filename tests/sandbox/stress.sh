@@ -28,6 +28,7 @@ round() {
 		bad=$((bad + 1))
 		fails="$fails $1(exit $rc)"
 		[ $bad -gt 1 ] || show "$2"
+		grep -h 'SUMMARY:' "$2" >>/tmp/summaries
 		mv /tmp/cores/core.* /tmp/ 2>/dev/null
 	fi
 }
@@ -88,5 +89,8 @@ while [ $i -lt "$uefi" ]; do
 	round "uefi$i(${img#/root/})" /tmp/u$i.log
 done
 echo "# $prefix: $direct direct and $uefi UEFI rounds, $bad failed:$fails"
+# Every sanitizer report of every round, counted (a hunt's findings).
+[ ! -s /tmp/summaries ] || sort /tmp/summaries | uniq -c | sed 's/^/# /'
+
 [ $bad = 0 ] && pass "$prefix/rounds" || fail "$prefix/rounds" "$bad of $((direct + uefi)) rounds failed:$fails"
 exit 0

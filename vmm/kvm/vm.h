@@ -13,6 +13,7 @@
 #define ARMVM_VMM_KVM_VM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -120,11 +121,17 @@ struct vm {
 	pthread_mutex_t event_lock;
 	pthread_cond_t event_cond;
 	enum vm_event event;
-	volatile bool stopping;
+	/*
+	 * Written under pause_lock, read by every vCPU thread at each turn of
+	 * its loop without the lock: atomics, so that the read is defined and
+	 * sees the write (ThreadSanitizer found them plain, racing with
+	 * teardown and resume, in 85-stress with STRESS_BUILD=tsan).
+	 */
+	atomic_bool stopping;
 	/* pause/resume (control socket): vCPU threads park on pause_cond. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
-	bool pause_requested;
+	atomic_bool pause_requested;
 	unsigned int parked; /* vCPU threads waiting on pause_cond */
 	unsigned int boots;
 };
