@@ -209,10 +209,13 @@ bool net_parse_hostfwd(const char *s, struct net_hostfwd *fwd);
 /*
  * User-mode networking through libslirp, with its defaults: network
  * 10.0.2.0/24, gateway and host 10.0.2.2, DNS 10.0.2.3, DHCP from
- * 10.0.2.15; IPv6 fec0::/64 (gateway ::2, DNS ::3); not restricted. One
- * pr_err line and NULL on failure (e.g. a hostfwd port in use).
+ * 10.0.2.15; IPv6 fec0::/64 (gateway ::2, DNS ::3); not restricted. The
+ * host's loopback services (10.0.2.2, fec0::2 as 127.0.0.1, ::1) are out
+ * of the guest's reach unless host_loopback: a database or agent that
+ * listens on localhost trusts its callers (issue 11). One pr_err line and
+ * NULL on failure (e.g. a hostfwd port in use).
  */
 struct net_backend *net_slirp_create(const struct net_hostfwd *fwds,
-				     unsigned int nfwds);
+				     unsigned int nfwds, bool host_loopback);
 
 #endif

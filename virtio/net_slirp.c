@@ -286,7 +286,7 @@ static void hostfwd_str(const struct net_hostfwd *f, char *buf, size_t len)
 }
 
 struct net_backend *net_slirp_create(const struct net_hostfwd *fwds,
-				     unsigned int nfwds)
+				     unsigned int nfwds, bool host_loopback)
 {
 	SlirpConfig cfg;
 	struct net_slirp *s;
@@ -317,6 +317,7 @@ struct net_backend *net_slirp_create(const struct net_hostfwd *fwds,
 	cfg.vprefix_len = 64;
 	cfg.vhost6 = ip6("fec0::2");
 	cfg.vnameserver6 = ip6("fec0::3");
+	cfg.disable_host_loopback = !host_loopback;
 	s->slirp = slirp_new(&cfg, &ns_callbacks, s);
 	if (!s->slirp) {
 		pr_err("user network: libslirp failed to start");

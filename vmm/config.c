@@ -52,9 +52,11 @@ void vm_config_usage(FILE *f)
 	    "                      runs AArch32 at EL1, and at most 3G of RAM\n"
 	    "\n"
 	    "Network and other devices:\n"
-	    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=MAC]\n"
+	    "      --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,host-loopback=on][,mac=MAC]\n"
 	    "                      virtio-net with user-mode networking (libslirp:\n"
-	    "                      DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3)\n"
+	    "                      DHCP 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3);\n"
+	    "                      the guest reaches this host's loopback services\n"
+	    "                      at 10.0.2.2 only with host-loopback=on\n"
 	    "      --net tap=NAME[,mac=MAC]\n"
 	    "                      virtio-net on an existing TAP interface\n"
 	    "      --virtio-console pty  a second console (hvc0) on a new pty,\n"
@@ -97,7 +99,8 @@ enum {
 	OPT_NO_RNG
 };
 
-/* user[,hostfwd=RULE]...[,mac=MAC] or tap=NAME[,mac=MAC]; the string is
+/* user[,hostfwd=RULE]...[,host-loopback=on|off][,mac=MAC] or
+ * tap=NAME[,mac=MAC]; the string is
  * split in place. The rules themselves are checked when the device is
  * made. */
 static int parse_net(struct vm_config *cfg, char *arg)
@@ -125,9 +128,15 @@ static int parse_net(struct vm_config *cfg, char *arg)
 			   !strcmp(n->backend, "user") &&
 			   n->nr_hostfwd < MAX_HOSTFWD) {
 			n->hostfwd[n->nr_hostfwd++] = item + 8;
+		} else if (!strcmp(item, "host-loopback=on") && n->backend &&
+			   !strcmp(n->backend, "user")) {
+			n->host_loopback = true;
+		} else if (!strcmp(item, "host-loopback=off") && n->backend &&
+			   !strcmp(n->backend, "user")) {
+			n->host_loopback = false;
 		} else {
 			pr_err(
-			    "--net: '%s': expected user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,mac=MAC] or tap=NAME[,mac=MAC]",
+			    "--net: '%s': expected user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,host-loopback=on][,mac=MAC] or tap=NAME[,mac=MAC]",
 			    item);
 			return -1;
 		}

@@ -24,6 +24,7 @@ struct net_config {
 	const char *mac;     /* NULL: derived from the device id */
 	const char *hostfwd[MAX_HOSTFWD];
 	unsigned int nr_hostfwd;
+	bool host_loopback; /* user: 10.0.2.2 reaches this host's loopback */
 };
 
 /* The vCPUs' execution state at EL1 (PLAT-1). */

@@ -12,8 +12,8 @@ API=/tmp/api.sock
 ctl() { armvm ctl --timeout 60 "$API" "$@"; }
 export XDG_STATE_HOME=/tmp/state
 
-# A file server on this host, which the guest reaches through libslirp's
-# gateway (10.0.2.2 is the host's loopback).
+# A file server on this host's loopback, which the guest reaches through
+# libslirp's gateway 10.0.2.2 when the device has host-loopback.
 mkdir -p /tmp/www && head -c 300000 /dev/urandom >/tmp/www/blob
 httpd -p 127.0.0.1:8000 -h /tmp/www
 
@@ -74,7 +74,7 @@ ctl device-list | grep -q '"async"' && fail "$prefix/device-del-completes" "stil
 	pass "$prefix/device-del-completes"
 
 # --- net: hot-add with libslirp, DHCP, fetch from this host, hostfwd -------
-ctl device-add type=net id=n1 backend=user hostfwd=tcp::18080-:8080 >/tmp/r 2>&1 &&
+ctl device-add type=net id=n1 backend=user host-loopback:=true hostfwd=tcp::18080-:8080 >/tmp/r 2>&1 &&
 	pass "$prefix/net-add" || fail "$prefix/net-add" "$(cat /tmp/r)"
 guest 'for i in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done; ip link set eth0 up && udhcpc -i eth0 -n -q -t 5 -s /etc/udhcpc.script >/dev/null 2>&1' &&
 	grep -q "GUEST-DHCP 10.0.2.15" /tmp/hp.log && pass "$prefix/net-dhcp" ||
@@ -88,6 +88,16 @@ guest 'mkdir -p /tmp/gw && echo guest-page >/tmp/gw/index.html && httpd -p 8080 
 	pass "$prefix/net-hostfwd" || fail "$prefix/net-hostfwd" "no page through tcp::18080-:8080"
 ctl device-del id=n1 >/tmp/r 2>&1 && guest '[ ! -e /sys/class/net/eth0 ]' &&
 	pass "$prefix/net-del" || fail "$prefix/net-del" "$(cat /tmp/r)"
+# Without host-loopback (the default) the same server is out of reach
+# (issue 11); the device works otherwise (its DHCP lease).
+ctl device-add type=net id=n2 backend=user >/tmp/r 2>&1 &&
+	guest 'for i in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done; ip link set eth0 up && udhcpc -i eth0 -n -q -t 5 -s /etc/udhcpc.script >/dev/null 2>&1' &&
+	guest 'wget -q -T 5 -O /dev/null http://10.0.2.2:8000/blob && echo GUEST-LOOPBACK-OPEN || echo GUEST-LOOPBACK-CLOSED' &&
+	grep -q "GUEST-LOOPBACK-CLOSED" /tmp/hp.log && ! grep -q "GUEST-LOOPBACK-OPEN" /tmp/hp.log &&
+	pass "$prefix/net-host-loopback-closed" ||
+	fail "$prefix/net-host-loopback-closed" "$(cat /tmp/r) $(grep GUEST-LOOPBACK /tmp/hp.log)"
+ctl device-del id=n2 >/dev/null 2>&1 && guest '[ ! -e /sys/class/net/eth0 ]' ||
+	fail "$prefix/net-del-second" "n2 stayed" /tmp/hp.log
 
 # --- removal while the guest keeps the disk busy (issue 10) --------------
 # The guest holds the disk open and writes and reads it in a loop that runs

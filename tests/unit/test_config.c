@@ -88,6 +88,30 @@ static void bad_options(void)
 	CHECK_EQ(parse(&c, "--cpus", "9", "--gic", "3") < 0, 1); /* no -k */
 }
 
+/* --net: the user backend keeps the host's loopback out of reach unless
+ * host-loopback=on (issue 11); a TAP has no such option. */
+static void net_options(void)
+{
+	struct vm_config c;
+	char plain[] = "user,hostfwd=tcp::2222-:22";
+	char on[] = "user,host-loopback=on,mac=52:54:00:12:34:56";
+	char off[] = "user,host-loopback=on,host-loopback=off";
+	char tap[] = "tap=tap0,host-loopback=on";
+	char bad[] = "user,host-loopback=yes";
+
+	CHECK_EQ(parse(&c, "-k", "I", "--net", plain), 0);
+	CHECK_EQ(c.nr_nets, 1);
+	CHECK_EQ(c.nets[0].nr_hostfwd, 1);
+	CHECK(!c.nets[0].host_loopback);
+	CHECK_EQ(parse(&c, "-k", "I", "--net", on), 0);
+	CHECK(c.nets[0].host_loopback);
+	CHECK_STR(c.nets[0].mac, "52:54:00:12:34:56");
+	CHECK_EQ(parse(&c, "-k", "I", "--net", off), 0);
+	CHECK(!c.nets[0].host_loopback);
+	CHECK(parse(&c, "-k", "I", "--net", tap) < 0);
+	CHECK(parse(&c, "-k", "I", "--net", bad) < 0);
+}
+
 static void out_null(void *o, const uint8_t *b, size_t n)
 {
 }
@@ -125,6 +149,7 @@ int main(void)
 	RUN(sizes);
 	RUN(defaults_and_values);
 	RUN(bad_options);
+	RUN(net_options);
 	RUN(bus_routing);
 	return check_main_end();
 }

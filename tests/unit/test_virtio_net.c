@@ -821,7 +821,7 @@ static void slirp_dhcp(void)
 
 	ram_setup();
 	net_default_mac("user0", cfg.mac);
-	cfg.backend = net_slirp_create(NULL, 0);
+	cfg.backend = net_slirp_create(NULL, 0, false);
 	CHECK(cfg.backend);
 	if (!cfg.backend)
 		return;
@@ -873,14 +873,111 @@ static void slirp_hostfwd(void)
 	      getsockname(s, (struct sockaddr *)&a, &alen) == 0);
 	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%u-:22", ntohs(a.sin_port));
 	CHECK(net_parse_hostfwd(spec, &f));
-	CHECK(!net_slirp_create(&f, 1)); /* in use */
+	CHECK(!net_slirp_create(&f, 1, false)); /* in use */
 	close(s);
 	before = count_fds();
-	b = net_slirp_create(&f, 1); /* free now */
+	b = net_slirp_create(&f, 1, false); /* free now */
 	CHECK(b);
 	if (b)
 		b->ops->destroy(b);
 	CHECK_EQ(count_fds(), before);
+}
+
+/* A TCP SYN from the guest (10.0.2.15:40000) to the host 10.0.2.2:port.
+ * Returns the frame length. */
+static size_t tcp_syn(uint8_t *f, const uint8_t mac[6], uint16_t port)
+{
+	uint8_t *iph = f + 14, *tcph = iph + 20, pseudo[12 + 20];
+
+	memset(f, 0, 14 + 40);
+	memcpy(f, "\x52\x55\x0a\x00\x02\x02", 6); /* libslirp's MAC */
+	memcpy(f + 6, mac, 6);
+	put_be16(f + 12, 0x0800);
+	iph[0] = 0x45;
+	put_be16(iph + 2, 40);
+	iph[8] = 64;
+	iph[9] = 6;
+	memcpy(iph + 12, "\x0a\x00\x02\x0f", 4);
+	memcpy(iph + 16, "\x0a\x00\x02\x02", 4);
+	put_be16(iph + 10, ip_csum(iph, 20));
+	put_be16(tcph, 40000);
+	put_be16(tcph + 2, port);
+	tcph[7] = 1;	   /* sequence number */
+	tcph[12] = 5 << 4; /* header length */
+	tcph[13] = 0x02;   /* SYN */
+	put_be16(tcph + 14, 65535);
+	/* Checksum over the pseudo header (addresses, protocol, length). */
+	memcpy(pseudo, iph + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	put_be16(pseudo + 10, 20);
+	memcpy(pseudo + 12, tcph, 20);
+	put_be16(tcph + 16, ip_csum(pseudo, sizeof(pseudo)));
+	return 14 + 40;
+}
+
+/* Does the guest's SYN to 10.0.2.2:port reach a listener on the host's
+ * 127.0.0.1:port? */
+static bool reaches_host_loopback(bool host_loopback)
+{
+	struct virtio_net_config cfg = {.id = "user1"};
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	struct vq_driver rx, tx;
+	struct virtio_dev *d;
+	uint8_t frame[128];
+	bool reached = false;
+	size_t len;
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(0x7f000001);
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      listen(ls, 1) == 0 &&
+	      getsockname(ls, (struct sockaddr *)&a, &alen) == 0);
+	ram_setup();
+	net_default_mac("user1", cfg.mac);
+	cfg.backend = net_slirp_create(NULL, 0, host_loopback);
+	CHECK(cfg.backend);
+	d = cfg.backend ? virtio_net_create(&cfg, &nt_mem) : NULL;
+	CHECK(d);
+	if (!d) {
+		close(ls);
+		return false;
+	}
+	CHECK(driver_init(d, &rx, &tx, F_MRG));
+	for (uint16_t i = 0; i < 8; i++)
+		post_rx(&rx, i, 2048);
+	virtio_queue_notify(d, VIRTIO_NET_RXQ);
+	len = tcp_syn(frame, cfg.mac, ntohs(a.sin_port));
+	memset(host(TXBUF), 0, 12);
+	memcpy(host(TXBUF + 12), frame, len);
+	vqd_desc(&tx, 0, TXBUF, (uint32_t)(12 + len), 0, 0);
+	vqd_publish(&tx, 0);
+	virtio_queue_notify(d, VIRTIO_NET_TXQ);
+	/* libslirp connects at once when it may: 2 s is plenty. */
+	for (int t = 0; t < 2000 && !reached; t++) {
+		int c = accept(ls, NULL, NULL);
+
+		if (c >= 0) {
+			reached = true;
+			close(c);
+		} else {
+			sleep_ms(1);
+		}
+	}
+	CHECK(wait_used(&tx, 1, 2000));
+	virtio_destroy(d);
+	close(ls);
+	return reached;
+}
+
+/* The host's loopback services are out of the guest's reach unless the
+ * user asks (issue 11); the same SYN does reach them with host_loopback,
+ * so the first check is not passing for want of a working packet. */
+static void slirp_host_loopback(void)
+{
+	CHECK(!reaches_host_loopback(false));
+	CHECK(reaches_host_loopback(true));
 }
 
 /* TAP: bad names are refused; with the privilege (root here, or a TAP
@@ -1101,6 +1198,7 @@ int main(void)
 	RUN(hostfwd_parsing);
 	RUN(slirp_dhcp);
 	RUN(slirp_hostfwd);
+	RUN(slirp_host_loopback);
 	RUN(tap_backend);
 	free(nt_ram);
 	return check_main_end();

@@ -103,9 +103,9 @@ static int cmd_quit(void *opaque, json_object *args, json_object **result,
 static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 			  char *err, size_t errlen)
 {
-	static const char *const names[] = {"type",	"id",	   "path",
-					    "readonly", "backend", "tap",
-					    "mac",	"hostfwd", NULL};
+	static const char *const names[] = {
+	    "type", "id",  "path",    "readonly",      "backend",
+	    "tap",  "mac", "hostfwd", "host-loopback", NULL};
 	struct vm *vm = opaque;
 	struct vm_device_spec spec = {0};
 	struct net_config net = {0};
@@ -122,7 +122,9 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 	    control_arg_string(args, "backend", false, &net.backend, err,
 			       errlen) ||
 	    control_arg_string(args, "tap", false, &net.tap, err, errlen) ||
-	    control_arg_string(args, "mac", false, &net.mac, err, errlen))
+	    control_arg_string(args, "mac", false, &net.mac, err, errlen) ||
+	    control_arg_bool(args, "host-loopback", false, &net.host_loopback,
+			     err, errlen))
 		return -1;
 	if (!strcmp(spec.type, "net")) {
 		if (!net.backend)
@@ -249,7 +251,7 @@ static const struct control_command commands[] = {
     {"reset", cmd_reset, "reboot the VM (armvm keeps running)"},
     {"quit", cmd_quit, "stop the VM and armvm at once"},
     {"device-add", cmd_device_add,
-     "hot-add a block (path, readonly) or net (backend user|tap, tap, mac, hostfwd) device"},
+     "hot-add a block (path, readonly) or net (backend user|tap, tap, mac, hostfwd, host-loopback) device"},
     {"device-del", cmd_device_del,
      "remove a hot-added device in the orderly way (id)"},
     {"device-list", cmd_device_list, "the devices that have an id"},

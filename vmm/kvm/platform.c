@@ -73,7 +73,7 @@ static struct net_backend *make_backend(const struct net_config *net)
 			return NULL;
 		}
 	}
-	return net_slirp_create(fwds, net->nr_hostfwd);
+	return net_slirp_create(fwds, net->nr_hostfwd, net->host_loopback);
 }
 
 static struct virtio_dev *make_net(struct vm *vm, const char *id,
