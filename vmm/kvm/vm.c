@@ -303,8 +303,14 @@ static void park(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
-/* Make every vCPU thread return to its loop: out of KVM_RUN, and out of
- * a console write that waits for a full stdout. */
+/*
+ * Make every vCPU thread return to its loop: out of KVM_RUN, and out of
+ * a console write that waits for a full stdout. Called with pause_lock
+ * held: the control thread (pause) kicks while the main thread may be
+ * replacing vm->vcpus for the next boot, and pause_lock is what publishes
+ * the array, its threads and their run structures (ThreadSanitizer saw a
+ * pause read thread_started as a reboot wrote it).
+ */
 static void kick_vcpus(struct vm *vm)
 {
 	console_hold_output(vm->console, true);
@@ -329,9 +335,7 @@ int vm_pause(struct vm *vm)
 	deadline.tv_sec += 5;
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->pause_requested = true;
-	pthread_mutex_unlock(&vm->pause_lock);
 	kick_vcpus(vm);
-	pthread_mutex_lock(&vm->pause_lock);
 	while (vm->parked < vm->cfg->cpus && r == 0 && !vm->stopping)
 		r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
 					   &deadline);
@@ -467,14 +471,19 @@ static void vm_teardown(struct vm *vm)
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->stopping = true;
 	pthread_cond_broadcast(&vm->pause_cond); /* parked threads leave */
-	pthread_mutex_unlock(&vm->pause_lock);
 	kick_vcpus(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* A joined thread's id must not be kicked (pthread_kill on it is
+	 * undefined): it leaves the table under pause_lock. */
 	for (i = 0; vm->vcpus && i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		if (v->thread_started)
-			pthread_join(v->thread, NULL);
+		if (!v->thread_started)
+			continue;
+		pthread_join(v->thread, NULL);
+		pthread_mutex_lock(&vm->pause_lock);
 		v->thread_started = false;
+		pthread_mutex_unlock(&vm->pause_lock);
 	}
 	if (armvm_verbose && vm->vcpus)
 		report_exits(vm);
@@ -487,8 +496,10 @@ static void vm_teardown(struct vm *vm)
 		if (v->fd >= 0)
 			close(v->fd);
 	}
+	pthread_mutex_lock(&vm->pause_lock);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+	pthread_mutex_unlock(&vm->pause_lock);
 	if (vm->its_fd >= 0)
 		close(vm->its_fd);
 	if (vm->gic_fd >= 0)
@@ -502,9 +513,13 @@ static void vm_teardown(struct vm *vm)
 
 static int create_vcpus(struct vm *vm)
 {
-	vm->vcpus = calloc(vm->cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	struct vcpu *vcpus = calloc(vm->cfg->cpus, sizeof(*vcpus));
+
+	if (!vcpus)
 		return -1;
+	pthread_mutex_lock(&vm->pause_lock); /* see kick_vcpus */
+	vm->vcpus = vcpus;
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -714,15 +729,18 @@ static int vm_boot(struct vm *vm)
 	vm->boots++;
 	console_hold_output(vm->console, false);
 
+	pthread_mutex_lock(&vm->pause_lock); /* see kick_vcpus */
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+			pthread_mutex_unlock(&vm->pause_lock);
 			pr_err("vCPU %u: cannot start its thread", i);
 			return -1;
 		}
 		v->thread_started = true;
 	}
+	pthread_mutex_unlock(&vm->pause_lock);
 	return 0;
 }
 
