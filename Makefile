@@ -41,7 +41,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
 	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
 	-fstack-protector-strong -D_FORTIFY_SOURCE=2 -I.
-LDLIBS := -lfdt -lz -ljson-c -lslirp -lpthread
+LDLIBS := -lfdt -lz -ljson-c -lslirp -lseccomp -lpthread
 # Hardening (issue 11): PIE (Debian's gcc default, made explicit), full
 # RELRO with immediate binding (-z now: the GOT is read-only once armvm
 # runs), and on arm64 return-address signing and BTI landing pads

@@ -24,6 +24,7 @@
 #include <libfdt.h>
 
 #include "devices/pl031.h"
+#include "lib/confine.h"
 #include "lib/util.h"
 
 /* Register offsets (TRM 3.2, table 3-1). */
@@ -128,6 +129,7 @@ static void *pl031_thread(void *opaque)
 {
 	struct pl031 *r = opaque;
 
+	confine_thread(CONFINE_RTC);
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
 		update(r, host_now(r));

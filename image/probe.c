@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "image/check.h"
+#include "lib/confine.h"
 #include "lib/util.h"
 
 /* The checker needs at most ~330 MiB (image/fat.c); the rest is slack. */
@@ -68,6 +69,7 @@ static void __attribute__((noreturn)) probe_child(const char *path, int fd)
 	/* Test hook: a reader that crashes (tests/sandbox/bad-input.sh). */
 	if (getenv("ARMVM_TEST_PROBE_CRASH"))
 		raise(SIGSEGV);
+	confine_thread(CONFINE_PROBE);
 	memset(&res, 0, sizeof(res));
 	res.rc = image_find_boot(path, &res.boot, res.why, sizeof(res.why));
 	while (left) {

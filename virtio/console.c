@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "virtio/console.h"
 
@@ -357,6 +358,7 @@ static void *con_io_thread(void *arg)
 {
 	struct virtio_console *c = arg;
 
+	confine_thread(CONFINE_DEVICE_IO);
 	console_io_thread_of = c;
 	while (!atomic_load(&c->stop)) {
 		struct pollfd p[3];

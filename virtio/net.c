@@ -27,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "virtio/net.h"
 
@@ -628,6 +629,7 @@ static void *net_io_thread(void *arg)
 	struct virtio_net *n = arg;
 	struct net_backend *be = n->be;
 
+	confine_thread(CONFINE_DEVICE_IO);
 	net_io_thread_of = n;
 	while (!atomic_load(&n->stop)) {
 		int timeout = -1, nb = 0, r;

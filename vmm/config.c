@@ -72,6 +72,10 @@ void vm_config_usage(FILE *f)
 	    "Behaviour:\n"
 	    "      --no-reboot     exit when the guest resets instead of rebooting it\n"
 	    "      --kvm PATH      KVM device (default /dev/kvm)\n"
+	    "      --seccomp kill|log|off\n"
+	    "                      each thread's system-call filter (default kill:\n"
+	    "                      a call outside it stops armvm with SIGSYS; log:\n"
+	    "                      allowed and logged by the kernel, for diagnosis)\n"
 	    "  -v, --verbose       report what armvm sets up, on stderr\n"
 	    "  -h, --help          show this help\n"
 	    "\n"
@@ -96,7 +100,8 @@ enum {
 	OPT_API_SOCKET,
 	OPT_NET,
 	OPT_VIRTIO_CONSOLE,
-	OPT_NO_RNG
+	OPT_NO_RNG,
+	OPT_SECCOMP
 };
 
 /* user[,hostfwd=RULE]...[,host-loopback=on|off][,mac=MAC] or
@@ -201,6 +206,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
 	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
+	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -324,6 +330,14 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_RNG:
 			cfg->no_rng = true;
+			break;
+		case OPT_SECCOMP:
+			if (!confine_mode_parse(optarg, &cfg->seccomp)) {
+				pr_err(
+				    "--seccomp '%s': expected kill, log or off",
+				    optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			armvm_verbose = true;

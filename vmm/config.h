@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/confine.h"
+
 #define MAX_DISKS 16
 
 struct disk_config {
@@ -56,6 +58,7 @@ struct vm_config {
 	bool no_rng;		    /* leave out the virtio-rng device */
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
 	const char *api_socket;	    /* control socket path, or NULL */
+	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */
 };
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research

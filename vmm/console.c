@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "vmm/console.h"
 
@@ -140,6 +141,7 @@ static void *input_thread(void *opaque)
 	bool escape = false;
 	uint8_t buf[256], out[256];
 
+	confine_thread(CONFINE_CONSOLE_INPUT);
 	for (;;) {
 		struct pollfd p[2] = {
 		    {.fd = c->in_fd, .events = POLLIN},

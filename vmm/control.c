@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "vmm/control.h"
 
@@ -660,6 +661,7 @@ static void *control_thread(void *arg)
 	struct control_server *s = arg;
 	struct pollfd pfd[2 + CONTROL_MAX_CLIENTS];
 
+	confine_thread(CONFINE_CONTROL);
 	for (;;) {
 		int timeout = -1;
 		bool backoff = s->accept_backoff;

@@ -151,6 +151,11 @@ kill -9 $pid; wait $pid 2>/dev/null
 export ARMVM_TEST_PROBE_CRASH=1
 expect_error probe-reader-crash "the image reader stopped on signal 11" run --disk $D
 unset ARMVM_TEST_PROBE_CRASH
+# Its seccomp profile (issue 11): reading the disk, nothing else (execve
+# here: SIGSYS, 31).
+export ARMVM_TEST_SECCOMP=probe
+expect_error probe-seccomp "the image reader stopped on signal 31" run --disk $D
+unset ARMVM_TEST_SECCOMP
 # Hostile long names in the ESP (tests/guest/mkhostile): armvm still finds
 # BOOTAA64.EFI and starts the firmware (still running after 8 s).
 for img in /root/hostile-*.img; do

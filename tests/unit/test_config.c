@@ -53,6 +53,12 @@ static void defaults_and_values(void)
 	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
 	CHECK_EQ(c.memory, 256ULL << 20); /* bare number: MiB */
 	CHECK_EQ(c.arch, VM_ARCH_AUTO);
+	CHECK_EQ(c.seccomp, CONFINE_MODE_KILL); /* confined by default */
+	CHECK_EQ(parse(&c, "-k", "I", "--seccomp", "log"), 0);
+	CHECK_EQ(c.seccomp, CONFINE_MODE_LOG);
+	CHECK_EQ(parse(&c, "-k", "I", "--seccomp=off", NULL), 0);
+	CHECK_EQ(c.seccomp, CONFINE_MODE_OFF);
+	CHECK_EQ(parse(&c, "-k", "I", "--seccomp", "strict"), -1);
 	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch32"), 0);
 	CHECK_EQ(c.arch, VM_ARCH_AARCH32);
 	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch64"), 0);

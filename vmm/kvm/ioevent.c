@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "devices/pci.h"
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "vmm/kvm/ioevent.h"
 #include "vmm/kvm/kvm.h"
@@ -118,6 +119,7 @@ static void *io_thread(void *opaque)
 	struct epoll_event evs[32];
 	uint64_t count;
 
+	confine_thread(CONFINE_DOORBELL);
 	for (;;) {
 		int n = epoll_wait(io->epfd, evs, ARRAY_SIZE(evs), -1);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `armvm run`: parse the options, set the VM up, run it. */
+#include "lib/confine.h"
 #include "vmm/config.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/vmm.h"
@@ -12,6 +13,9 @@ int cmd_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : 2;
+	/* Before vm_init starts the first thread (lib/confine.h). */
+	if (confine_setup(cfg.seccomp) < 0)
+		return 1;
 	if (vm_init(&vm, &cfg) < 0) {
 		vm_exit(&vm);
 		return 1;

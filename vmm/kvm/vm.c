@@ -11,6 +11,7 @@
 
 #include "devices/pl011.h"
 #include "devices/pci.h"
+#include "lib/confine.h"
 #include "lib/util.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
@@ -369,6 +370,7 @@ static void *vcpu_thread(void *opaque)
 	struct kvm_run *run = vcpu->run;
 	char msg[160];
 
+	confine_thread(CONFINE_VCPU);
 	while (!vm->stopping) {
 		if (vm->pause_requested) {
 			park(vcpu);
@@ -757,6 +759,9 @@ static int vm_run_loop(struct vm *vm)
 		pr_err("console: cannot start the input thread");
 		return 1;
 	}
+	/* Set-up is done: from here the main thread only boots, waits and
+	 * tears down (its profile holds the vCPUs', which it starts). */
+	confine_thread(CONFINE_MAIN);
 	for (;;) {
 		vm->event = VM_EVENT_NONE;
 		if (vm_boot(vm) < 0) {

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-thread seccomp filters (issue 11), built with libseccomp from the
+ * tables below: a profile is a set of groups, a group a list of system
+ * calls (by name, resolved for the architecture armvm runs on; a name the
+ * architecture lacks, such as x86's poll on arm64, is skipped), ioctl
+ * requests and argument-checked rules. Nothing outside a thread's profile
+ * runs: in kill mode the call traps, the handler names the thread and the
+ * call on stderr, and armvm dies of SIGSYS.
+ */
+#include "lib/confine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+/* Rules that look at arguments, named by what they allow. */
+enum special {
+	SP_MMAP_NO_EXEC = 1 << 0, /* mmap, mprotect without PROT_EXEC */
+	SP_SIGACTION = 1 << 1,	  /* rt_sigaction, but not for SIGSYS */
+	SP_CLONE_THREAD = 1 << 2, /* clone with CLONE_THREAD (threads only) */
+	SP_OPEN_READ = 1 << 3,	  /* openat read-only, never creating */
+	SP_OPEN_ANY = 1 << 4,	  /* openat (disks hot-plugged read-write) */
+	SP_INET_SOCKET = 1 << 5,  /* socket(AF_INET or AF_INET6): libslirp */
+	SP_MORE_FILTERS = 1 << 6, /* a child thread stacking its own filter */
+};
+
+struct group {
+	const char *const *calls; /* NULL-terminated */
+	const unsigned long *ioctls;
+	size_t nioctls;
+	unsigned int special;
+};
+
+#define CALLS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define IOCTLS(...)                                               \
+	.ioctls = (const unsigned long[]){__VA_ARGS__},           \
+	.nioctls = sizeof((const unsigned long[]){__VA_ARGS__}) / \
+		   sizeof(unsigned long)
+
+/* Every thread: memory, locks, time, signals, its own file descriptors. */
+static const struct group base = {
+    .calls =
+	CALLS("read", "write", "readv", "writev", "close", "futex",
+	      "rt_sigreturn", "rt_sigprocmask", "restart_syscall", "exit",
+	      "exit_group", "clock_gettime", "clock_nanosleep", "nanosleep",
+	      "gettimeofday", "gettid", "getpid", "tgkill", "madvise", "munmap",
+	      "brk", "mremap", "sched_yield", "getrandom", "rseq", "fstat",
+	      "newfstatat", "lseek", "sigaltstack", "ppoll", "poll",
+	      "epoll_pwait", "sched_getaffinity", "epoll_wait"),
+    .special = SP_MMAP_NO_EXEC | SP_SIGACTION,
+};
+/* Raising an interrupt from a device model (irq_sink, vmm/kvm/platform.c). */
+static const struct group irq = {
+    IOCTLS(KVM_IRQ_LINE, KVM_SIGNAL_MSI),
+};
+/* Running virtqueues: disk reads and writes, flushes, discards, the
+ * variable store's flush, doorbells added as the guest moves a BAR. */
+static const struct group queue_io = {
+    .calls = CALLS("pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+		   "pwritev2", "fsync", "fdatasync", "fallocate", "msync",
+		   "epoll_ctl", "eventfd2"),
+    IOCTLS(KVM_IOEVENTFD),
+};
+/* What a vCPU's exits need of KVM: the flash's memory slot switches mode. */
+static const struct group vcpu = {
+    IOCTLS(KVM_RUN, KVM_SET_USER_MEMORY_REGION, KVM_GET_ONE_REG,
+	   KVM_SET_ONE_REG),
+};
+/* A network backend: libslirp's sockets (it re-reads /etc/resolv.conf
+ * for its DNS proxy), a TAP device's frames. */
+static const struct group net_backend = {
+    .calls =
+	CALLS("connect", "bind", "listen", "accept", "accept4", "setsockopt",
+	      "getsockopt", "getsockname", "getpeername", "sendto", "recvfrom",
+	      "sendmsg", "recvmsg", "shutdown", "fcntl"),
+    IOCTLS(FIONREAD, FIONBIO),
+    .special = SP_INET_SOCKET | SP_OPEN_READ,
+};
+/* Starting threads (never processes: CLONE_THREAD is required), which
+ * then add their own filter to the one they inherit (only ever narrower). */
+static const struct group threads = {
+    .calls = CALLS("set_robust_list", "seccomp"),
+    .special = SP_CLONE_THREAD | SP_MORE_FILTERS,
+};
+/* The control socket's requests and hot-plug: open and lock a disk, make
+ * a TAP or user network backend, a device's eventfds and doorbells. */
+static const struct group control = {
+    .calls = CALLS("accept4", "recvfrom", "sendto", "shutdown", "flock",
+		   "fcntl", "statx", "pipe2"),
+    IOCTLS(BLKGETSIZE64, TUNSETIFF, TUNSETOFFLOAD, TUNSETVNETHDRSZ,
+	   KVM_CHECK_EXTENSION),
+    .special = SP_OPEN_ANY,
+};
+/* The main thread between boots: a new KVM VM, its vCPUs and GIC, the
+ * kernel and initrd read again; at exit the terminal restored, the
+ * control socket's file removed. */
+static const struct group main_loop = {
+    .calls = CALLS("unlinkat", "unlink", "statx", "pipe2", "shutdown",
+		   "ftruncate", "fcntl", "flock"),
+    IOCTLS(KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE,
+	   KVM_CREATE_VM, KVM_ENABLE_CAP, KVM_CREATE_VCPU,
+#ifdef __aarch64__ /* their argument types exist only there */
+	   KVM_ARM_PREFERRED_TARGET, KVM_ARM_VCPU_INIT,
+#endif
+	   KVM_CREATE_DEVICE, KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR,
+	   KVM_HAS_DEVICE_ATTR, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ),
+    .special = SP_OPEN_READ,
+};
+/* The boot-file probe: reads one disk image and writes one record. */
+static const struct group probe = {
+    .calls = CALLS("pread64", "preadv"),
+    IOCTLS(BLKGETSIZE64),
+    .special = SP_OPEN_READ,
+};
+
+#define MAX_GROUPS 8
+static const struct profile {
+	const char *name;
+	const struct group *groups[MAX_GROUPS];
+} profiles[CONFINE_KINDS] = {
+    /* Starts each boot's vCPUs: its list holds theirs (filters stack). */
+    [CONFINE_MAIN] = {"main",
+		      {&base, &irq, &queue_io, &vcpu, &threads, &main_loop}},
+    [CONFINE_VCPU] = {"vcpu", {&base, &irq, &queue_io, &vcpu}},
+    [CONFINE_DOORBELL] = {"doorbell", {&base, &irq, &queue_io}},
+    [CONFINE_DEVICE_IO] = {"device-io", {&base, &irq, &net_backend}},
+    /* Starts hot-plugged devices' I/O threads: holds their list. */
+    [CONFINE_CONTROL] = {"control",
+			 {&base, &irq, &queue_io, &net_backend, &threads,
+			  &control}},
+    [CONFINE_CONSOLE_INPUT] = {"console-input", {&base, &irq}},
+    [CONFINE_RTC] = {"rtc", {&base, &irq}},
+    [CONFINE_PROBE] = {"probe", {&base, &probe}},
+};
+
+/* Set once by confine_setup on the main thread before any other thread
+ * exists, read-only afterwards. */
+static enum confine_mode confine_mode = CONFINE_MODE_OFF;
+static int test_kind = -1; /* ARMVM_TEST_SECCOMP */
+static __thread int this_kind = -1;
+
+bool confine_mode_parse(const char *s, enum confine_mode *mode)
+{
+	static const char *const names[] = {
+	    [CONFINE_MODE_KILL] = "kill",
+	    [CONFINE_MODE_LOG] = "log",
+	    [CONFINE_MODE_OFF] = "off",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(s, names[i])) {
+			*mode = (enum confine_mode)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *confine_kind_name(enum confine_kind kind)
+{
+	return kind < CONFINE_KINDS ? profiles[kind].name : "?";
+}
+
+static void append(char *buf, size_t size, size_t *len, const char *s)
+{
+	while (*s && *len + 1 < size)
+		buf[(*len)++] = *s++;
+	buf[*len] = 0;
+}
+
+static void append_num(char *buf, size_t size, size_t *len, long v)
+{
+	char digits[24];
+	size_t n = sizeof(digits) - 1;
+
+	digits[n] = 0;
+	if (v < 0) {
+		append(buf, size, len, "-");
+		v = -v;
+	}
+	do
+		digits[--n] = (char)('0' + v % 10);
+	while ((v /= 10) && n);
+	append(buf, size, len, digits + n);
+}
+
+/*
+ * A forbidden call (kill mode). Only async-signal-safe work: the message is
+ * assembled by hand and written once, by the first thread to trap (others
+ * wait for the end). Then armvm dies of SIGSYS: changing SIGSYS's handler
+ * is itself forbidden, and a trap raised while SIGSYS is blocked (as it is
+ * in its own handler) is delivered by the kernel with the default action,
+ * which ends the process (and dumps a core where cores are on).
+ */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	static atomic_bool reported;
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	char msg[200];
+	size_t len = 0;
+
+	(void)uc;
+	if (atomic_exchange(&reported, true))
+		for (;;)
+			pause();
+	msg[0] = 0;
+	append(msg, sizeof(msg), &len, "armvm: seccomp: the ");
+	append(msg, sizeof(msg), &len,
+	       this_kind >= 0 ? profiles[this_kind].name : "unconfined");
+	append(msg, sizeof(msg), &len, " thread made system call ");
+	append_num(msg, sizeof(msg), &len, si->si_syscall);
+	append(msg, sizeof(msg), &len,
+	       ", which its profile does not allow: stopping "
+	       "(--seccomp=log lets it through and logs it)\n");
+	if (write(STDERR_FILENO, msg, len) < 0) {
+		/* nothing more to do: dying anyway */
+	}
+	sigaction(sig, &dfl, NULL); /* traps: the end */
+	raise(sig);		    /* (a thread without a filter) */
+}
+
+int confine_setup(enum confine_mode mode)
+{
+	const char *t = getenv("ARMVM_TEST_SECCOMP");
+
+	confine_mode = mode;
+	if (mode != CONFINE_MODE_OFF && prctl(PR_GET_SECCOMP) < 0) {
+		pr_err("--seccomp: this kernel has no seccomp filters (%s); "
+		       "--seccomp=off runs without",
+		       strerror(errno));
+		return -1;
+	}
+	for (int k = 0; t && k < CONFINE_KINDS; k++)
+		if (!strcmp(t, profiles[k].name))
+			test_kind = k;
+	if (mode == CONFINE_MODE_KILL) {
+		struct sigaction sa = {.sa_sigaction = on_sigsys,
+				       .sa_flags = SA_SIGINFO};
+
+		sigaction(SIGSYS, &sa, NULL);
+	}
+	return 0;
+}
+
+static int add(scmp_filter_ctx ctx, int nr, unsigned int argc,
+	       const struct scmp_arg_cmp *args)
+{
+	int r;
+
+	if (nr == __NR_SCMP_ERROR || nr < 0)
+		return 0; /* not a call of this architecture */
+	r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, argc, args);
+	return r == -EEXIST ? 0 : r;
+}
+
+/* The first error of a series of rules (libseccomp's -errno). */
+#define KEEP_FIRST(r, call) ((r) = (r) ? (r) : (call))
+
+static int add_special(scmp_filter_ctx ctx, unsigned int special)
+{
+	int r = 0;
+
+	if (special & SP_MMAP_NO_EXEC) {
+		struct scmp_arg_cmp no_exec =
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(mmap), 1, &no_exec));
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(mprotect), 1, &no_exec));
+	}
+	if (special & SP_SIGACTION) {
+		/* SIGSYS's handler is the kill mode's: it stays. */
+		struct scmp_arg_cmp not_sigsys = SCMP_A0(SCMP_CMP_NE, SIGSYS);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(rt_sigaction), 1, &not_sigsys));
+	}
+	if (special & SP_CLONE_THREAD) {
+		struct scmp_arg_cmp thread =
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(clone), 1, &thread));
+	}
+	if (special & SP_MORE_FILTERS) {
+		static const int ops[] = {PR_SET_NO_NEW_PRIVS,
+					  PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP};
+
+		for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+			struct scmp_arg_cmp op = SCMP_A0(SCMP_CMP_EQ, ops[i]);
+
+			KEEP_FIRST(r, add(ctx, SCMP_SYS(prctl), 1, &op));
+		}
+	}
+	if (special & SP_OPEN_ANY) {
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(openat), 0, NULL));
+	} else if (special & SP_OPEN_READ) {
+		struct scmp_arg_cmp read_only =
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+			    O_RDONLY);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(openat), 1, &read_only));
+	}
+	if (special & SP_INET_SOCKET) {
+		struct scmp_arg_cmp inet = SCMP_A0(SCMP_CMP_EQ, AF_INET);
+		struct scmp_arg_cmp inet6 = SCMP_A0(SCMP_CMP_EQ, AF_INET6);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(socket), 1, &inet));
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(socket), 1, &inet6));
+	}
+	return r;
+}
+
+static int add_group(scmp_filter_ctx ctx, const struct group *g)
+{
+	int r = 0;
+
+	for (size_t i = 0; g->calls && g->calls[i]; i++)
+		KEEP_FIRST(r,
+			   add(ctx, seccomp_syscall_resolve_name(g->calls[i]),
+			       0, NULL));
+	for (size_t i = 0; i < g->nioctls; i++) {
+		/* The request is an int in the kernel's ioctl path: compare
+		 * its low 32 bits, whatever the caller's upper bits. */
+		struct scmp_arg_cmp req =
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, g->ioctls[i]);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(ioctl), 1, &req));
+	}
+	return KEEP_FIRST(r, add_special(ctx, g->special));
+}
+
+/* The self-test (ARMVM_TEST_SECCOMP): a call no profile allows. */
+static void self_test(enum confine_kind kind)
+{
+	long r = syscall(SYS_execve, "", NULL, NULL);
+
+	pr_warn("seccomp self-test: the %s thread's execve returned %ld (%s)",
+		profiles[kind].name, r, r < 0 ? strerror(errno) : "ran");
+}
+
+void confine_thread(enum confine_kind kind)
+{
+	const struct profile *p = &profiles[kind];
+	scmp_filter_ctx ctx;
+	int r = 0;
+
+	this_kind = (int)kind;
+	if (confine_mode == CONFINE_MODE_OFF)
+		return;
+	ctx = seccomp_init(confine_mode == CONFINE_MODE_KILL ? SCMP_ACT_TRAP
+							     : SCMP_ACT_LOG);
+	if (!ctx) {
+		pr_err("seccomp: cannot make the %s thread's filter", p->name);
+		_exit(1);
+	}
+	/* glibc falls back to clone when clone3 says ENOSYS; clone3's flags
+	 * sit in memory, where a filter cannot check CLONE_THREAD. */
+	KEEP_FIRST(r, seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+				       SCMP_SYS(clone3), 0));
+	for (size_t g = 0; g < MAX_GROUPS && p->groups[g]; g++)
+		KEEP_FIRST(r, add_group(ctx, p->groups[g]));
+	if (!r)
+		r = seccomp_load(ctx); /* also sets PR_SET_NO_NEW_PRIVS */
+	seccomp_release(ctx);
+	if (r) {
+		pr_err("seccomp: cannot install the %s thread's filter: %s "
+		       "(--seccomp=off runs without)",
+		       p->name, strerror(-r));
+		_exit(1);
+	}
+	if (test_kind == (int)kind)
+		self_test(kind);
+}

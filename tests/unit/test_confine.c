@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lib/confine.c: each profile lets its thread work and stops what it does
+ * not list. Every case runs in a child process (a filter cannot be undone). */
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/confine.h"
+#include "tests/unit/check.h"
+
+static int work_pipe[2]; /* made before the filter, as a thread's fds are */
+static char child_stderr[512]; /* what the last child wrote on stderr */
+
+/* Run fn in a child confined as kind; its wait status. */
+static int confined(enum confine_kind kind, enum confine_mode mode,
+		    int (*fn)(void))
+{
+	int status = -1, err[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(err) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(err[1], STDERR_FILENO);
+		if (pipe(work_pipe) < 0 || confine_setup(mode) < 0)
+			_exit(90);
+		confine_thread(kind);
+		_exit(fn());
+	}
+	close(err[1]);
+	n = pid > 0 ? read(err[0], child_stderr, sizeof(child_stderr) - 1) : 0;
+	child_stderr[n > 0 ? n : 0] = 0;
+	close(err[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static int try_execve(void)
+{
+	syscall(SYS_execve, "", NULL, NULL);
+	return 0; /* reached in log and off modes only */
+}
+
+static int try_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	return fd >= 0 ? 0 : 3;
+}
+
+static int try_unix_socket(void)
+{
+	socket(AF_UNIX, SOCK_STREAM, 0);
+	return 0;
+}
+
+/* What every thread does: memory, time, locks, its descriptors. */
+static int everyday_work(void)
+{
+	struct timespec t;
+	char c, *p = malloc(1 << 20);
+
+	if (!p || clock_gettime(CLOCK_MONOTONIC, &t) < 0)
+		return 4;
+	memset(p, 1, 1 << 20);
+	free(p);
+	if (write(work_pipe[1], "x", 1) != 1 || read(work_pipe[0], &c, 1) != 1)
+		return 5;
+	close(work_pipe[0]);
+	close(work_pipe[1]);
+	return 0;
+}
+
+static int try_open_write(void)
+{
+	int fd = open("/tmp/armvm-test-confine", O_WRONLY | O_CREAT, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int try_open_read(void)
+{
+	int fd = open("/etc/hostname", O_RDONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || errno == ENOENT ? 0 : 6;
+}
+
+static int try_exec_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? 7 : 0;
+}
+
+#define KILLED_BY_SIGSYS(st)  (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+#define EXITED_WITH(st, code) (WIFEXITED(st) && WEXITSTATUS(st) == (code))
+
+/* Kill mode: a call outside the list ends the process with SIGSYS. */
+static void test_kill(void)
+{
+	for (int k = 0; k < CONFINE_KINDS; k++) {
+		int st = confined((enum confine_kind)k, CONFINE_MODE_KILL,
+				  try_execve);
+
+		if (!KILLED_BY_SIGSYS(st))
+			fprintf(stderr, "  %s: execve status %#x\n",
+				confine_kind_name((enum confine_kind)k), st);
+		CHECK(KILLED_BY_SIGSYS(st));
+		/* The one line names the thread and the call. */
+		CHECK(strstr(child_stderr, "armvm: seccomp: the ") != NULL);
+		CHECK(strstr(child_stderr,
+			     confine_kind_name((enum confine_kind)k)) != NULL);
+		CHECK(strstr(child_stderr, "system call ") != NULL);
+		st = confined((enum confine_kind)k, CONFINE_MODE_KILL,
+			      everyday_work);
+		CHECK(EXITED_WITH(st, 0));
+		st = confined((enum confine_kind)k, CONFINE_MODE_KILL,
+			      try_exec_mapping);
+		CHECK(KILLED_BY_SIGSYS(st));
+		st = confined((enum confine_kind)k, CONFINE_MODE_KILL,
+			      try_unix_socket);
+		CHECK(KILLED_BY_SIGSYS(st));
+	}
+}
+
+/* Arguments count: libslirp's thread may make Internet sockets, a vCPU
+ * none; the probe may open its disk to read, never a file to write. */
+static void test_arguments(void)
+{
+	CHECK(EXITED_WITH(
+	    confined(CONFINE_DEVICE_IO, CONFINE_MODE_KILL, try_socket), 0));
+	CHECK(KILLED_BY_SIGSYS(
+	    confined(CONFINE_VCPU, CONFINE_MODE_KILL, try_socket)));
+	CHECK(EXITED_WITH(
+	    confined(CONFINE_PROBE, CONFINE_MODE_KILL, try_open_read), 0));
+	CHECK(KILLED_BY_SIGSYS(
+	    confined(CONFINE_PROBE, CONFINE_MODE_KILL, try_open_write)));
+	CHECK(KILLED_BY_SIGSYS(
+	    confined(CONFINE_RTC, CONFINE_MODE_KILL, try_open_read)));
+}
+
+/* A creator's profile lets the threads it starts confine themselves
+ * (main starts vCPUs, control starts hot-plugged devices' I/O threads). */
+static enum confine_kind child_kind;
+static void *child_thread(void *arg)
+{
+	(void)arg;
+	confine_thread(child_kind);
+	return (void *)(long)everyday_work();
+}
+
+static int start_child_thread(void)
+{
+	pthread_t t;
+	void *ret = (void *)1L;
+
+	if (pthread_create(&t, NULL, child_thread, NULL) ||
+	    pthread_join(t, &ret))
+		return 8;
+	return (int)(long)ret;
+}
+
+static void test_stacking(void)
+{
+	child_kind = CONFINE_VCPU;
+	CHECK(EXITED_WITH(
+	    confined(CONFINE_MAIN, CONFINE_MODE_KILL, start_child_thread), 0));
+	child_kind = CONFINE_DEVICE_IO;
+	CHECK(EXITED_WITH(
+	    confined(CONFINE_CONTROL, CONFINE_MODE_KILL, start_child_thread),
+	    0));
+	/* A vCPU starts no thread. */
+	CHECK(KILLED_BY_SIGSYS(
+	    confined(CONFINE_VCPU, CONFINE_MODE_KILL, start_child_thread)));
+}
+
+/* Log mode lets the call through; off installs nothing. */
+static void test_log_and_off(void)
+{
+	CHECK(EXITED_WITH(confined(CONFINE_RTC, CONFINE_MODE_LOG, try_execve),
+			  0));
+	CHECK(EXITED_WITH(confined(CONFINE_RTC, CONFINE_MODE_OFF, try_execve),
+			  0));
+	CHECK(EXITED_WITH(
+	    confined(CONFINE_RTC, CONFINE_MODE_OFF, try_unix_socket), 0));
+}
+
+static void test_mode_names(void)
+{
+	enum confine_mode m = CONFINE_MODE_OFF;
+
+	CHECK(confine_mode_parse("kill", &m) && m == CONFINE_MODE_KILL);
+	CHECK(confine_mode_parse("log", &m) && m == CONFINE_MODE_LOG);
+	CHECK(confine_mode_parse("off", &m) && m == CONFINE_MODE_OFF);
+	CHECK(!confine_mode_parse("Kill", &m));
+	CHECK(!confine_mode_parse("", &m));
+	CHECK_STR(confine_kind_name(CONFINE_VCPU), "vcpu");
+}
+
+int main(void)
+{
+	check_suite = "confine";
+	RUN(test_kill);
+	RUN(test_arguments);
+	RUN(test_stacking);
+	RUN(test_log_and_off);
+	RUN(test_mode_names);
+	unlink("/tmp/armvm-test-confine");
+	return check_main_end();
+}
