@@ -64,8 +64,19 @@ static void __attribute__((noreturn)) probe_child(const char *path, int fd)
 	if (PROBE_LIMIT_AS)
 		limit(RLIMIT_AS, PROBE_MEMORY);
 	limit(RLIMIT_CPU, PROBE_CPU_S);
-	limit(RLIMIT_FSIZE, 0);
 	limit(RLIMIT_CORE, 0);
+	/* Keep only stdio and the pipe: the reader opens the image itself,
+	 * read-only (its seccomp profile), and can reach no other file armvm
+	 * holds open, the variable store and the disks included. (No
+	 * RLIMIT_FSIZE: it would kill the child's first message to a stderr
+	 * redirected to a file, with SIGXFSZ.) */
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(1);
+		fd = 3;
+	}
+	if (close_range(4, ~0u, 0) < 0)
+		_exit(1);
 	/* Test hook: a reader that crashes (tests/sandbox/bad-input.sh). */
 	if (getenv("ARMVM_TEST_PROBE_CRASH"))
 		raise(SIGSEGV);

@@ -81,10 +81,11 @@ static const struct group queue_io = {
 		   "epoll_ctl", "eventfd2"),
     IOCTLS(KVM_IOEVENTFD),
 };
-/* What a vCPU's exits need of KVM: the flash's memory slot switches mode. */
+/* What a vCPU's exits need of KVM: the flash's memory slot switches mode;
+ * a TAP's offloads follow the features the guest's driver accepts. */
 static const struct group vcpu = {
     IOCTLS(KVM_RUN, KVM_SET_USER_MEMORY_REGION, KVM_GET_ONE_REG,
-	   KVM_SET_ONE_REG),
+	   KVM_SET_ONE_REG, TUNSETOFFLOAD),
 };
 /* A network backend: libslirp's sockets (it re-reads /etc/resolv.conf
  * for its DNS proxy), a TAP device's frames. */
@@ -105,8 +106,9 @@ static const struct group threads = {
 /* The control socket's requests and hot-plug: open and lock a disk, make
  * a TAP or user network backend, a device's eventfds and doorbells. */
 static const struct group control = {
-    .calls = CALLS("accept4", "recvfrom", "sendto", "shutdown", "flock",
-		   "fcntl", "statx", "pipe2"),
+    .calls =
+	CALLS("accept4", "recvfrom", "sendto", "shutdown", "flock", "fcntl",
+	      "statx", "pipe2", "geteuid", "getuid", "getegid", "getgid"),
     IOCTLS(BLKGETSIZE64, TUNSETIFF, TUNSETOFFLOAD, TUNSETVNETHDRSZ,
 	   KVM_CHECK_EXTENSION),
     .special = SP_OPEN_ANY,
