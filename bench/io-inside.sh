@@ -65,9 +65,11 @@ echo "# each test runs ${secs} s; qemu -cpu $qemu_cpu"
 # agent (lib.sh agent_exec).
 start() {
 	case $1 in
-	armvm)
+	armvm | armvm-noseccomp)
+		filters=
+		[ $1 = armvm-noseccomp ] && filters="--seccomp off"
 		agent_start "$2" --kernel $KERNEL --initrd $INITRD --cmdline "$cmdline" \
-			--cpus 2 --memory 512M --no-rng --disk /tmp/disk.img --net tap=tap0 ;;
+			--cpus 2 --memory 512M --no-rng --disk /tmp/disk.img --net tap=tap0 $filters ;;
 	qemu | qemu-novnet)
 		vnet=
 		[ $1 = qemu-novnet ] && vnet=,vnet_hdr=off

@@ -15,7 +15,8 @@
 # The sandbox host is emulated (TCG), so absolute figures are far below what
 # arm64 hardware gives; compare the VMMs only with each other.
 # Environment: BENCH_SECONDS (each test's length, default 8), BENCH_VMMS
-# (default "armvm qemu qemu-novnet"), BENCH_TESTS (default "tx rx seqw seqr
+# (default "armvm qemu qemu-novnet"; "armvm-noseccomp" is armvm with
+# --seccomp off, to measure what the filters cost), BENCH_TESTS (default "tx rx seqw seqr
 # randr randw"), BENCH_QEMU_CPU (QEMU's -cpu),
 # ARMVM_BIN (as for tools/sandbox).
 set -euo pipefail

@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -31,6 +32,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/jail.h"
 #include "lib/util.h"
 
 /* Rules that look at arguments, named by what they allow. */
@@ -98,9 +100,10 @@ static const struct group net_backend = {
     .special = SP_INET_SOCKET | SP_OPEN_READ,
 };
 /* Starting threads (never processes: CLONE_THREAD is required), which
- * then add their own filter to the one they inherit (only ever narrower). */
+ * then add their own filter to the one they inherit (only ever narrower),
+ * and under --jail the Landlock ruleset (which only ever takes away). */
 static const struct group threads = {
-    .calls = CALLS("set_robust_list", "seccomp"),
+    .calls = CALLS("set_robust_list", "seccomp", "landlock_restrict_self"),
     .special = SP_CLONE_THREAD | SP_MORE_FILTERS,
 };
 /* The control socket's requests and hot-plug: open and lock a disk, make
@@ -160,6 +163,57 @@ static const struct profile {
 static enum confine_mode confine_mode = CONFINE_MODE_OFF;
 static int test_kind = -1; /* ARMVM_TEST_SECCOMP */
 static __thread int this_kind = -1;
+
+/* The jail's gate (confine_hold_threads): threads started while it is
+ * closed wait in confine_thread; the Landlock ruleset they then apply. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_closed;
+static int gate_landlock_fd = -1;
+
+void confine_hold_threads(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_closed = true;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+void confine_release_threads(int landlock_fd)
+{
+	pthread_mutex_lock(&gate_lock);
+	if (gate_closed) {
+		gate_closed = false;
+		gate_landlock_fd = landlock_fd;
+		pthread_cond_broadcast(&gate_cond);
+	}
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/*
+ * Wait for the jail, then take its Landlock ruleset. Every thread applies
+ * it, even one that inherited it from its creator: a thread cannot tell,
+ * and a repeated layer costs nothing (at most three ever stack: main or
+ * control, then a thread they start). The probe child is another process,
+ * forked before the jail: it has no gate to wait at.
+ */
+static void pass_gate(enum confine_kind kind)
+{
+	int landlock_fd;
+
+	if (kind == CONFINE_PROBE)
+		return;
+	pthread_mutex_lock(&gate_lock);
+	while (gate_closed)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	landlock_fd = gate_landlock_fd;
+	pthread_mutex_unlock(&gate_lock);
+	if (landlock_fd >= 0 && jail_landlock_self(landlock_fd) < 0) {
+		pr_err("--jail: cannot restrict the %s thread with Landlock: "
+		       "%s",
+		       profiles[kind].name, strerror(errno));
+		_exit(1);
+	}
+}
 
 bool confine_mode_parse(const char *s, enum confine_mode *mode)
 {
@@ -365,6 +419,7 @@ void confine_thread(enum confine_kind kind)
 	int r = 0;
 
 	this_kind = (int)kind;
+	pass_gate(kind);
 	if (confine_mode == CONFINE_MODE_OFF)
 		return;
 	ctx = seccomp_init(confine_mode == CONFINE_MODE_KILL ? SCMP_ACT_TRAP

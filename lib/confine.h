@@ -48,7 +48,19 @@ bool confine_mode_parse(const char *s, enum confine_mode *mode);
 int confine_setup(enum confine_mode mode);
 
 /*
- * The calling thread's filter. A filter that cannot be installed (out of
+ * The jail (lib/jail.h) comes after set-up has started threads: between
+ * confine_hold_threads (before the first thread) and
+ * confine_release_threads, every thread waits in confine_thread, still
+ * unconfined, so that the chroot and the new user reach it; then it applies
+ * the Landlock ruleset (landlock_fd, or -1 for none) itself, since Landlock
+ * restricts one thread at a time. Release is idempotent, and due on every
+ * path (threads are joined at the end).
+ */
+void confine_hold_threads(void);
+void confine_release_threads(int landlock_fd);
+
+/*
+ * The calling thread's filter (after the jail's gate, above). A filter that cannot be installed (out of
  * memory: confine_setup has checked the kernel) ends armvm with exit status
  * 1 after a message: no thread runs unconfined when confinement is on.
  */

@@ -76,6 +76,14 @@ void vm_config_usage(FILE *f)
 	    "                      each thread's system-call filter (default kill:\n"
 	    "                      a call outside it stops armvm with SIGSYS; log:\n"
 	    "                      allowed and logged by the kernel, for diagnosis)\n"
+	    "      --jail DIR      once set up, make DIR the root directory\n"
+	    "                      (chroot; Landlock where the kernel has it:\n"
+	    "                      only existing files under DIR are read and\n"
+	    "                      written); hot-plugged paths are inside DIR\n"
+	    "      --user USER     once set up, become USER (a name, or UID:GID)\n"
+	    "                      with no capabilities; both need armvm started\n"
+	    "                      as root (see docs/design.md, running as a\n"
+	    "                      service)\n"
 	    "  -v, --verbose       report what armvm sets up, on stderr\n"
 	    "  -h, --help          show this help\n"
 	    "\n"
@@ -101,7 +109,9 @@ enum {
 	OPT_NET,
 	OPT_VIRTIO_CONSOLE,
 	OPT_NO_RNG,
-	OPT_SECCOMP
+	OPT_SECCOMP,
+	OPT_JAIL,
+	OPT_USER
 };
 
 /* user[,hostfwd=RULE]...[,host-loopback=on|off][,mac=MAC] or
@@ -207,6 +217,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
 	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
+	    {"jail", required_argument, NULL, OPT_JAIL},
+	    {"user", required_argument, NULL, OPT_USER},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -338,6 +350,17 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 				    optarg);
 				return -1;
 			}
+			break;
+		case OPT_JAIL:
+			if (!*optarg) {
+				pr_err("--jail: expected a directory");
+				return -1;
+			}
+			cfg->jail_dir = optarg;
+			break;
+		case OPT_USER:
+			if (!jail_parse_user(optarg, &cfg->user))
+				return -1;
 			break;
 		case 'v':
 			armvm_verbose = true;

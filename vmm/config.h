@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "lib/confine.h"
+#include "lib/jail.h"
 
 #define MAX_DISKS 16
 
@@ -59,6 +60,8 @@ struct vm_config {
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
 	const char *api_socket;	    /* control socket path, or NULL */
 	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */
+	const char *jail_dir;	    /* --jail: the root once set up, or NULL */
+	struct jail_user user;	    /* --user: who armvm becomes then */
 };
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research

@@ -278,4 +278,61 @@ if [ "$boot" = direct ]; then
 		fail "$prefix/full-stdout-was-full" "only $n bytes in the pipe: it never filled"
 	exec 5<&-
 fi
+# --- the jail for service use (issue 11) ----------------------------------
+# armvm started as root, then chrooted into an empty directory as nobody
+# with no capabilities (Landlock where the kernel has it): the UEFI guest
+# boots, a disk inside the jail is hot-plugged, a path outside is refused,
+# the guest reboots in-process and still has the disk, and powers off.
+if [ "$boot" = uefi ]; then
+	JAPI=/tmp/jail-api.sock
+	jctl() { armvm ctl --timeout 60 "$JAPI" "$@"; }
+	rm -rf /tmp/jail && mkdir -p /tmp/jail && chmod 755 /tmp/jail
+	head -c 8388608 /dev/zero >/tmp/jail/hpj.img && chown 65534:65534 /tmp/jail/hpj.img
+	if ! agent_start /tmp/jail.log --disk /root/agent.img --cpus 2 --memory 512M \
+		--api-socket $JAPI --hotplug-slots 1 --instance jailed \
+		--jail /tmp/jail --user 65534:65534 -v; then
+		fail "$prefix/jail-boot" "the jailed guest's agent did not start" /tmp/jail.log
+		exit 0
+	fi
+	pass "$prefix/jail-boot"
+	grep '^armvm: --jail\|^armvm: jail' /tmp/jail.log | sed 's/^/# /'
+	# busybox's timeout runs armvm in its own process (it forks the timer).
+	jpid=$AGENT_PID
+	st=/proc/$jpid/status
+	if [ "$(cat /proc/$jpid/comm)" = armvm ] && grep -q "^Uid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534" $st &&
+		grep -q "^Gid:[[:space:]]*65534[[:space:]]*65534[[:space:]]*65534" $st &&
+		grep -q "^CapEff:[[:space:]]*0000000000000000" $st &&
+		grep -q "^CapPrm:[[:space:]]*0000000000000000" $st &&
+		[ "$(readlink /proc/$jpid/root)" = /tmp/jail ]; then
+		pass "$prefix/jail-user-no-caps-chroot"
+	else
+		fail "$prefix/jail-user-no-caps-chroot" "pid '$jpid' root $(readlink /proc/$jpid/root): $(grep '^Uid\|^Gid\|^Cap' $st | tr '\n\t' '  ')"
+	fi
+	JDISK='d=/dev/$(grep -l "^hpj.img" /sys/block/vd*/serial 2>/dev/null | cut -d/ -f4 | head -1)'
+	JWAIT="for i in \$(seq 150); do $JDISK; [ -b \$d ] && break; sleep 0.1; done; [ -b \$d ]"
+	jctl device-add type=block id=hj path=/hpj.img >/tmp/r 2>&1 &&
+		guest "$JWAIT" && guest "$JDISK; echo jailed-disk | dd of=\$d conv=fsync 2>/dev/null" &&
+		pass "$prefix/jail-hotplug-inside" ||
+		fail "$prefix/jail-hotplug-inside" "$(cat /tmp/r)" /tmp/jail.log
+	head -c 6 /tmp/jail/hpj.img | grep -q jailed && pass "$prefix/jail-hotplug-data" ||
+		fail "$prefix/jail-hotplug-data" "the guest's write is not in /tmp/jail/hpj.img"
+	# /tmp/hp3.img exists on the host, outside the jail: not there for armvm.
+	jctl device-add type=block id=out path=/tmp/hp3.img >/tmp/r 2>&1 &&
+		fail "$prefix/jail-outside-refused" "added: $(cat /tmp/r)" ||
+		pass "$prefix/jail-outside-refused"
+	jctl reset >/dev/null
+	i=0
+	while [ "$(grep -c GUEST-READY /tmp/jail.log)" -lt 2 ] && [ $i -lt 900 ]; do sleep 0.2; i=$((i + 1)); done
+	[ "$(grep -c GUEST-READY /tmp/jail.log)" = 2 ] && guest "$JWAIT" &&
+		pass "$prefix/jail-reboot-keeps-disk" ||
+		fail "$prefix/jail-reboot-keeps-disk" "no second boot with the disk" /tmp/jail.log
+	jctl powerdown >/dev/null 2>&1
+	i=0
+	while kill -0 $AGENT_PID 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	wait $AGENT_PID
+	rc=$?
+	exec 4>&-
+	[ $rc = 0 ] && pass "$prefix/jail-powerdown-exits-0" ||
+		fail "$prefix/jail-powerdown-exits-0" "armvm exit $rc" /tmp/jail.log
+fi
 exit 0

@@ -59,6 +59,13 @@ static void defaults_and_values(void)
 	CHECK_EQ(parse(&c, "-k", "I", "--seccomp=off", NULL), 0);
 	CHECK_EQ(c.seccomp, CONFINE_MODE_OFF);
 	CHECK_EQ(parse(&c, "-k", "I", "--seccomp", "strict"), -1);
+	CHECK(!c.jail_dir && !c.user.set); /* no jail by default */
+	CHECK_EQ(parse(&c, "-k", "I", "--jail", "/srv/j"), 0);
+	CHECK_STR(c.jail_dir, "/srv/j");
+	CHECK_EQ(parse(&c, "-k", "I", "--user", "65534:65533"), 0);
+	CHECK(c.user.set && c.user.uid == 65534 && c.user.gid == 65533);
+	CHECK_EQ(parse(&c, "-k", "I", "--user", "x:1"), -1);
+	CHECK_EQ(parse(&c, "-k", "I", "--jail=", NULL), -1);
 	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch32"), 0);
 	CHECK_EQ(c.arch, VM_ARCH_AARCH32);
 	CHECK_EQ(parse(&c, "-k", "I", "--arch", "aarch64"), 0);

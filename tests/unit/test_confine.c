@@ -2,19 +2,24 @@
 /* lib/confine.c: each profile lets its thread work and stops what it does
  * not list. Every case runs in a child process (a filter cannot be undone). */
 #include <errno.h>
+#include <linux/capability.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/confine.h"
+#include "lib/jail.h"
 #include "tests/unit/check.h"
 
 static int work_pipe[2]; /* made before the filter, as a thread's fds are */
@@ -214,6 +219,153 @@ static void test_mode_names(void)
 	CHECK_STR(confine_kind_name(CONFINE_VCPU), "vcpu");
 }
 
+/* Threads started before the jail wait at its gate until it opens. */
+static atomic_int gate_passed;
+static void *gate_thread(void *arg)
+{
+	(void)arg;
+	confine_thread(CONFINE_RTC);
+	atomic_store(&gate_passed, 1);
+	return NULL;
+}
+
+static void test_jail_gate(void)
+{
+	struct timespec wait = {0, 100 * 1000 * 1000};
+	pthread_t t;
+
+	CHECK(confine_setup(CONFINE_MODE_OFF) == 0);
+	confine_hold_threads();
+	CHECK(pthread_create(&t, NULL, gate_thread, NULL) == 0);
+	nanosleep(&wait, NULL);
+	CHECK(atomic_load(&gate_passed) == 0);
+	confine_release_threads(-1);
+	pthread_join(t, NULL);
+	CHECK(atomic_load(&gate_passed) == 1);
+	confine_release_threads(-1); /* idempotent */
+}
+
+static void test_jail_user_option(void)
+{
+	struct jail_user u;
+
+	CHECK(jail_parse_user("65534:65533", &u) && u.set && u.uid == 65534 &&
+	      u.gid == 65533);
+	CHECK(jail_parse_user("root", &u) && u.set && u.uid == 0);
+	CHECK(!jail_parse_user("1:", &u));
+	CHECK(!jail_parse_user(":1", &u));
+	CHECK(!jail_parse_user("x:1", &u));
+	CHECK(!jail_parse_user("1:2:3", &u));
+	CHECK(!jail_parse_user("", &u));
+	CHECK(!jail_parse_user("no-such-user-armvm", &u));
+}
+
+/* The effective and permitted capabilities of this thread (0: none). */
+static unsigned long long cap_eff_and_prm(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return ~0ull;
+	return data[0].effective | data[0].permitted | data[1].effective |
+	       data[1].permitted;
+}
+
+/*
+ * In a child (as root; else the kernel refuses, which is checked too):
+ * the chroot, the new user without capabilities, and Landlock where the
+ * kernel has it, for the main thread and one released from the gate.
+ */
+static char jail_dir[64];
+static int landlock_on;
+static void *jailed_thread(void *arg)
+{
+	(void)arg;
+	confine_thread(CONFINE_CONTROL);
+	return (void *)(long)(open("/made-by-thread", O_RDWR | O_CREAT, 0600) <
+			      0);
+}
+
+static int jailed_child(void)
+{
+	struct jail_user nobody = {true, 65534, 65534};
+	pthread_t t;
+	void *refused = NULL;
+	int fd, ll;
+
+	confine_setup(CONFINE_MODE_KILL);
+	confine_hold_threads();
+	if (pthread_create(&t, NULL, jailed_thread, NULL))
+		return 10;
+	if (jail_enter(jail_dir, &nobody, &ll) < 0)
+		return 11;
+	confine_release_threads(ll);
+	if (getuid() != 65534 || getgid() != 65534 || setuid(0) == 0 ||
+	    cap_eff_and_prm() != 0)
+		return 12;
+	fd = open("/existing", O_RDWR); /* the jail's own file */
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		return 13;
+	close(fd);
+	if (access("/etc/passwd", F_OK) == 0) /* outside: not there */
+		return 14;
+	fd = open("/made-by-main", O_RDWR | O_CREAT, 0600);
+	if (ll >= 0 && fd >= 0)
+		return 15; /* Landlock lets nothing be made */
+	pthread_join(t, &refused);
+	if (ll >= 0 && !refused)
+		return 16;
+	/* As armvm goes on: main confined, then a vCPU started under it
+	 * (SIGSYS here if the vCPU could not take the ruleset). */
+	confine_thread(CONFINE_MAIN);
+	child_kind = CONFINE_VCPU;
+	if (start_child_thread())
+		return 17;
+	return ll >= 0 ? 0 : 1; /* 1: no Landlock here */
+}
+
+static void test_jail_enter(void)
+{
+	char path[128];
+	int fd, status;
+
+	if (geteuid() != 0) {
+		/* Only root may chroot and change user: a clean refusal. */
+		struct jail_user nobody = {true, 65534, 65534};
+		int ll;
+
+		CHECK(jail_enter("/", &nobody, &ll) < 0);
+		return;
+	}
+	snprintf(jail_dir, sizeof(jail_dir), "/tmp/armvm-jail-XXXXXX");
+	CHECK(mkdtemp(jail_dir) != NULL);
+	chmod(jail_dir, 0755);
+	snprintf(path, sizeof(path), "%s/existing", jail_dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	CHECK(fd >= 0 && fchown(fd, 65534, 65534) == 0);
+	close(fd);
+	status = confined(CONFINE_RTC, CONFINE_MODE_OFF, jailed_child);
+	CHECK(WIFEXITED(status));
+	landlock_on = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) <= 1);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		printf("# jail: child status 0x%x: %s\n", status, child_stderr);
+	printf("# jail: Landlock %s on this kernel\n",
+	       landlock_on ? "in force" : "not available");
+	snprintf(path, sizeof(path), "%s/made-by-main", jail_dir);
+	if (landlock_on)
+		CHECK(access(path, F_OK) < 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/made-by-thread", jail_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/existing", jail_dir);
+	unlink(path);
+	rmdir(jail_dir);
+	/* Refusals name the option. */
+	CHECK(jail_enter("/no/such/dir", NULL, &fd) < 0);
+}
+
 int main(void)
 {
 	check_suite = "confine";
@@ -222,6 +374,9 @@ int main(void)
 	RUN(test_stacking);
 	RUN(test_log_and_off);
 	RUN(test_mode_names);
+	RUN(test_jail_gate);
+	RUN(test_jail_user_option);
+	RUN(test_jail_enter);
 	unlink("/tmp/armvm-test-confine");
 	return check_main_end();
 }

@@ -16,7 +16,11 @@ int cmd_run(int argc, char **argv)
 	/* Before vm_init starts the first thread (lib/confine.h). */
 	if (confine_setup(cfg.seccomp) < 0)
 		return 1;
+	/* Threads started during set-up wait for the jail (vm_run). */
+	if (cfg.jail_dir || cfg.user.set)
+		confine_hold_threads();
 	if (vm_init(&vm, &cfg) < 0) {
+		confine_release_threads(-1);
 		vm_exit(&vm);
 		return 1;
 	}

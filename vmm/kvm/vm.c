@@ -12,6 +12,7 @@
 #include "devices/pl011.h"
 #include "devices/pci.h"
 #include "lib/confine.h"
+#include "lib/jail.h"
 #include "lib/util.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
@@ -808,6 +809,28 @@ void vm_exit(struct vm *vm)
 		close(vm->kvm_fd);
 }
 
+/*
+ * --jail and --user (lib/jail.h), once every file, /dev/kvm and the control
+ * socket are open and before any thread is confined: the threads started so
+ * far wait in confine_thread until the gate opens (lib/confine.h), on every
+ * path.
+ */
+static int vm_enter_jail(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int landlock_fd = -1, r = 0;
+
+	if (cfg->jail_dir || cfg->user.set) {
+		r = jail_enter(cfg->jail_dir, &cfg->user, &landlock_fd);
+		if (!r)
+			pr_info("jail: root %s, uid %u, gid %u",
+				cfg->jail_dir ? cfg->jail_dir : "/",
+				(unsigned int)getuid(), (unsigned int)getgid());
+	}
+	confine_release_threads(r ? -1 : landlock_fd);
+	return r;
+}
+
 int vm_run(struct vm *vm)
 {
 	struct control_server *control = NULL;
@@ -815,10 +838,12 @@ int vm_run(struct vm *vm)
 
 	if (vm->cfg->api_socket) {
 		control = control_cmds_start(vm, vm->cfg->api_socket);
-		if (!control)
+		if (!control) {
+			confine_release_threads(-1);
 			return 1;
+		}
 	}
-	ret = vm_run_loop(vm);
+	ret = vm_enter_jail(vm) < 0 ? 1 : vm_run_loop(vm);
 	/* After the vCPUs: a device-del still waiting gives up by itself. */
 	if (control)
 		control_stop(control);
