@@ -19,9 +19,11 @@ Z=/root/zImage I32=/root/g32.cpio.gz
 # lines and retried, at most 4 times, so the flake does not hide the other
 # results; a fifth panic fails the test. Each retry prints a "RETRY:" line,
 # which tests/run counts, so a rising rate shows. (See docs/sandbox.md.)
+# An oops counts too: CI once saw a guest power off cleanly without its
+# result, and an oops it survived is the likeliest cause.
 # guest_panicked NAME LOG: did it? If so, show where.
 guest_panicked() {
-	grep -q "Kernel panic" "$2" || return 1
+	grep -q "Kernel panic\|Unable to handle kernel\|Internal error:\|kernel BUG" "$2" || return 1
 	echo "RETRY: $1: the guest kernel panicked"
 	echo "# $1: the guest kernel panicked; its log, then a retry:"
 	oops_excerpt "$2" '#   '
