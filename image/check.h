@@ -64,7 +64,9 @@ int image_find_boot(const char *path, struct image_boot *out, char *why,
 /*
  * The same in a child process under tight limits (image/probe.c), for a
  * disk a guest could have written: a reader bug costs the probe, not the
- * caller. Returns 0, or -1 with why (also when the child died).
+ * caller. Returns 0, or -1 with why (also when the child died). Call it
+ * before the process starts threads: the child allocates, and a lock held
+ * by another thread at the fork would stay held in it.
  */
 int image_probe_boot(const char *path, struct image_boot *out, char *why,
 		     size_t whylen);

@@ -551,6 +551,12 @@ int platform_create(struct vm *vm)
 	const struct machine_region_desc *mmio = &machine_map[MR_PCIE_MMIO];
 
 	vm->firmware_boot = !vm->cfg->kernel;
+	/* First, while armvm has no other thread: the probe forks a child that
+	 * allocates, and a lock (an allocator's, with sanitizers) held by
+	 * another thread at the fork would never be released in it. Device
+	 * threads start below (the pl031's, the virtio backends'). */
+	if (vm->firmware_boot && choose_firmware_arch(vm) < 0)
+		return -1;
 	vm->uart =
 	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
 			 irq, console_write, vm->console);
@@ -575,8 +581,7 @@ int platform_create(struct vm *vm)
 	if (create_disks(vm) < 0 || create_other_devices(vm) < 0 ||
 	    create_ports(vm) < 0)
 		return -1;
-	if (vm->firmware_boot &&
-	    (choose_firmware_arch(vm) < 0 || create_flash(vm) < 0))
+	if (vm->firmware_boot && create_flash(vm) < 0)
 		return -1;
 	return 0;
 }
