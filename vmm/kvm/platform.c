@@ -551,34 +551,40 @@ int platform_create(struct vm *vm)
 	const struct machine_region_desc *mmio = &machine_map[MR_PCIE_MMIO];
 
 	vm->firmware_boot = !vm->cfg->kernel;
-	/* First, while armvm has no other thread: the probe forks a child that
-	 * allocates, and a lock (an allocator's, with sanitizers) held by
-	 * another thread at the fork would never be released in it. Device
-	 * threads start below (the pl031's, the virtio backends'). */
-	if (vm->firmware_boot && choose_firmware_arch(vm) < 0)
-		return -1;
 	vm->uart =
 	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
 			 irq, console_write, vm->console);
-	vm->rtc = pl031_create(machine_map[MR_RTC].base,
-			       machine_map[MR_RTC].spi, irq, NULL);
 	vm->gpio = pl061_create(machine_map[MR_GPIO].base,
 				machine_map[MR_GPIO].spi, irq);
 	vm->pci = pci_host_create(ecam->base, ecam->size, mmio->base,
 				  mmio->size, mmio->spi, irq);
-	if (!vm->uart || !vm->rtc || !vm->gpio || !vm->pci) {
+	if (!vm->uart || !vm->gpio || !vm->pci) {
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
 	vm->pci->msi = (struct msi_sink){.send = send_msi, .opaque = vm};
 	vm->pci->msi_controller = vm->msi;
 	vm->pci->msi_phandle = PHANDLE_GIC_ITS;
-	if (bus_add(&vm->bus, vm->uart) < 0 || bus_add(&vm->bus, vm->rtc) < 0 ||
+	if (bus_add(&vm->bus, vm->uart) < 0 ||
 	    bus_add(&vm->bus, vm->gpio) < 0 ||
 	    bus_add(&vm->bus, &vm->pci->ecam) < 0 ||
 	    bus_add(&vm->bus, &vm->pci->mmio) < 0)
 		return -1;
-	if (create_disks(vm) < 0 || create_other_devices(vm) < 0 ||
+	if (create_disks(vm) < 0)
+		return -1;
+	/* The disks checked, and before any thread starts (the pl031's, the
+	 * virtio backends'): the probe forks a child that allocates, and a
+	 * lock (an allocator's, with sanitizers) held by another thread at
+	 * the fork would never be released in it. */
+	if (vm->firmware_boot && choose_firmware_arch(vm) < 0)
+		return -1;
+	vm->rtc = pl031_create(machine_map[MR_RTC].base,
+			       machine_map[MR_RTC].spi, irq, NULL);
+	if (!vm->rtc) {
+		pr_err("out of memory creating the devices");
+		return -1;
+	}
+	if (bus_add(&vm->bus, vm->rtc) < 0 || create_other_devices(vm) < 0 ||
 	    create_ports(vm) < 0)
 		return -1;
 	if (vm->firmware_boot && create_flash(vm) < 0)
