@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,10 @@ int img_src_fd(struct img_src *s, int fd)
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	s->size = (uint64_t)st.st_size;
+	/* A disk given as a block device (/dev/vdb, an LV): its size is
+	 * not in st_size. */
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &s->size) < 0)
+		return -errno;
 	s->fd = fd;
 	s->mem = NULL;
 	return 0;
