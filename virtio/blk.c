@@ -9,6 +9,9 @@
  * no assumption about how these are split into descriptors (2.6.4): the
  * header may span several buffers and the status byte is the last writable
  * byte, whatever buffer holds it.
+ *
+ * DISCARD punches a hole in the image file and WRITE_ZEROES zeroes a range
+ * (fallocate), so that a guest's fstrim gives the host its space back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +32,24 @@
 #define HDR_BYTES   16
 
 /* Config layout (5.2.4) up to and including unused1. */
-#define CFG_CAPACITY 0
-#define CFG_SEG_MAX  12
-#define CFG_BLK_SIZE 20
-#define CFG_BYTES    60
+#define CFG_CAPACITY		     0
+#define CFG_SEG_MAX		     12
+#define CFG_BLK_SIZE		     20
+#define CFG_MAX_DISCARD_SECTORS	     36
+#define CFG_MAX_DISCARD_SEG	     40
+#define CFG_DISCARD_SECTOR_ALIGNMENT 44
+#define CFG_MAX_WRITE_ZEROES_SECTORS 48
+#define CFG_MAX_WRITE_ZEROES_SEG     52
+#define CFG_WRITE_ZEROES_MAY_UNMAP   56
+#define CFG_BYTES		     60
+
+#define DWZ_MAX_SEG                                                   \
+	(VIRTIO_BLK_MAX_DISCARD_SEG > VIRTIO_BLK_MAX_WRITE_ZEROES_SEG \
+	     ? VIRTIO_BLK_MAX_DISCARD_SEG                             \
+	     : VIRTIO_BLK_MAX_WRITE_ZEROES_SEG)
+/* Zeroes written from here where the file system cannot zero a range. */
+#define ZERO_BUF_BYTES (64 * 1024)
+static const uint8_t zero_buf[ZERO_BUF_BYTES];
 
 /* I/O error messages per device (a failing disk must not flood). */
 #define BLK_MAX_WARNINGS 10
@@ -49,6 +66,9 @@ struct virtio_blk {
 	/* Request scratch, used under the queue's processing lock. */
 	struct virtq_elem elem;
 	struct iovec iov[VIRTQ_MAX_SIZE];
+	/* A discard or write-zeroes payload, copied out of guest RAM once
+	 * so that the guest cannot change it between check and use. */
+	uint8_t dwz[DWZ_MAX_SEG * VIRTIO_BLK_DWZ_SEG_BYTES];
 };
 
 static struct virtio_blk *to_blk(struct virtio_dev *d)
@@ -64,8 +84,13 @@ static uint64_t blk_get_features(struct virtio_dev *d)
 	    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_F_INDIRECT_DESC |
 	    1ULL << VIRTIO_F_EVENT_IDX;
 
+	/* Discard and write-zeroes write the disk: a read-only one offers
+	 * neither (and fails them with IOERR, 5.2.6.2). */
 	if (b->readonly)
 		f |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		f |= 1ULL << VIRTIO_BLK_F_DISCARD |
+		     1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 	return f;
 }
 
@@ -168,6 +193,168 @@ static int blk_sync(struct virtio_blk *b)
 	return 0;
 }
 
+/* After a write completed: without FLUSH negotiated the driver expects
+ * write-through (5.2.6.2), so make the data durable first. */
+static int blk_write_done(struct virtio_blk *b)
+{
+	if (!virtio_has_feature(&b->vdev, VIRTIO_BLK_F_FLUSH))
+		return blk_sync(b);
+	return 0;
+}
+
+static int blk_fallocate(struct virtio_blk *b, int mode, uint64_t off,
+			 uint64_t len)
+{
+	while (fallocate(b->fd, mode, (off_t)off, (off_t)len) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The image cannot do this kind of fallocate: the file system lacks it
+ * (EOPNOTSUPP: tmpfs has no ZERO_RANGE, some have no hole punching), or a
+ * block device wants its own logical block size's alignment (EINVAL).
+ */
+static bool fallocate_unsupported(int err)
+{
+	return err == -EOPNOTSUPP || err == -EINVAL || err == -ENOSYS;
+}
+
+/* Write zeroes over [off, off + len) from zero_buf. */
+static int write_zero_bytes(struct virtio_blk *b, uint64_t off, uint64_t len)
+{
+	while (len) {
+		uint64_t chunk = 0;
+		unsigned int n = 0;
+		int err;
+
+		for (; n < VIRTQ_MAX_SIZE && chunk < len; n++) {
+			uint64_t take = len - chunk;
+
+			if (take > ZERO_BUF_BYTES)
+				take = ZERO_BUF_BYTES;
+			b->iov[n].iov_base = (void *)zero_buf;
+			b->iov[n].iov_len = take;
+			chunk += take;
+		}
+		err = blk_xfer(b, true, n, off);
+		if (err)
+			return err;
+		off += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * One write-zeroes range (5.2.6.2: reads of it must then return zeroes).
+ * With unmap the range may be deallocated: punch a hole. Otherwise, or
+ * where holes cannot be punched, zero it in place (ZERO_RANGE keeps the
+ * blocks allocated), and where the file system cannot do that either,
+ * write the zeroes.
+ */
+static int zero_range(struct virtio_blk *b, uint64_t off, uint64_t len,
+		      bool unmap)
+{
+	int err = -EOPNOTSUPP;
+
+	if (unmap)
+		err = blk_fallocate(
+		    b, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len);
+	if (fallocate_unsupported(err))
+		err = blk_fallocate(
+		    b, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len);
+	if (fallocate_unsupported(err))
+		err = write_zero_bytes(b, off, len);
+	return err;
+}
+
+/* One discard range: 5.2.6.2 lets the device deallocate it, or not. */
+static int discard_range(struct virtio_blk *b, uint64_t off, uint64_t len)
+{
+	int err = blk_fallocate(b, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				off, len);
+
+	return fallocate_unsupported(err) ? 0 : err;
+}
+
+/*
+ * DISCARD or WRITE_ZEROES (5.2.6): the payload is copied out of guest RAM
+ * once and every segment checked before any is carried out, so a bad
+ * request leaves the disk untouched. Returns the status.
+ */
+static uint8_t blk_discard_write_zeroes(struct virtio_blk *b,
+					const struct virtq_elem *e,
+					bool discard)
+{
+	const uint64_t max_sectors = discard
+					 ? VIRTIO_BLK_MAX_DISCARD_SECTORS
+					 : VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS;
+	const uint64_t max_seg = discard ? VIRTIO_BLK_MAX_DISCARD_SEG
+					 : VIRTIO_BLK_MAX_WRITE_ZEROES_SEG;
+	/* 5.2.6.2: unmap is for write-zeroes only; on a discard it, like
+	 * any unknown flag, makes the request UNSUPP. */
+	const uint32_t known = discard ? 0 : VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
+	uint64_t bytes = e->out_len - HDR_BYTES, nseg, i;
+	int err = 0;
+
+	/* 5.2.6.2: a read-only device fails every write with IOERR. */
+	if (b->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	/* A driver that did not negotiate the feature gets what a device
+	 * without it would answer. */
+	if (!virtio_has_feature(&b->vdev, discard ? VIRTIO_BLK_F_DISCARD
+						  : VIRTIO_BLK_F_WRITE_ZEROES))
+		return VIRTIO_BLK_S_UNSUPP;
+	/* 5.2.6.1: one or more whole segments, at most max_*_seg of them
+	 * (which also bounds the copy into b->dwz); anything else is a
+	 * driver error, IOERR (5.2.6). */
+	nseg = bytes / VIRTIO_BLK_DWZ_SEG_BYTES;
+	if (!nseg || bytes % VIRTIO_BLK_DWZ_SEG_BYTES || nseg > max_seg)
+		return VIRTIO_BLK_S_IOERR;
+	if (virtq_elem_read(e, HDR_BYTES, b->dwz, bytes) != bytes)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = 0; i < nseg; i++) {
+		if (get_le32(b->dwz + i * VIRTIO_BLK_DWZ_SEG_BYTES + 12) &
+		    ~known)
+			return VIRTIO_BLK_S_UNSUPP;
+	}
+	for (i = 0; i < nseg; i++) {
+		const uint8_t *seg = b->dwz + i * VIRTIO_BLK_DWZ_SEG_BYTES;
+		uint64_t num = get_le32(seg + 8);
+
+		/* range_ok is overflow-safe: sector + num is never formed. */
+		if (num > max_sectors ||
+		    !range_ok(b, get_le64(seg), num * SECTOR_SIZE))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	for (i = 0; i < nseg && !err; i++) {
+		const uint8_t *seg = b->dwz + i * VIRTIO_BLK_DWZ_SEG_BYTES;
+		uint64_t off = get_le64(seg) * SECTOR_SIZE;
+		uint64_t len = (uint64_t)get_le32(seg + 8) * SECTOR_SIZE;
+
+		if (!len)
+			continue;
+		if (discard)
+			err = discard_range(b, off, len);
+		else
+			err =
+			    zero_range(b, off, len,
+				       get_le32(seg + 12) &
+					   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	}
+	if (!err)
+		err = blk_write_done(b);
+	if (err) {
+		/* 5.2.6: segments are then indeterminate to the driver. */
+		io_warn(b, discard ? "discard" : "write-zeroes", -err);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
 /*
  * Serve one request. Returns false when it has no header or no status byte
  * (a driver bug the device cannot even report); otherwise *written is the
@@ -214,10 +401,8 @@ static bool blk_request(struct virtio_blk *b, struct virtq_elem *e,
 		}
 		n = slice_iov(b, e, 0, e->out_num, HDR_BYTES, out_data);
 		err = blk_xfer(b, true, n, sector * SECTOR_SIZE);
-		/* Without FLUSH negotiated the driver expects write-through
-		 * (5.2.6.2): make the data durable before completing. */
-		if (!err && !virtio_has_feature(&b->vdev, VIRTIO_BLK_F_FLUSH))
-			err = blk_sync(b);
+		if (!err)
+			err = blk_write_done(b);
 		if (err) {
 			io_warn(b, "write", -err);
 			status = VIRTIO_BLK_S_IOERR;
@@ -242,6 +427,11 @@ static bool blk_request(struct virtio_blk *b, struct virtq_elem *e,
 		*written = (uint32_t)len + 1;
 		break;
 	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = blk_discard_write_zeroes(b, e,
+						  type == VIRTIO_BLK_T_DISCARD);
+		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
@@ -401,6 +591,18 @@ struct virtio_dev *virtio_blk_create(const char *path, bool readonly,
 	put_le64(b->config + CFG_CAPACITY, b->capacity);
 	put_le32(b->config + CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX);
 	put_le32(b->config + CFG_BLK_SIZE, SECTOR_SIZE);
+	put_le32(b->config + CFG_MAX_DISCARD_SECTORS,
+		 VIRTIO_BLK_MAX_DISCARD_SECTORS);
+	put_le32(b->config + CFG_MAX_DISCARD_SEG, VIRTIO_BLK_MAX_DISCARD_SEG);
+	put_le32(b->config + CFG_DISCARD_SECTOR_ALIGNMENT,
+		 VIRTIO_BLK_DISCARD_ALIGNMENT);
+	put_le32(b->config + CFG_MAX_WRITE_ZEROES_SECTORS,
+		 VIRTIO_BLK_MAX_WRITE_ZEROES_SECTORS);
+	put_le32(b->config + CFG_MAX_WRITE_ZEROES_SEG,
+		 VIRTIO_BLK_MAX_WRITE_ZEROES_SEG);
+	/* 5.2.6.2: set when a write-zeroes may deallocate (unmap punches a
+	 * hole where the file system can). */
+	b->config[CFG_WRITE_ZEROES_MAY_UNMAP] = 1;
 	if (!virtio_dev_init(&b->vdev, &blk_ops, mem)) {
 		pr_err("%s: out of memory", path);
 		free(b->path);

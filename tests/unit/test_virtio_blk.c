@@ -3,11 +3,16 @@
  * Unit tests of virtio-blk (virtio/blk.c): image checks and locking,
  * feature negotiation, config space read byte by byte, and every request
  * type through a virtqueue built in fake guest RAM, as a driver would.
+ *
+ * This program defines fallocate() itself, so that blk.c's calls come here:
+ * a test can make it fail as a file system without that mode would.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "tests/unit/check.h"
 #include "virtio/blk.h"
@@ -29,6 +34,20 @@ static struct guest_mem bt_mem;
 static char bt_dir[64];
 static char bt_img[128];
 static int bt_irqs;
+/* fallocate() below: modes that fail with bt_falloc_errno, calls seen. */
+static int bt_falloc_fail_modes;
+static int bt_falloc_errno;
+static int bt_falloc_calls;
+
+int fallocate(int fd, int mode, off_t offset, off_t len)
+{
+	bt_falloc_calls++;
+	if (bt_falloc_fail_modes & mode) {
+		errno = bt_falloc_errno;
+		return -1;
+	}
+	return (int)syscall(SYS_fallocate, fd, mode, offset, len);
+}
 
 static void bt_notify_queue(void *opaque, unsigned int q)
 {
@@ -61,19 +80,31 @@ static bool write_file(const char *path, const void *data, size_t len)
 	return ok;
 }
 
-/* A fresh image: sector s holds bytes (s * 7 + i) & 0xff. */
-static void make_image(void)
-{
-	static uint8_t img[IMG_SECTORS * 512];
-
-	for (size_t i = 0; i < sizeof(img); i++)
-		img[i] = (uint8_t)((i / 512) * 7 + i);
-	write_file(bt_img, img, sizeof(img));
-}
-
 static uint8_t image_byte(size_t off)
 {
 	return (uint8_t)((off / 512) * 7 + off);
+}
+
+/* A fresh image of `sectors`: sector s holds bytes (s * 7 + i) & 0xff. */
+static void make_image_of(unsigned int sectors)
+{
+	static uint8_t sec[512];
+	int fd = open(bt_img, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return;
+	for (unsigned int s = 0; s < sectors; s++) {
+		for (size_t i = 0; i < 512; i++)
+			sec[i] = image_byte(s * 512 + i);
+		if (write(fd, sec, 512) != 512)
+			break;
+	}
+	close(fd);
+}
+
+static void make_image(void)
+{
+	make_image_of(IMG_SECTORS);
 }
 
 static bool read_file_at(const char *path, uint64_t off, void *buf, size_t len)
@@ -133,18 +164,28 @@ static bool driver_init(struct virtio_dev *d, struct vq_driver *v,
 	 1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_SEG_MAX | \
 	 1ULL << VIRTIO_F_INDIRECT_DESC)
 
-static struct virtio_dev *open_dev(bool readonly, struct vq_driver *v)
+#define F_DWZ                                   \
+	(F_STD | 1ULL << VIRTIO_BLK_F_DISCARD | \
+	 1ULL << VIRTIO_BLK_F_WRITE_ZEROES)
+
+static struct virtio_dev *open_dev_with(const char *img, bool readonly,
+					struct vq_driver *v, uint64_t features)
 {
 	struct virtio_dev *d;
 
 	ram_setup();
-	d = virtio_blk_create(bt_img, readonly, &bt_mem);
-	if (d && !driver_init(
-		     d, v, F_STD | (readonly ? 1ULL << VIRTIO_BLK_F_RO : 0))) {
+	d = virtio_blk_create(img, readonly, &bt_mem);
+	if (d && !driver_init(d, v, features)) {
 		virtio_destroy(d);
 		return NULL;
 	}
 	return d;
+}
+
+static struct virtio_dev *open_dev(bool readonly, struct vq_driver *v)
+{
+	return open_dev_with(bt_img, readonly, v,
+			     F_STD | (readonly ? 1ULL << VIRTIO_BLK_F_RO : 0));
 }
 
 static void put_hdr(uint32_t type, uint64_t sector)
@@ -152,6 +193,17 @@ static void put_hdr(uint32_t type, uint64_t sector)
 	put_le32(host(HDR), type);
 	put_le32(host(HDR) + 4, 0);
 	put_le64(host(HDR) + 8, sector);
+}
+
+/* Segment i of a discard or write-zeroes payload at DATA (5.2.6). */
+static void put_seg(unsigned int i, uint64_t sector, uint32_t num,
+		    uint32_t flags)
+{
+	uint8_t *p = host(DATA) + 16 * i;
+
+	put_le64(p, sector);
+	put_le32(p + 8, num);
+	put_le32(p + 12, flags);
 }
 
 /* Run a request: header, optional data (device-readable for OUT), status.
@@ -182,6 +234,50 @@ static uint8_t request(struct virtio_dev *d, struct vq_driver *v, uint32_t type,
 	if (used_len)
 		*used_len = ulen;
 	return *host(STATUS);
+}
+
+static long long file_blocks(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_blocks : -1;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Do [first, first + n) sectors of the image read as zeroes? */
+static bool sectors_zero(uint64_t first, unsigned int n)
+{
+	static uint8_t buf[512];
+
+	for (unsigned int s = 0; s < n; s++) {
+		if (!read_file_at(bt_img, (first + s) * 512, buf, 512))
+			return false;
+		for (size_t i = 0; i < 512; i++)
+			if (buf[i])
+				return false;
+	}
+	return true;
+}
+
+/* Do [first, first + n) sectors still hold make_image's pattern? */
+static bool sectors_intact(uint64_t first, unsigned int n)
+{
+	static uint8_t buf[512];
+
+	for (unsigned int s = 0; s < n; s++) {
+		if (!read_file_at(bt_img, (first + s) * 512, buf, 512))
+			return false;
+		for (size_t i = 0; i < 512; i++)
+			if (buf[i] != image_byte((first + s) * 512 + i))
+				return false;
+	}
+	return true;
 }
 
 static void bad_images(void)
@@ -271,6 +367,9 @@ static void features_and_config(void)
 	CHECK(virtio_get_device_features(d, 0) & 1u << VIRTIO_BLK_F_SEG_MAX);
 	CHECK(virtio_get_device_features(d, 0) & 1u << VIRTIO_F_INDIRECT_DESC);
 	CHECK(!(virtio_get_device_features(d, 0) & 1u << VIRTIO_BLK_F_RO));
+	CHECK(virtio_get_device_features(d, 0) & 1u << VIRTIO_BLK_F_DISCARD);
+	CHECK(virtio_get_device_features(d, 0) &
+	      1u << VIRTIO_BLK_F_WRITE_ZEROES);
 	/* The capacity read as 8 single bytes, as EDK2 does. */
 	for (uint32_t i = 0; i < 8; i++) {
 		virtio_config_read(d, i, &b, 1);
@@ -286,6 +385,19 @@ static void features_and_config(void)
 		CHECK_EQ(get_le32(w), 512);
 		virtio_config_read(d, 21, w, 2);
 		CHECK_EQ(get_le16(w), 2);
+		/* Discard and write-zeroes limits (5.2.4). */
+		virtio_config_read(d, 36, w, 4);
+		CHECK_EQ(get_le32(w), 4ULL << 30 >> 9);
+		virtio_config_read(d, 40, w, 4);
+		CHECK_EQ(get_le32(w), 256);
+		virtio_config_read(d, 44, w, 4);
+		CHECK_EQ(get_le32(w), 8);
+		virtio_config_read(d, 48, w, 4);
+		CHECK_EQ(get_le32(w), 4ULL << 30 >> 9);
+		virtio_config_read(d, 52, w, 4);
+		CHECK_EQ(get_le32(w), 256);
+		virtio_config_read(d, 56, w, 4); /* may_unmap, unused1 0 */
+		CHECK_EQ(get_le32(w), 1);
 		/* Writes are ignored; beyond the end reads 0. */
 		virtio_config_write(d, 0, "\1\2\3\4", 4);
 		virtio_config_read(d, 0, w, 1);
@@ -308,6 +420,10 @@ static void features_and_config(void)
 
 	d = virtio_blk_create(bt_img, true, &bt_mem);
 	CHECK(d && (virtio_get_device_features(d, 0) & 1u << VIRTIO_BLK_F_RO));
+	/* A read-only disk offers no way to write it. */
+	CHECK(d && !(virtio_get_device_features(d, 0) &
+		     (1u << VIRTIO_BLK_F_DISCARD |
+		      1u << VIRTIO_BLK_F_WRITE_ZEROES)));
 	virtio_destroy(d);
 }
 
@@ -447,6 +563,15 @@ static void readonly_disk(void)
 	memset(host(DATA), 0x55, 512);
 	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 0, 512, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
+	/* Discard and write-zeroes are writes (5.2.6.2), offered or not. */
+	put_seg(0, 0, 8, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	put_seg(0, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
 	CHECK(read_file_at(bt_img, 0, after, 512));
 	CHECK(!memcmp(before, after, 512));
 	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
@@ -464,7 +589,7 @@ static void any_framing(void)
 	bool same = true;
 
 	make_image();
-	d = open_dev(false, &v);
+	d = open_dev_with(bt_img, false, &v, F_DWZ);
 	CHECK(d);
 	if (!d)
 		return;
@@ -497,6 +622,29 @@ static void any_framing(void)
 
 		CHECK(read_file_at(bt_img, 7 * 512, buf, 512));
 		CHECK(buf[0] == 0x3c && buf[511] == 0x3c);
+	}
+
+	/* A write-zeroes segment split over two buffers, the first shared
+	 * with the header. */
+	{
+		uint8_t seg[16];
+
+		put_hdr(VIRTIO_BLK_T_WRITE_ZEROES, 0);
+		put_le64(seg, 9);
+		put_le32(seg + 8, 2);
+		put_le32(seg + 12, 0);
+		memcpy(host(HDR) + 16, seg, 10);
+		memcpy(host(DATA), seg + 10, 6);
+		vqd_desc(&v, 0, HDR, 16 + 10, VIRTQ_DESC_F_NEXT, 1);
+		vqd_desc(&v, 1, DATA, 6, VIRTQ_DESC_F_NEXT, 2);
+		vqd_desc(&v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+		vqd_publish(&v, 0);
+		virtio_queue_notify(d, 0);
+		CHECK(vqd_get_used(&v, &id, &len));
+		CHECK_EQ(*host(STATUS), VIRTIO_BLK_S_OK);
+		CHECK(sectors_intact(8, 1));
+		CHECK(sectors_zero(9, 2));
+		CHECK(sectors_intact(11, 1));
 	}
 	virtio_destroy(d);
 }
@@ -592,6 +740,328 @@ static void no_flush_feature(void)
 	virtio_destroy(d);
 }
 
+/* ---- DISCARD and WRITE_ZEROES (5.2.6) ---- */
+
+/* Can the test directory's file system punch holes (ext4, xfs, tmpfs
+ * can)? If not, a discard is allowed to leave the data (5.2.6.2). */
+static bool can_punch(void)
+{
+	static uint8_t buf[4 * 4096];
+	char p[160];
+	long long before;
+	bool ok;
+	int fd;
+
+	memset(buf, 0xab, sizeof(buf));
+	bt_path(p, sizeof(p), "punch-probe");
+	if (!write_file(p, buf, sizeof(buf)))
+		return false;
+	fd = open(p, O_RDWR);
+	if (fd < 0)
+		return false;
+	fsync(fd);
+	before = file_blocks(p);
+	ok = syscall(SYS_fallocate, fd,
+		     FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096,
+		     4096) == 0 &&
+	     file_blocks(p) < before;
+	close(fd);
+	unlink(p);
+	return ok;
+}
+
+static void discard_punches_hole(void)
+{
+	struct virtio_dev *d;
+	struct vq_driver v;
+	uint32_t len = 0;
+	long long blocks;
+	bool punch = can_punch();
+	int fd;
+
+	if (!punch)
+		printf(
+		    "note: %s cannot punch holes; only the data is checked\n",
+		    bt_dir);
+	make_image();
+	d = open_dev_with(bt_img, false, &v, F_DWZ);
+	CHECK(d);
+	if (!d)
+		return;
+	blocks = file_blocks(bt_img);
+	/* Two 4 KiB blocks of the file, one request. */
+	put_seg(0, 8, 8, 0);
+	put_seg(1, 24, 8, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 32, false, &len),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(len, 1);
+	CHECK(sectors_intact(0, 8));
+	CHECK(sectors_intact(16, 8));
+	CHECK(sectors_intact(32, IMG_SECTORS - 32));
+	CHECK_EQ(file_size(bt_img), IMG_SECTORS * 512); /* KEEP_SIZE */
+	if (punch) {
+		CHECK(sectors_zero(8, 8));
+		CHECK(sectors_zero(24, 8));
+		CHECK_EQ(file_blocks(bt_img), blocks - 16);
+		fd = open(bt_img, O_RDONLY);
+		CHECK(fd >= 0);
+		CHECK_EQ(lseek(fd, 0, SEEK_HOLE), 8 * 512);
+		CHECK_EQ(lseek(fd, 8 * 512, SEEK_DATA), 16 * 512);
+		CHECK_EQ(lseek(fd, 16 * 512, SEEK_HOLE), 24 * 512);
+		close(fd);
+	}
+	/* A file system that cannot punch (EOPNOTSUPP), or a block device
+	 * wanting its own alignment (EINVAL): the discard still succeeds
+	 * and changes nothing. */
+	bt_falloc_fail_modes = FALLOC_FL_PUNCH_HOLE;
+	bt_falloc_errno = EOPNOTSUPP;
+	put_seg(0, 40, 8, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	bt_falloc_errno = EINVAL;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(sectors_intact(40, 8));
+	/* Any other failure is an I/O error. */
+	bt_falloc_errno = EIO;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	bt_falloc_fail_modes = 0;
+	CHECK(!(virtio_get_status(d) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	virtio_destroy(d);
+}
+
+static void write_zeroes(void)
+{
+	struct virtio_dev *d;
+	struct vq_driver v;
+	uint32_t len = 0;
+	long long blocks;
+	bool punch = can_punch();
+
+	make_image();
+	d = open_dev_with(bt_img, false, &v, F_DWZ);
+	CHECK(d);
+	if (!d)
+		return;
+	blocks = file_blocks(bt_img);
+	/* Without unmap: zeroed in place, the blocks stay allocated. */
+	put_seg(0, 3, 3, 0);
+	bt_falloc_calls = 0;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, &len),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(len, 1);
+	CHECK_EQ(bt_falloc_calls, 1); /* ZERO_RANGE, no punch first */
+	CHECK(sectors_intact(0, 3));
+	CHECK(sectors_zero(3, 3));
+	CHECK(sectors_intact(6, IMG_SECTORS - 6));
+	CHECK_EQ(file_blocks(bt_img), blocks);
+	/* With unmap, in a two-segment request: the 4 KiB blocks go. */
+	put_seg(0, 16, 16, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	put_seg(1, 40, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 32, false, &len),
+		 VIRTIO_BLK_S_OK);
+	CHECK(sectors_intact(6, 10));
+	CHECK(sectors_zero(16, 16));
+	CHECK(sectors_intact(32, 8));
+	CHECK(sectors_zero(40, 1));
+	CHECK(sectors_intact(41, IMG_SECTORS - 41));
+	CHECK_EQ(file_size(bt_img), IMG_SECTORS * 512);
+	if (punch)
+		CHECK_EQ(file_blocks(bt_img), blocks - 16);
+	CHECK(!(virtio_get_status(d) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	virtio_destroy(d);
+}
+
+/* Where the file system can neither punch nor zero a range, the zeroes
+ * are written; reads of the range return zeroes all the same. */
+static void write_zeroes_fallback(void)
+{
+	struct virtio_dev *d;
+	struct vq_driver v;
+
+	make_image_of(1024); /* 512 KiB: several 64 KiB zero buffers */
+	d = open_dev_with(bt_img, false, &v, F_DWZ);
+	CHECK(d);
+	if (!d)
+		return;
+	bt_falloc_fail_modes = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+	bt_falloc_errno = EOPNOTSUPP;
+	bt_falloc_calls = 0;
+	put_seg(0, 5, 300, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	put_seg(1, 1000, 24, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 32, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_falloc_calls, 3); /* punch, zero range; zero range */
+	CHECK(sectors_intact(0, 5));
+	CHECK(sectors_zero(5, 300));
+	CHECK(sectors_intact(305, 1000 - 305));
+	CHECK(sectors_zero(1000, 24));
+	/* EINVAL (a block device's alignment) falls back the same way. */
+	bt_falloc_errno = EINVAL;
+	put_seg(0, 400, 1, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(sectors_intact(399, 1));
+	CHECK(sectors_zero(400, 1));
+	CHECK(sectors_intact(401, 1));
+	/* A real failure is an I/O error. */
+	bt_falloc_errno = ENOSPC;
+	put_seg(0, 500, 1, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK(sectors_intact(500, 1));
+	bt_falloc_fail_modes = 0;
+	virtio_destroy(d);
+}
+
+/* Both types: ask, and expect `status` from each. */
+static void both(struct virtio_dev *d, struct vq_driver *v, uint32_t bytes,
+		 uint8_t status)
+{
+	CHECK_EQ(request(d, v, VIRTIO_BLK_T_DISCARD, 0, bytes, false, NULL),
+		 status);
+	CHECK_EQ(
+	    request(d, v, VIRTIO_BLK_T_WRITE_ZEROES, 0, bytes, false, NULL),
+	    status);
+}
+
+/* Every bad request leaves the disk as it was. */
+static void discard_write_zeroes_bad_input(void)
+{
+	static uint8_t before[IMG_SECTORS * 512], after[IMG_SECTORS * 512];
+	struct virtio_dev *d;
+	struct vq_driver v;
+	long long blocks;
+
+	make_image();
+	d = open_dev_with(bt_img, false, &v, F_DWZ);
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK(read_file_at(bt_img, 0, before, sizeof(before)));
+	blocks = file_blocks(bt_img);
+	bt_falloc_calls = 0;
+
+	/* Past the end of the disk. */
+	put_seg(0, IMG_SECTORS - 4, 8, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	put_seg(0, IMG_SECTORS - 1, 2, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	put_seg(0, IMG_SECTORS + 1, 0, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	/* sector + num_sectors wraps around to inside the disk. */
+	put_seg(0, ~0ULL - 3, 8, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	/* sector * 512 wraps around. */
+	put_seg(0, 1ULL << 55, 1, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	put_seg(0, 1ULL << 55, 0, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_IOERR);
+	/* A good segment, then a bad one: the good one is not done. */
+	put_seg(0, 0, 8, 0);
+	put_seg(1, IMG_SECTORS, 1, 0);
+	both(d, &v, 32, VIRTIO_BLK_S_IOERR);
+	/* Not whole 16-byte segments, or none (5.2.6.1). */
+	put_seg(0, 0, 8, 0);
+	put_seg(1, 8, 8, 0);
+	both(d, &v, 15, VIRTIO_BLK_S_IOERR);
+	both(d, &v, 17, VIRTIO_BLK_S_IOERR);
+	both(d, &v, 31, VIRTIO_BLK_S_IOERR);
+	both(d, &v, 0, VIRTIO_BLK_S_IOERR);
+	/* More segments than max_discard_seg / max_write_zeroes_seg. */
+	for (unsigned int i = 0; i < 257; i++)
+		put_seg(i, i % IMG_SECTORS, 1, 0);
+	both(d, &v, 257 * 16, VIRTIO_BLK_S_IOERR);
+	/* 5.2.6.2: unmap on a discard, or an unknown flag, is UNSUPP, even
+	 * when another segment is out of range. */
+	put_seg(0, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_UNSUPP);
+	put_seg(0, 0, 8, 2);
+	both(d, &v, 16, VIRTIO_BLK_S_UNSUPP);
+	put_seg(0, 0, 8, 0x80000001);
+	both(d, &v, 16, VIRTIO_BLK_S_UNSUPP);
+	put_seg(0, IMG_SECTORS, 8, 0);
+	put_seg(1, 0, 8, 4);
+	both(d, &v, 32, VIRTIO_BLK_S_UNSUPP);
+
+	CHECK_EQ(bt_falloc_calls, 0);
+	CHECK(read_file_at(bt_img, 0, after, sizeof(after)));
+	CHECK(!memcmp(before, after, sizeof(after)));
+	CHECK_EQ(file_blocks(bt_img), blocks);
+	CHECK_EQ(file_size(bt_img), IMG_SECTORS * 512);
+	CHECK(!(virtio_get_status(d) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+
+	/* The limits themselves are fine: 256 segments; an empty range at
+	 * the very end. */
+	for (unsigned int i = 0; i < 256; i++)
+		put_seg(i, i % 4, 1, 0);
+	CHECK_EQ(
+	    request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 256 * 16, false, NULL),
+	    VIRTIO_BLK_S_OK);
+	CHECK(sectors_zero(0, 4));
+	CHECK(sectors_intact(4, IMG_SECTORS - 4));
+	put_seg(0, IMG_SECTORS, 0, 0);
+	both(d, &v, 16, VIRTIO_BLK_S_OK);
+	virtio_destroy(d);
+}
+
+/* num_sectors above max_*_sectors is refused even inside the disk (a
+ * sparse image a little larger than the limit). */
+static void discard_write_zeroes_max_sectors(void)
+{
+	struct virtio_dev *d;
+	struct vq_driver v;
+	uint8_t w[4];
+	uint32_t max_discard, max_zeroes;
+	char p[160];
+	int fd;
+
+	bt_path(p, sizeof(p), "big.img");
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, (off_t)((4ULL << 30) + (1 << 20))) < 0) {
+		printf("note: no sparse 4 GiB file in %s; skipped\n", bt_dir);
+		close(fd);
+		unlink(p);
+		return;
+	}
+	close(fd);
+	d = open_dev_with(p, false, &v, F_DWZ);
+	CHECK(d);
+	if (!d) {
+		unlink(p);
+		return;
+	}
+	virtio_config_read(d, 36, w, 4);
+	max_discard = get_le32(w);
+	virtio_config_read(d, 48, w, 4);
+	max_zeroes = get_le32(w);
+	CHECK(virtio_blk_capacity(d) > max_discard + 8ULL);
+	CHECK(virtio_blk_capacity(d) > max_zeroes + 8ULL);
+	bt_falloc_calls = 0;
+	put_seg(0, 0, max_discard + 8, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	put_seg(0, 0, max_zeroes + 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bt_falloc_calls, 0);
+	/* At the limit: done (holes in a sparse file cost nothing). */
+	put_seg(0, 8, max_discard, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	put_seg(0, 8, max_zeroes, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(bt_falloc_calls >= 2);
+	virtio_destroy(d);
+	unlink(p);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -615,6 +1085,11 @@ int main(void)
 	RUN(batch);
 	RUN(protocol_errors);
 	RUN(no_flush_feature);
+	RUN(discard_punches_hole);
+	RUN(write_zeroes);
+	RUN(write_zeroes_fallback);
+	RUN(discard_write_zeroes_bad_input);
+	RUN(discard_write_zeroes_max_sectors);
 	rc = check_main_end();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bt_dir);
 	if (system(cmd) != 0)
