@@ -12,6 +12,11 @@
  *
  * DISCARD punches a hole in the image file and WRITE_ZEROES zeroes a range
  * (fallocate), so that a guest's fstrim gives the host its space back.
+ *
+ * The cache mode (CONFIG_WCE, 5.2.5) is the config byte `writeback`: 1,
+ * write-back, makes a write complete once the host kernel has it and FLUSH
+ * makes it durable (fdatasync); 0, write-through, makes every write
+ * durable before it completes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +40,7 @@
 #define CFG_CAPACITY		     0
 #define CFG_SEG_MAX		     12
 #define CFG_BLK_SIZE		     20
+#define CFG_WRITEBACK		     32
 #define CFG_MAX_DISCARD_SECTORS	     36
 #define CFG_MAX_DISCARD_SEG	     40
 #define CFG_DISCARD_SECTOR_ALIGNMENT 44
@@ -59,6 +65,12 @@ struct virtio_blk {
 	int fd;
 	bool readonly;
 	uint64_t capacity; /* sectors */
+	/* The cache mode at reset (virtio_blk_set_writeback), under
+	 * d->lock. */
+	bool writeback_default;
+	/* Each write must be durable before it completes: set under
+	 * d->lock, read by the request path without it. */
+	bool write_through;
 	char *path;
 	char serial[VIRTIO_BLK_ID_BYTES];
 	uint8_t config[CFG_BYTES];
@@ -81,8 +93,8 @@ static uint64_t blk_get_features(struct virtio_dev *d)
 	struct virtio_blk *b = to_blk(d);
 	uint64_t f =
 	    1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
-	    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_F_INDIRECT_DESC |
-	    1ULL << VIRTIO_F_EVENT_IDX;
+	    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_CONFIG_WCE |
+	    1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
 
 	/* Discard and write-zeroes write the disk: a read-only one offers
 	 * neither (and fails them with IOERR, 5.2.6.2). */
@@ -100,10 +112,62 @@ static void blk_config_read(struct virtio_dev *d, uint32_t offset, void *buf,
 	memcpy(buf, to_blk(d)->config + offset, len);
 }
 
-/* The config space is read-only for us (no CONFIG_WCE): writes ignored. */
+/*
+ * Recompute write_through from the negotiated features and the writeback
+ * byte, d->lock held. 5.2.6.2: a write must be durable at completion when
+ * the driver negotiated neither FLUSH nor CONFIG_WCE (it cannot flush), or
+ * while writeback is 0.
+ */
+static void update_cache_mode(struct virtio_blk *b, uint64_t features)
+{
+	bool can_flush = features & (1ULL << VIRTIO_BLK_F_FLUSH |
+				     1ULL << VIRTIO_BLK_F_CONFIG_WCE);
+
+	__atomic_store_n(&b->write_through,
+			 !can_flush || !b->config[CFG_WRITEBACK],
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * Only `writeback` is writable, and only once CONFIG_WCE is negotiated
+ * (5.2.5); any other byte, or a value other than 0 and 1, is ignored. An
+ * access wider than the byte (a 32-bit write at 32) changes only it.
+ */
 static void blk_config_write(struct virtio_dev *d, uint32_t offset,
 			     const void *buf, uint32_t len)
 {
+	struct virtio_blk *b = to_blk(d);
+	uint8_t v;
+
+	if (offset > CFG_WRITEBACK || CFG_WRITEBACK - offset >= len)
+		return;
+	if (!(d->status & VIRTIO_STATUS_FEATURES_OK) ||
+	    !(d->driver_features >> VIRTIO_BLK_F_CONFIG_WCE & 1))
+		return;
+	v = ((const uint8_t *)buf)[CFG_WRITEBACK - offset];
+	if (v > 1)
+		return;
+	b->config[CFG_WRITEBACK] = v;
+	update_cache_mode(b, d->driver_features);
+}
+
+static void blk_features_ok(struct virtio_dev *d, uint64_t features)
+{
+	struct virtio_blk *b = to_blk(d);
+
+	/* 5.2.5.2: CONFIG_WCE without FLUSH starts write-through. */
+	if ((features >> VIRTIO_BLK_F_CONFIG_WCE & 1) &&
+	    !(features >> VIRTIO_BLK_F_FLUSH & 1))
+		b->config[CFG_WRITEBACK] = 0;
+	update_cache_mode(b, features);
+}
+
+static void blk_reset(struct virtio_dev *d)
+{
+	struct virtio_blk *b = to_blk(d);
+
+	b->config[CFG_WRITEBACK] = b->writeback_default;
+	update_cache_mode(b, 0);
 }
 
 static void io_warn(struct virtio_blk *b, const char *what, int err)
@@ -193,11 +257,11 @@ static int blk_sync(struct virtio_blk *b)
 	return 0;
 }
 
-/* After a write completed: without FLUSH negotiated the driver expects
- * write-through (5.2.6.2), so make the data durable first. */
+/* After a write (or discard, or write-zeroes) was carried out, before it
+ * completes: write-through makes it durable first. */
 static int blk_write_done(struct virtio_blk *b)
 {
-	if (!virtio_has_feature(&b->vdev, VIRTIO_BLK_F_FLUSH))
+	if (__atomic_load_n(&b->write_through, __ATOMIC_ACQUIRE))
 		return blk_sync(b);
 	return 0;
 }
@@ -481,6 +545,8 @@ static const struct virtio_device_ops blk_ops = {
     .config_read = blk_config_read,
     .config_write = blk_config_write,
     .queue_notify = blk_queue_notify,
+    .features_ok = blk_features_ok,
+    .reset = blk_reset,
     .destroy = blk_destroy,
 };
 
@@ -492,6 +558,19 @@ void virtio_blk_set_serial(struct virtio_dev *d, const char *serial)
 	pthread_mutex_lock(&d->lock);
 	memset(b->serial, 0, sizeof(b->serial));
 	memcpy(b->serial, serial, n);
+	pthread_mutex_unlock(&d->lock);
+}
+
+void virtio_blk_set_writeback(struct virtio_dev *d, bool writeback)
+{
+	struct virtio_blk *b = to_blk(d);
+
+	pthread_mutex_lock(&d->lock);
+	b->writeback_default = writeback;
+	if (!(d->status & VIRTIO_STATUS_FEATURES_OK)) {
+		b->config[CFG_WRITEBACK] = writeback;
+		update_cache_mode(b, 0);
+	}
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -591,6 +670,9 @@ struct virtio_dev *virtio_blk_create(const char *path, bool readonly,
 	put_le64(b->config + CFG_CAPACITY, b->capacity);
 	put_le32(b->config + CFG_SEG_MAX, VIRTIO_BLK_SEG_MAX);
 	put_le32(b->config + CFG_BLK_SIZE, SECTOR_SIZE);
+	b->writeback_default = true;
+	b->config[CFG_WRITEBACK] = 1;
+	b->write_through = true; /* until the driver negotiates */
 	put_le32(b->config + CFG_MAX_DISCARD_SECTORS,
 		 VIRTIO_BLK_MAX_DISCARD_SECTORS);
 	put_le32(b->config + CFG_MAX_DISCARD_SEG, VIRTIO_BLK_MAX_DISCARD_SEG);

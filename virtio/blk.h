@@ -65,6 +65,15 @@ struct virtio_dev *virtio_blk_create(const char *path, bool readonly,
  * image file's base name. */
 void virtio_blk_set_serial(struct virtio_dev *d, const char *serial);
 
+/*
+ * The cache mode the device starts in and returns to at each reset: true
+ * write-back (the default: FLUSH makes writes durable), false
+ * write-through (each write is durable before it completes). A driver
+ * with CONFIG_WCE may change it (5.2.5). Takes effect at once unless the
+ * driver has negotiated already, else at the next reset.
+ */
+void virtio_blk_set_writeback(struct virtio_dev *d, bool writeback);
+
 /* Capacity in 512-byte sectors. */
 uint64_t virtio_blk_capacity(struct virtio_dev *d);
 

@@ -4,8 +4,9 @@
  * feature negotiation, config space read byte by byte, and every request
  * type through a virtqueue built in fake guest RAM, as a driver would.
  *
- * This program defines fallocate() itself, so that blk.c's calls come here:
- * a test can make it fail as a file system without that mode would.
+ * This program defines fallocate() and fdatasync() itself, so that blk.c's
+ * calls come here: a test can make fallocate fail as a file system without
+ * that mode would, and count the fdatasyncs a cache mode makes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,14 @@ int fallocate(int fd, int mode, off_t offset, off_t len)
 		return -1;
 	}
 	return (int)syscall(SYS_fallocate, fd, mode, offset, len);
+}
+
+static int bt_syncs;
+
+int fdatasync(int fd)
+{
+	bt_syncs++;
+	return (int)syscall(SYS_fdatasync, fd);
 }
 
 static void bt_notify_queue(void *opaque, unsigned int q)
@@ -733,10 +742,147 @@ static void no_flush_feature(void)
 		return;
 	CHECK(driver_init(d, &v, 1ULL << VIRTIO_F_VERSION_1));
 	memset(host(DATA), 0x77, 512);
+	bt_syncs = 0;
 	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
 		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 1); /* durable before it completed */
 	CHECK(read_file_at(bt_img, 512, buf, 512));
 	CHECK_EQ(buf[100], 0x77);
+	virtio_destroy(d);
+}
+
+/* ---- The cache mode: CONFIG_WCE (5.2.5) ---- */
+
+static uint8_t writeback_byte(struct virtio_dev *d)
+{
+	uint8_t b = 0xff;
+
+	virtio_config_read(d, 32, &b, 1);
+	return b;
+}
+
+static void cache_mode_config(void)
+{
+	struct virtio_dev *d;
+	struct vq_driver v;
+	uint8_t w[4];
+
+	make_image();
+	d = open_dev_with(bt_img, false, &v,
+			  F_STD | 1ULL << VIRTIO_BLK_F_CONFIG_WCE);
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK(virtio_get_device_features(d, 0) & 1u << VIRTIO_BLK_F_CONFIG_WCE);
+	CHECK(virtio_has_feature(d, VIRTIO_BLK_F_CONFIG_WCE));
+	CHECK_EQ(writeback_byte(d), 1); /* write-back by default */
+	virtio_config_write(d, 32, "\0", 1);
+	CHECK_EQ(writeback_byte(d), 0);
+	virtio_config_write(d, 32, "\1", 1);
+	CHECK_EQ(writeback_byte(d), 1);
+	/* Neither other values nor other bytes are taken. */
+	virtio_config_write(d, 32, "\2", 1);
+	CHECK_EQ(writeback_byte(d), 1);
+	virtio_config_write(d, 33, "\0", 1);
+	CHECK_EQ(writeback_byte(d), 1);
+	/* A 32-bit write at 32 changes the byte alone (num_queues stays). */
+	virtio_config_write(d, 32, "\0\xff\xff\xff", 4);
+	CHECK_EQ(writeback_byte(d), 0);
+	virtio_config_read(d, 32, w, 4);
+	CHECK_EQ(get_le32(w), 0);
+	virtio_config_write(d, 30, "\xff\xff\1\xff", 4);
+	CHECK_EQ(writeback_byte(d), 1);
+	virtio_config_read(d, 28, w, 4);
+	CHECK_EQ(get_le32(w), 0); /* topology untouched */
+	/* A reset returns to the mode set for the disk. */
+	CHECK(driver_init(d, &v, F_STD | 1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+	CHECK_EQ(writeback_byte(d), 1);
+	virtio_blk_set_writeback(d, false);
+	CHECK_EQ(writeback_byte(d), 1); /* negotiated: at the next reset */
+	CHECK(driver_init(d, &v, F_STD | 1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+	CHECK_EQ(writeback_byte(d), 0);
+	virtio_blk_set_writeback(d, true);
+	CHECK(driver_init(d, &v, F_STD | 1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+	CHECK_EQ(writeback_byte(d), 1);
+	/* 5.2.5.2: CONFIG_WCE without FLUSH starts write-through. */
+	CHECK(driver_init(d, &v,
+			  1ULL << VIRTIO_F_VERSION_1 |
+			      1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+	CHECK_EQ(writeback_byte(d), 0);
+	/* Without CONFIG_WCE negotiated the byte is read-only. */
+	CHECK(driver_init(d, &v, F_STD));
+	CHECK_EQ(writeback_byte(d), 1);
+	virtio_config_write(d, 32, "\0", 1);
+	CHECK_EQ(writeback_byte(d), 1);
+	/* Nor before FEATURES_OK. */
+	virtio_set_status(d, 0);
+	virtio_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	virtio_set_driver_features(
+	    d, 0, (uint32_t)(F_STD | 1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+	virtio_set_driver_features(d, 1, 1);
+	virtio_config_write(d, 32, "\0", 1);
+	CHECK_EQ(writeback_byte(d), 1);
+	virtio_destroy(d);
+}
+
+/* Write-through makes every write durable before it completes;
+ * write-back leaves that to FLUSH. */
+static void cache_mode_syncs(void)
+{
+	const uint64_t f = F_DWZ | 1ULL << VIRTIO_BLK_F_CONFIG_WCE;
+	struct virtio_dev *d;
+	struct vq_driver v;
+
+	make_image();
+	d = open_dev_with(bt_img, false, &v, f);
+	CHECK(d);
+	if (!d)
+		return;
+	bt_syncs = 0;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 1);
+
+	virtio_config_write(d, 32, "\0", 1); /* the driver: write-through */
+	bt_syncs = 0;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 1);
+	put_seg(0, 8, 8, 0);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 2);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_DISCARD, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 3);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_IN, 1, 512, true, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 3); /* reads are not synced */
+	/* A failed write is not synced either. */
+	CHECK_EQ(
+	    request(d, &v, VIRTIO_BLK_T_OUT, IMG_SECTORS, 512, false, NULL),
+	    VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(bt_syncs, 3);
+
+	virtio_config_write(d, 32, "\1", 1); /* back to write-back */
+	bt_syncs = 0;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 0);
+
+	/* A disk set write-through, with a driver that knows only FLUSH:
+	 * still durable at completion. */
+	virtio_blk_set_writeback(d, false);
+	CHECK(driver_init(d, &v, F_STD));
+	bt_syncs = 0;
+	CHECK_EQ(request(d, &v, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(bt_syncs, 1);
 	virtio_destroy(d);
 }
 
@@ -1085,6 +1231,8 @@ int main(void)
 	RUN(batch);
 	RUN(protocol_errors);
 	RUN(no_flush_feature);
+	RUN(cache_mode_config);
+	RUN(cache_mode_syncs);
 	RUN(discard_punches_hole);
 	RUN(write_zeroes);
 	RUN(write_zeroes_fallback);
