@@ -17,9 +17,12 @@ void vm_config_usage(FILE *f)
 	    "Run a VM on this arm64 host's KVM.\n"
 	    "\n"
 	    "Disks and firmware:\n"
-	    "  -d, --disk FILE[,readonly]\n"
+	    "  -d, --disk FILE[,readonly][,cache=writeback|writethrough]\n"
 	    "                      a raw disk image as a virtio-blk PCI device;\n"
-	    "                      repeatable (the first is the boot disk)\n"
+	    "                      repeatable (the first is the boot disk). cache:\n"
+	    "                      the write cache the guest starts with (default\n"
+	    "                      writeback: durable on the guest's flush;\n"
+	    "                      writethrough: every write durable at once)\n"
 	    "      --firmware FILE UEFI code image (default: the distribution's,\n"
 	    "                      found through "
 	    "/usr/share/qemu/firmware)\n"
@@ -164,10 +167,11 @@ static int parse_net(struct vm_config *cfg, char *arg)
 	return 0;
 }
 
-/* FILE[,readonly] (",ro" too). */
+/* FILE[,readonly][,cache=writeback|writethrough] (",ro" too); the string
+ * is split in place. */
 static int parse_disk(struct vm_config *cfg, char *arg)
 {
-	char *comma = strchr(arg, ',');
+	char *rest = strchr(arg, ','), *item;
 	struct disk_config *d;
 
 	if (cfg->nr_disks == MAX_DISKS) {
@@ -176,15 +180,22 @@ static int parse_disk(struct vm_config *cfg, char *arg)
 	}
 	d = &cfg->disks[cfg->nr_disks];
 	d->readonly = false;
-	if (comma) {
-		*comma = 0;
-		if (strcmp(comma + 1, "readonly") && strcmp(comma + 1, "ro")) {
+	d->writethrough = false;
+	if (rest)
+		*rest++ = 0;
+	while ((item = strsep(&rest, ","))) {
+		if (!strcmp(item, "readonly") || !strcmp(item, "ro")) {
+			d->readonly = true;
+		} else if (!strcmp(item, "cache=writeback")) {
+			d->writethrough = false;
+		} else if (!strcmp(item, "cache=writethrough")) {
+			d->writethrough = true;
+		} else {
 			pr_err(
-			    "--disk %s: unknown option '%s' (expected FILE or FILE,readonly)",
-			    arg, comma + 1);
+			    "--disk %s: unknown option '%s' (expected FILE[,readonly][,cache=writeback|writethrough])",
+			    arg, item);
 			return -1;
 		}
-		d->readonly = true;
 	}
 	if (!*arg) {
 		pr_err("--disk: expected a file name");

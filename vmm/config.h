@@ -15,6 +15,7 @@
 struct disk_config {
 	const char *path;
 	bool readonly;
+	bool writethrough; /* cache=writethrough (virtio_blk_set_writeback) */
 };
 
 #define MAX_NETS    8

@@ -125,6 +125,36 @@ static void net_options(void)
 	CHECK(parse(&c, "-k", "I", "--net", bad) < 0);
 }
 
+/* --disk FILE[,readonly][,cache=writeback|writethrough], in any order. */
+static void disk_options(void)
+{
+	struct vm_config c;
+	char plain[] = "a.img";
+	char ro[] = "b.img,ro";
+	char wt[] = "c.img,cache=writethrough,readonly";
+	char wb[] = "d.img,cache=writethrough,cache=writeback";
+	char bad_cache[] = "e.img,cache=none";
+	char bad_opt[] = "f.img,readonly,fast";
+	char empty_opt[] = "g.img,";
+	char no_file[] = ",cache=writeback";
+
+	CHECK_EQ(parse(&c, "--disk", plain, "--disk", ro), 0);
+	CHECK_EQ(c.nr_disks, 2);
+	CHECK_STR(c.disks[0].path, "a.img");
+	CHECK(!c.disks[0].readonly && !c.disks[0].writethrough);
+	CHECK_STR(c.disks[1].path, "b.img");
+	CHECK(c.disks[1].readonly && !c.disks[1].writethrough);
+	CHECK_EQ(parse(&c, "--disk", wt, "--disk", wb), 0);
+	CHECK_STR(c.disks[0].path, "c.img");
+	CHECK(c.disks[0].readonly && c.disks[0].writethrough);
+	CHECK_STR(c.disks[1].path, "d.img");
+	CHECK(!c.disks[1].readonly && !c.disks[1].writethrough); /* last */
+	CHECK(parse(&c, "--disk", bad_cache, NULL, NULL) < 0);
+	CHECK(parse(&c, "--disk", bad_opt, NULL, NULL) < 0);
+	CHECK(parse(&c, "--disk", empty_opt, NULL, NULL) < 0);
+	CHECK(parse(&c, "--disk", no_file, NULL, NULL) < 0);
+}
+
 static void out_null(void *o, const uint8_t *b, size_t n)
 {
 }
@@ -163,6 +193,7 @@ int main(void)
 	RUN(defaults_and_values);
 	RUN(bad_options);
 	RUN(net_options);
+	RUN(disk_options);
 	RUN(bus_routing);
 	return check_main_end();
 }

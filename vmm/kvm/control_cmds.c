@@ -104,11 +104,12 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 			  char *err, size_t errlen)
 {
 	static const char *const names[] = {
-	    "type", "id",  "path",    "readonly",      "backend",
+	    "type", "id",  "path",    "readonly",      "cache", "backend",
 	    "tap",  "mac", "hostfwd", "host-loopback", NULL};
 	struct vm *vm = opaque;
 	struct vm_device_spec spec = {0};
 	struct net_config net = {0};
+	const char *cache = NULL;
 	json_object *fwd;
 	char id[64];
 	int r;
@@ -119,6 +120,7 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 	    control_arg_string(args, "path", false, &spec.path, err, errlen) ||
 	    control_arg_bool(args, "readonly", false, &spec.readonly, err,
 			     errlen) ||
+	    control_arg_string(args, "cache", false, &cache, err, errlen) ||
 	    control_arg_string(args, "backend", false, &net.backend, err,
 			       errlen) ||
 	    control_arg_string(args, "tap", false, &net.tap, err, errlen) ||
@@ -126,6 +128,16 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 	    control_arg_bool(args, "host-loopback", false, &net.host_loopback,
 			     err, errlen))
 		return -1;
+	if (cache) {
+		if (strcmp(cache, "writeback") &&
+		    strcmp(cache, "writethrough")) {
+			snprintf(
+			    err, errlen,
+			    "argument 'cache' must be \"writeback\" or \"writethrough\"");
+			return -1;
+		}
+		spec.writethrough = !strcmp(cache, "writethrough");
+	}
 	if (!strcmp(spec.type, "net")) {
 		if (!net.backend)
 			net.backend = net.tap ? "tap" : "user";
@@ -226,6 +238,12 @@ static int cmd_device_list(void *opaque, json_object *args,
 				       json_object_new_string(list[i].path));
 		json_object_object_add(
 		    d, "readonly", json_object_new_boolean(list[i].readonly));
+		if (!strcmp(list[i].type, "block"))
+			json_object_object_add(
+			    d, "cache",
+			    json_object_new_string(list[i].writethrough
+						       ? "writethrough"
+						       : "writeback"));
 		json_object_object_add(
 		    d, "hotplug",
 		    json_object_new_boolean(list[i].port != NULL));
@@ -251,7 +269,7 @@ static const struct control_command commands[] = {
     {"reset", cmd_reset, "reboot the VM (armvm keeps running)"},
     {"quit", cmd_quit, "stop the VM and armvm at once"},
     {"device-add", cmd_device_add,
-     "hot-add a block (path, readonly) or net (backend user|tap, tap, mac, hostfwd, host-loopback) device"},
+     "hot-add a block (path, readonly, cache writeback|writethrough) or net (backend user|tap, tap, mac, hostfwd, host-loopback) device"},
     {"device-del", cmd_device_del,
      "remove a hot-added device in the orderly way (id)"},
     {"device-list", cmd_device_list, "the devices that have an id"},

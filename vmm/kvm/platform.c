@@ -108,6 +108,8 @@ make_function(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 			return NULL;
 		}
 		vdev = virtio_blk_create(spec->path, spec->readonly, &vm->mem);
+		if (vdev && spec->writethrough)
+			virtio_blk_set_writeback(vdev, false);
 	} else if (!strcmp(spec->type, "net") && spec->net) {
 		vdev = make_net(vm, id, spec->net);
 	} else if (!strcmp(spec->type, "rng")) {
@@ -147,6 +149,7 @@ record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 	snprintf(d->type, sizeof(d->type), "%s", spec->type);
 	snprintf(d->path, sizeof(d->path), "%s", spec->path ? spec->path : "");
 	d->readonly = spec->readonly;
+	d->writethrough = spec->writethrough;
 	return d;
 }
 
@@ -172,10 +175,11 @@ static int create_disks(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		struct vm_device_spec spec = {.type = "block",
-					      .path = cfg->disks[i].path,
-					      .readonly =
-						  cfg->disks[i].readonly};
+		struct vm_device_spec spec = {
+		    .type = "block",
+		    .path = cfg->disks[i].path,
+		    .readonly = cfg->disks[i].readonly,
+		    .writethrough = cfg->disks[i].writethrough};
 		struct pci_function *fn;
 		char id[16];
 
@@ -183,9 +187,10 @@ static int create_disks(struct vm *vm)
 		fn = add_startup_device(vm, &spec, id);
 		if (!fn)
 			return -1;
-		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s",
+		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s%s",
 			cfg->disks[i].path, fn->devfn >> 3,
-			cfg->disks[i].readonly ? ", read-only" : "");
+			cfg->disks[i].readonly ? ", read-only" : "",
+			cfg->disks[i].writethrough ? ", write-through" : "");
 	}
 	return 0;
 }

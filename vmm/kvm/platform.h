@@ -35,6 +35,7 @@ struct vm_device_spec {
 	const char *id;	  /* NULL: made up */
 	const char *path; /* block: the image */
 	bool readonly;
+	bool writethrough;	      /* block: cache=writethrough */
 	const struct net_config *net; /* net: backend, MAC, forwards */
 };
 int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,

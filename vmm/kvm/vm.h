@@ -41,6 +41,7 @@ struct vm_device {
 	char type[16];	/* "block", "net", ... */
 	char path[256]; /* backing file or backend, for device-list */
 	bool readonly;
+	bool writethrough;	/* block: its cache mode at reset */
 	struct pcie_port *port; /* NULL: given at start-up, on bus 0 */
 	struct pci_function *fn;
 };
