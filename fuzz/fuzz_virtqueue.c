@@ -16,8 +16,11 @@
  *
  * Mode bit 5 instead synthesises well-formed virtio-blk requests (as a
  * driver would, with virtq_driver.h) from 6-byte records in the input:
- * type, sector, data segments, indirect or split header; then runs them
- * through virtio-blk with the other mode bits as above.
+ * type, sector, data segments, indirect or split header; discard and
+ * write-zeroes payloads (16-byte segments: sector, length, flags) made from
+ * the same bytes; then runs them through virtio-blk with the other mode
+ * bits as above. Mode bit 6 has the driver switch the disk to
+ * write-through (CONFIG_WCE) before the kicks.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -122,6 +125,8 @@ static void fuzz_blk(uint16_t qsize, uint8_t mode, uint64_t desc,
 	virtio_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 				 VIRTIO_STATUS_FEATURES_OK |
 				 VIRTIO_STATUS_DRIVER_OK);
+	if (mode & 64)
+		virtio_config_write(d, 32, "\0", 1); /* writeback = 0 */
 	for (unsigned int i = 0; i < kicks % 4 + 1; i++)
 		virtio_queue_notify(d, 0);
 	/* Leave nothing pointing at this input's RAM. */
@@ -175,7 +180,10 @@ static void synthesise(const uint8_t *in, size_t n, uint16_t qsize,
 		const uint8_t *rec = in + r;
 		unsigned int i = (unsigned int)(r / 6), segs = rec[3] % 4;
 		uint64_t hdr = SY_HDR + 32ULL * i, tbl = SY_TABLE + 256ULL * i;
-		bool write = types[rec[0] % 7] == 1;
+		uint32_t type = types[rec[0] % 7];
+		/* Discard and write-zeroes carry 16-byte segments. */
+		bool dwz = type == 11 || type == 13;
+		bool write = type == 1 || dwz;
 		bool indirect = (mode & 1) && (rec[5] & 1);
 		uint64_t table = indirect ? tbl : SY_DESC;
 		uint32_t k = 0, count = segs + 2 + ((rec[5] & 2) ? 1 : 0);
@@ -184,7 +192,7 @@ static void synthesise(const uint8_t *in, size_t n, uint16_t qsize,
 
 		if (!indirect && next_desc + count > qsize)
 			break;
-		put_le32(h, types[rec[0] % 7]);
+		put_le32(h, type);
 		put_le32(h + 4, 0);
 		put_le64(h + 8, get_le16(rec + 1) >> (rec[5] >> 4));
 		/* Header, whole or in two pieces. */
@@ -200,12 +208,24 @@ static void synthesise(const uint8_t *in, size_t n, uint16_t qsize,
 		}
 		k++;
 		for (unsigned int sgi = 0; sgi < segs; sgi++, k++) {
-			uint32_t len = (rec[4] >> (2 * sgi) & 3) * 512 +
-				       ((rec[5] & 4) ? 1 : 0);
+			uint64_t data =
+			    SY_DATA + 0x1000ULL * ((i * 4 + sgi) % 32);
+			uint32_t len =
+			    (rec[4] >> (2 * sgi) & 3) * (dwz ? 16 : 512) +
+			    ((rec[5] & 4) ? 1 : 0);
 
-			vqd_put_desc(&v, table, base + k,
-				     SY_DATA + 0x1000ULL * ((i * 4 + sgi) % 32),
-				     len,
+			/* Segments near the disk's 128 sectors: inside it,
+			 * across its end, far beyond; unmap or other flags. */
+			for (uint32_t o = 0; dwz && o + 16 <= len; o += 16) {
+				uint8_t *p = vqd_host(&v, data + o, 16);
+
+				put_le64(p,
+					 (get_le16(rec + 1) >> (rec[5] >> 4)) +
+					     8ULL * o / 16);
+				put_le32(p + 8, rec[3] >> 2 << (rec[4] & 15));
+				put_le32(p + 12, rec[5] >> 3 & 3);
+			}
+			vqd_put_desc(&v, table, base + k, data, len,
 				     VIRTQ_DESC_F_NEXT |
 					 (write ? 0 : VIRTQ_DESC_F_WRITE),
 				     base + k + 1);
