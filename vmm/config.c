@@ -66,6 +66,9 @@ void vm_config_usage(FILE *f)
 	    "                      whose path armvm prints on stderr\n"
 	    "      --no-rng        leave out the virtio-rng device\n"
 	    "                      (there by default: the host's getrandom)\n"
+	    "      --no-balloon    leave out the virtio-balloon device (there by\n"
+	    "                      default: armvm ctl SOCKET balloon size=SIZE\n"
+	    "                      takes memory from the guest)\n"
 	    "\n"
 	    "Hot-plug and control:\n"
 	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
@@ -112,6 +115,7 @@ enum {
 	OPT_NET,
 	OPT_VIRTIO_CONSOLE,
 	OPT_NO_RNG,
+	OPT_NO_BALLOON,
 	OPT_SECCOMP,
 	OPT_JAIL,
 	OPT_USER
@@ -227,6 +231,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
 	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
+	    {"no-balloon", no_argument, NULL, OPT_NO_BALLOON},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"jail", required_argument, NULL, OPT_JAIL},
 	    {"user", required_argument, NULL, OPT_USER},
@@ -353,6 +358,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_RNG:
 			cfg->no_rng = true;
+			break;
+		case OPT_NO_BALLOON:
+			cfg->no_balloon = true;
 			break;
 		case OPT_SECCOMP:
 			if (!confine_mode_parse(optarg, &cfg->seccomp)) {

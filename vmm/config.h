@@ -58,6 +58,7 @@ struct vm_config {
 	unsigned int nr_nets;
 	bool virtio_console_pty;    /* a virtio-console (hvc0) on a new pty */
 	bool no_rng;		    /* leave out the virtio-rng device */
+	bool no_balloon;	    /* leave out the virtio-balloon device */
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
 	const char *api_socket;	    /* control socket path, or NULL */
 	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */

@@ -53,6 +53,12 @@ static void defaults_and_values(void)
 	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
 	CHECK_EQ(c.memory, 256ULL << 20); /* bare number: MiB */
 	CHECK_EQ(c.arch, VM_ARCH_AUTO);
+	/* IMG-9: a balloon by default, like virtio-rng. */
+	CHECK(!c.no_balloon && !c.no_rng);
+	CHECK_EQ(parse(&c, "-k", "I", "--no-balloon", NULL), 0);
+	CHECK(c.no_balloon && !c.no_rng);
+	CHECK(parse(&c, "-k", "I", "--no-balloon=1", NULL) < 0);
+	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
 	CHECK_EQ(c.seccomp, CONFINE_MODE_KILL); /* confined by default */
 	CHECK_EQ(parse(&c, "-k", "I", "--seccomp", "log"), 0);
 	CHECK_EQ(c.seccomp, CONFINE_MODE_LOG);

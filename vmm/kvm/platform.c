@@ -18,6 +18,7 @@
 #include "devices/pl031.h"
 #include "devices/pl061.h"
 #include "lib/util.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/net.h"
@@ -195,7 +196,33 @@ static int create_disks(struct vm *vm)
 	return 0;
 }
 
-/* --net devices, then virtio-rng and the virtio-console, on bus 0. */
+/* The balloon (IMG-9 has guests carry its driver); the control socket's
+ * balloon command sets its size. */
+static int create_balloon(struct vm *vm)
+{
+	struct pci_function *fn;
+
+	vm->balloon = virtio_balloon_create(&vm->mem);
+	if (!vm->balloon)
+		return -1;
+	fn = virtio_pci_create(vm->balloon, true);
+	if (!fn) {
+		virtio_destroy(vm->balloon);
+		vm->balloon = NULL;
+		pr_err("virtio-balloon: out of memory");
+		return -1;
+	}
+	if (pci_host_add(vm->pci, fn, -1) < 0) {
+		fn->ops->destroy(fn);
+		vm->balloon = NULL;
+		return -1;
+	}
+	pr_info("virtio-balloon at PCI 00:%02x.0", fn->devfn >> 3);
+	return 0;
+}
+
+/* --net devices, then virtio-rng, the balloon and the virtio-console, on
+ * bus 0. */
 static int create_other_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -221,6 +248,8 @@ static int create_other_devices(struct vm *vm)
 		if (!fn || pci_host_add(vm->pci, fn, -1) < 0)
 			return -1;
 	}
+	if (!cfg->no_balloon && create_balloon(vm) < 0)
+		return -1;
 	if (cfg->virtio_console_pty) {
 		struct virtio_dev *con;
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -637,8 +666,9 @@ void platform_destroy(struct vm *vm)
 	/* The bus destroys uart, rtc and flash; the PCI host's two windows
 	 * have no destroy of their own: the host owns them and its functions. */
 	bus_destroy_all(&vm->bus);
-	pci_host_destroy(vm->pci);
+	pci_host_destroy(vm->pci); /* the balloon with it */
 	vm->pci = NULL;
+	vm->balloon = NULL;
 	memset(mapped_files, 0, sizeof(mapped_files));
 	unmap_backing(&vm->code);
 	unmap_backing(&vm->vars);

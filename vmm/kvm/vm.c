@@ -14,6 +14,7 @@
 #include "lib/confine.h"
 #include "lib/jail.h"
 #include "lib/util.h"
+#include "virtio/balloon.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
 #include "vmm/control.h"
@@ -36,6 +37,16 @@ void vm_post_event(struct vm *vm, enum vm_event event)
 		pthread_cond_signal(&vm->event_cond);
 	}
 	pthread_mutex_unlock(&vm->event_lock);
+}
+
+bool vm_event_pending(struct vm *vm)
+{
+	bool pending;
+
+	pthread_mutex_lock(&vm->event_lock);
+	pending = vm->event != VM_EVENT_NONE;
+	pthread_mutex_unlock(&vm->event_lock);
+	return pending;
 }
 
 static size_t uart_input(void *opaque, const uint8_t *buf, size_t len)
@@ -719,6 +730,10 @@ static int vm_boot(struct vm *vm)
 	/* Devices back to power-on state (flash in read-array mode) before
 	 * the flash slots are mapped and the guest loaded. */
 	bus_reset_all(&vm->bus);
+	/* A reboot starts with every page the guest's: the balloon's target
+	 * goes with the old guest (its driver's pages did at the reset). */
+	if (vm->boots && vm->balloon)
+		virtio_balloon_machine_reset(vm->balloon);
 	/*
 	 * Only then the last boot's RAM goes: a device's I/O thread (a packet
 	 * arriving for virtio-net) writes into guest RAM until its reset has
@@ -764,7 +779,11 @@ static int vm_run_loop(struct vm *vm)
 	 * tears down (its profile holds the vCPUs', which it starts). */
 	confine_thread(CONFINE_MAIN);
 	for (;;) {
+		/* Under the lock: the control thread reads it
+		 * (vm_event_pending). */
+		pthread_mutex_lock(&vm->event_lock);
 		vm->event = VM_EVENT_NONE;
+		pthread_mutex_unlock(&vm->event_lock);
 		if (vm_boot(vm) < 0) {
 			vm_teardown(vm);
 			return 1;

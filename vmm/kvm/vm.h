@@ -26,6 +26,7 @@
 struct console;
 struct ioevents;
 struct pci_host;
+struct virtio_dev;
 struct vm;
 
 /* KVM memory slots. */
@@ -102,7 +103,8 @@ struct vm {
 	struct device *rtc;
 	struct device *gpio; /* the power button */
 	struct pci_host *pci;
-	struct ioevents *ioevents; /* virtio doorbells (KVM ioeventfd) */
+	struct virtio_dev *balloon; /* NULL with --no-balloon */
+	struct ioevents *ioevents;  /* virtio doorbells (KVM ioeventfd) */
 	bool msi; /* the host has an ITS: PCI devices get MSI-X */
 	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
 	pthread_mutex_t devices_lock; /* the table below */
@@ -150,5 +152,8 @@ void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
 /* Report an event from any thread; the first one reported wins. */
 void vm_post_event(struct vm *vm, enum vm_event event);
+/* An event was reported and not yet handled: the VM is stopping or
+ * rebooting (a control handler waiting for the guest gives up). */
+bool vm_event_pending(struct vm *vm);
 
 #endif
