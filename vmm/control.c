@@ -375,6 +375,32 @@ int control_arg_uint(json_object *args, const char *name, bool required,
 	return 0;
 }
 
+int control_arg_size(json_object *args, const char *name, bool required,
+		     uint64_t *out, char *err, size_t errlen)
+{
+	json_object *v;
+	int r = control_arg(args, name, required, &v, err, errlen);
+
+	if (r <= 0)
+		return r;
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+
+		if (i >= 0) {
+			*out = (uint64_t)i;
+			return 0;
+		}
+	} else if (json_object_is_type(v, json_type_string) &&
+		   parse_size(json_object_get_string(v), SZ_1M, out)) {
+		return 0;
+	}
+	set_err(err, errlen,
+		"argument '%s' must be a size such as \"256M\" or a number "
+		"of bytes",
+		name);
+	return -1;
+}
+
 /* --- Replies ------------------------------------------------------------ */
 
 static void control_client_close(struct control_client *c)

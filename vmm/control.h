@@ -94,6 +94,10 @@ int control_arg_bool(json_object *args, const char *name, bool required,
 		     bool *out, char *err, size_t errlen);
 int control_arg_uint(json_object *args, const char *name, bool required,
 		     uint64_t max, uint64_t *out, char *err, size_t errlen);
+/* A size: a JSON integer counts bytes, a string has a unit as on the
+ * command line ("256M", "1G", "4096K"; a bare number is MiB). */
+int control_arg_size(json_object *args, const char *name, bool required,
+		     uint64_t *out, char *err, size_t errlen);
 
 /*
  * `armvm ctl PATH COMMAND [KEY=VALUE | KEY:=JSON]...` (argv[0] is "ctl").

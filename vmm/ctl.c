@@ -22,8 +22,9 @@
 /* Longest reply accepted (device-list of many devices fits easily). */
 #define CTL_MAX_REPLY	    (16u << 20)
 #define CTL_DEFAULT_TIMEOUT 120
-/* How long device-del waits for the guest to release the device: Linux's
- * pciehp powers the slot off 5 s after the attention button. */
+/* How long device-del waits for the guest to release the device (Linux's
+ * pciehp powers the slot off 5 s after the attention button), and balloon
+ * for the guest to fill or empty the balloon. */
 #define CTL_DEFAULT_WAIT 30
 
 static void ctl_usage(FILE *f)
@@ -38,14 +39,16 @@ static void ctl_usage(FILE *f)
 	    "gives any JSON value (id:='\"7\"' for the string \"7\").\n"
 	    "\n"
 	    "Commands (armvm ctl SOCKET help lists the VM's): status, pause,\n"
-	    "resume, powerdown, reset, quit, device-add, device-del, device-list.\n"
+	    "resume, powerdown, reset, quit, device-add, device-del, device-list,\n"
+	    "balloon, balloon-info, balloon-stats.\n"
 	    "  armvm ctl /run/vm.sock device-add type=block id=d1 path=/img readonly=true\n"
 	    "\n"
 	    "Options:\n"
 	    "  --raw            print the reply line exactly as received\n"
 	    "  --timeout SECS   wait at most SECS for the reply (default %d; 0: no limit)\n"
 	    "  --wait SECS      device-del: wait at most SECS until the guest released\n"
-	    "                   the device (default %d; 0: return at once, \"removing\")\n"
+	    "                   the device (default %d; 0: return at once, \"removing\");\n"
+	    "                   balloon: until the guest's balloon reached its size\n"
 	    "  --line TEXT      send TEXT as the request line, as it is (no COMMAND)\n"
 	    "  -h, --help       show this help\n"
 	    "\n"
@@ -344,6 +347,39 @@ static bool ctl_listed(json_object *reply, const char *id)
 	return false;
 }
 
+/* One request line on a new connection: the parsed reply, or NULL after
+ * a message. */
+static json_object *ctl_ask(const char *path, unsigned long timeout,
+			    const char *req)
+{
+	json_object *reply;
+	char *buf = NULL;
+	int fd = ctl_connect(path, (unsigned int)timeout);
+
+	if (fd < 0)
+		return NULL;
+	if (ctl_send_all(fd, req, strlen(req)))
+		buf = ctl_read_line(fd, path, true);
+	else
+		pr_err("ctl: %s: cannot send: %s", path, strerror(errno));
+	close(fd);
+	if (!buf)
+		return NULL;
+	reply = json_tokener_parse(buf);
+	free(buf);
+	if (!reply)
+		pr_err("ctl: %s: not an armvm control reply", path);
+	return reply;
+}
+
+static unsigned long ctl_elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long)(t.tv_sec - t0->tv_sec);
+}
+
 /*
  * device-del returns at once, the device "removing" (the VM's control
  * thread never waits for a guest); the client waits instead, asking
@@ -354,31 +390,84 @@ static int ctl_wait_removed(const char *path, const char *id,
 			    unsigned long timeout, unsigned long wait)
 {
 	static const char req[] = "{\"command\":\"device-list\"}\n";
-	struct timespec t0, t;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		json_object *reply;
-		char *buf = NULL;
+		json_object *reply = ctl_ask(path, timeout, req);
 		bool listed;
-		int fd = ctl_connect(path, (unsigned int)timeout);
 
-		if (fd < 0)
+		if (!reply)
 			return 2;
-		if (ctl_send_all(fd, req, strlen(req)))
-			buf = ctl_read_line(fd, path, true);
-		close(fd);
-		if (!buf)
-			return 2;
-		reply = json_tokener_parse(buf);
-		free(buf);
-		listed = reply && ctl_listed(reply, id);
+		listed = ctl_listed(reply, id);
 		json_object_put(reply);
 		if (!listed)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((unsigned long)(t.tv_sec - t0.tv_sec) >= wait)
+		if (ctl_elapsed(&t0) >= wait)
 			return 1;
+		usleep(200 * 1000);
+	}
+}
+
+static int64_t ctl_member_int(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	return -1;
+}
+
+static bool ctl_member_true(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, key, &v) &&
+	       json_object_is_type(v, json_type_boolean) &&
+	       json_object_get_boolean(v);
+}
+
+/*
+ * balloon returns at once too; the client asks balloon-info until the
+ * guest's driver reports the balloon at its target (actual), then puts
+ * that in result. 0 when it is (or no driver runs: nothing to wait for),
+ * 1 when it is not after wait seconds, 2 on a connection error.
+ */
+static int ctl_wait_balloon(const char *path, json_object *result,
+			    unsigned long timeout, unsigned long wait)
+{
+	static const char req[] = "{\"command\":\"balloon-info\"}\n";
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		json_object *reply = ctl_ask(path, timeout, req), *r = NULL;
+		int64_t target, actual;
+		bool driver;
+
+		if (!reply)
+			return 2;
+		if (!json_object_object_get_ex(reply, "result", &r))
+			r = NULL;
+		target = ctl_member_int(r, "target");
+		actual = ctl_member_int(r, "actual");
+		driver = ctl_member_true(r, "driver");
+		json_object_put(reply);
+		if (actual >= 0)
+			json_object_object_add(result, "actual",
+					       json_object_new_int64(actual));
+		if (!driver || target < 0 || actual == target)
+			return 0;
+		if (ctl_elapsed(&t0) >= wait) {
+			pr_err("ctl: balloon: after %lu s the guest's balloon "
+			       "holds %lld MiB of the %lld MiB asked for (the "
+			       "guest may be short of free memory; it goes on "
+			       "trying, balloon-info shows how far)",
+			       wait, (long long)(actual >> 20),
+			       (long long)(target >> 20));
+			return 1;
+		}
 		usleep(200 * 1000);
 	}
 }
@@ -509,6 +598,14 @@ int cmd_ctl(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+	}
+	if (rc == 0 && !raw && wait && !strcmp(command, "balloon") &&
+	    json_object_object_get_ex(reply, "result", &v) &&
+	    ctl_member_true(v, "driver") &&
+	    ctl_member_int(v, "target") != ctl_member_int(v, "actual")) {
+		rc = ctl_wait_balloon(path, v, timeout, wait);
+		if (rc)
+			goto out;
 	}
 	if (raw) {
 		printf("%s\n", buf);

@@ -143,6 +143,50 @@ static int h_slow(void *opaque, json_object *args, json_object **result,
 	return 0;
 }
 
+/* A balloon look-alike for armvm ctl's wait: balloon sets a target, and
+ * each balloon-info finds the guest half-way closer to it (never, when
+ * stuck). */
+static int64_t bal_target, bal_actual;
+static bool bal_stuck, bal_driver = true;
+
+static json_object *bal_result(void)
+{
+	json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "target", json_object_new_int64(bal_target));
+	json_object_object_add(r, "actual", json_object_new_int64(bal_actual));
+	json_object_object_add(r, "driver",
+			       json_object_new_boolean(bal_driver));
+	return r;
+}
+
+static int h_balloon(void *opaque, json_object *args, json_object **result,
+		     char *err, size_t errlen)
+{
+	uint64_t size;
+
+	ctl_count();
+	if (control_arg_size(args, "size", true, &size, err, errlen))
+		return -1;
+	pthread_mutex_lock(&ctl_lock);
+	bal_target = (int64_t)size;
+	*result = bal_result();
+	pthread_mutex_unlock(&ctl_lock);
+	return 0;
+}
+
+static int h_balloon_info(void *opaque, json_object *args, json_object **result,
+			  char *err, size_t errlen)
+{
+	ctl_count();
+	pthread_mutex_lock(&ctl_lock);
+	if (!bal_stuck)
+		bal_actual += (bal_target - bal_actual + 1) / 2;
+	*result = bal_result();
+	pthread_mutex_unlock(&ctl_lock);
+	return 0;
+}
+
 static const struct control_command ctl_cmds[] = {
     {"status", h_status, "the VM's state"},
     {"echo", h_echo, "the arguments back"},
@@ -152,6 +196,8 @@ static const struct control_command ctl_cmds[] = {
     {"typed", h_typed, "typed arguments"},
     {"big", h_big, "a big reply"},
     {"slow", h_slow, "takes 300 ms"},
+    {"balloon", h_balloon, "a balloon's target"},
+    {"balloon-info", h_balloon_info, "a balloon on its way"},
 };
 
 static struct control_server *ctl_start(void)
@@ -771,6 +817,48 @@ static void argument_types(void)
 	control_stop(s);
 }
 
+/* control_arg_size: what the balloon command's size accepts. */
+static int size_of(const char *json, uint64_t *out, char *err, size_t errlen)
+{
+	json_object *args = json_tokener_parse(json);
+	int r;
+
+	*out = 12345;
+	r = control_arg_size(args, "size", true, out, err, errlen);
+	json_object_put(args);
+	return r;
+}
+
+static void size_arguments(void)
+{
+	char err[200];
+	uint64_t v;
+
+	CHECK_EQ(size_of("{\"size\":\"256M\"}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 256ULL << 20);
+	CHECK_EQ(size_of("{\"size\":\"1G\"}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 1ULL << 30);
+	CHECK_EQ(size_of("{\"size\":\"4096K\"}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 4ULL << 20);
+	CHECK_EQ(size_of("{\"size\":\"64\"}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 64ULL << 20); /* a bare number string: MiB */
+	CHECK_EQ(size_of("{\"size\":8192}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 8192); /* a JSON number: bytes */
+	CHECK_EQ(size_of("{\"size\":0}", &v, err, sizeof(err)), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(size_of("{\"size\":-4096}", &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "argument 'size' must be a size") != NULL);
+	CHECK_EQ(size_of("{\"size\":1.5}", &v, err, sizeof(err)), -1);
+	CHECK_EQ(size_of("{\"size\":\"lots\"}", &v, err, sizeof(err)), -1);
+	CHECK_EQ(size_of("{\"size\":\"-1G\"}", &v, err, sizeof(err)), -1);
+	CHECK_EQ(size_of("{\"size\":\"99999999999T\"}", &v, err, sizeof(err)),
+		 -1);
+	CHECK_EQ(size_of("{\"size\":true}", &v, err, sizeof(err)), -1);
+	CHECK_EQ(v, 12345); /* untouched on errors */
+	CHECK_EQ(size_of("{}", &v, err, sizeof(err)), -1);
+	CHECK(strstr(err, "missing argument 'size'") != NULL);
+}
+
 static void oversized_lines(void)
 {
 	struct control_server *s = ctl_start();
@@ -1225,6 +1313,49 @@ static void ctl_end_to_end(void)
 		CHECK_EQ(run_ctl(a, out, sizeof(out), err, sizeof(err)), 0);
 		CHECK(strstr(out, "Usage: armvm ctl"));
 	}
+	/* balloon waits, asking balloon-info, until the guest's driver has
+	 * the balloon at its size... */
+	{
+		const char *const a[] = {ctl_path, "balloon", "size=64M", NULL};
+
+		bal_actual = 0;
+		CHECK_EQ(run_ctl(a, out, sizeof(out), err, sizeof(err)), 0);
+		r = json_tokener_parse(out);
+		CHECK(r && json_object_object_get_ex(r, "actual", &v) &&
+		      json_object_get_int64(v) == 64 << 20);
+		json_object_put(r);
+	}
+	/* ... not with --raw or --wait 0 ... */
+	{
+		const char *const a[] = {"--wait",  "0",      ctl_path,
+					 "balloon", "size=0", NULL};
+
+		CHECK_EQ(run_ctl(a, out, sizeof(out), err, sizeof(err)), 0);
+		r = json_tokener_parse(out);
+		CHECK(r && json_object_object_get_ex(r, "actual", &v) &&
+		      json_object_get_int64(v) == 64 << 20);
+		json_object_put(r);
+	}
+	/* ... nor without a driver to do it ... */
+	{
+		const char *const a[] = {ctl_path, "balloon", "size=8M", NULL};
+
+		bal_driver = false;
+		CHECK_EQ(run_ctl(a, out, sizeof(out), err, sizeof(err)), 0);
+		CHECK(strstr(out, "\"driver\": false"));
+		bal_driver = true;
+	}
+	/* ... and gives up after --wait seconds, with an error. */
+	{
+		const char *const a[] = {"--wait",  "1",	 ctl_path,
+					 "balloon", "size=128M", NULL};
+
+		bal_stuck = true;
+		CHECK_EQ(run_ctl(a, out, sizeof(out), err, sizeof(err)), 1);
+		CHECK(strstr(err, "holds 64 MiB of the 128 MiB asked for"));
+		CHECK_STR(out, "");
+		bal_stuck = false;
+	}
 	control_stop(s);
 	{
 		const char *const a[] = {ctl_path, "status", NULL};
@@ -1293,6 +1424,7 @@ int main(void)
 	RUN(commands);
 	RUN(malformed_requests);
 	RUN(argument_types);
+	RUN(size_arguments);
 	RUN(oversized_lines);
 	RUN(disconnects);
 	RUN(many_clients);

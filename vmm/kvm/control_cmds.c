@@ -10,6 +10,7 @@
 
 #include "devices/pcie_port.h"
 #include "lib/util.h"
+#include "virtio/balloon.h"
 #include "vmm/config.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
@@ -260,6 +261,144 @@ static int cmd_device_list(void *opaque, json_object *args,
 	return 0;
 }
 
+/* ---- The balloon (virtio/balloon.h) ---- */
+
+/* How long balloon-stats waits for the guest's answer, in slices that
+ * look for a VM event (quit, reset, power off) in between. */
+#define BALLOON_STATS_WAIT_MS  2000
+#define BALLOON_STATS_SLICE_MS 100
+
+static struct virtio_dev *balloon_of(struct vm *vm, char *err, size_t errlen)
+{
+	if (!vm->balloon)
+		set_err(err, errlen, "this VM has no balloon (--no-balloon)");
+	return vm->balloon;
+}
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+static json_object *balloon_json(const struct virtio_balloon_info *i)
+{
+	json_object *r = json_object_new_object(), *st;
+
+	add_u64(r, "target", i->target);
+	add_u64(r, "actual", i->actual);
+	json_object_object_add(r, "driver", json_object_new_boolean(i->driver));
+	json_object_object_add(r, "statistics",
+			       json_object_new_boolean(i->stats_vq));
+	json_object_object_add(r, "free-page-reporting",
+			       json_object_new_boolean(i->reporting));
+	add_u64(r, "inflated", i->inflated << VIRTIO_BALLOON_PFN_SHIFT);
+	add_u64(r, "deflated", i->deflated << VIRTIO_BALLOON_PFN_SHIFT);
+	add_u64(r, "bad-pfns", i->bad_pfns);
+	add_u64(r, "reported", i->reported);
+	add_u64(r, "discarded", i->discarded);
+	if (!i->stats_updates)
+		return r;
+	st = json_object_new_object();
+	for (unsigned int t = 0; t < VIRTIO_BALLOON_S_NR; t++)
+		if (i->stats_valid >> t & 1)
+			add_u64(st, virtio_balloon_stat_name(t), i->stats[t]);
+	json_object_object_add(r, "stats", st);
+	json_object_object_add(r, "stats-age-ms",
+			       json_object_new_int64(i->stats_age_ms));
+	return r;
+}
+
+static int cmd_balloon(void *opaque, json_object *args, json_object **result,
+		       char *err, size_t errlen)
+{
+	static const char *const names[] = {"size", NULL};
+	struct virtio_dev *d = balloon_of(opaque, err, errlen);
+	struct virtio_balloon_info info;
+	uint64_t size;
+
+	if (!d || control_check_args(args, names, err, errlen) ||
+	    control_arg_size(args, "size", true, &size, err, errlen))
+		return -1;
+	if (size % VIRTIO_BALLOON_PAGE_SIZE) {
+		/* size=256 is 256 bytes: say how to give MiB. */
+		snprintf(err, errlen,
+			 "balloon size %llu bytes: not a multiple of 4 KiB "
+			 "(a plain number counts bytes; give a unit, as in "
+			 "size=256M)",
+			 (unsigned long long)size);
+		return -1;
+	}
+	if (virtio_balloon_set_target(d, size, err, errlen) < 0)
+		return -1;
+	virtio_balloon_get_info(d, &info);
+	*result = json_object_new_object();
+	add_u64(*result, "target", info.target);
+	add_u64(*result, "actual", info.actual);
+	json_object_object_add(*result, "driver",
+			       json_object_new_boolean(info.driver));
+	return 0;
+}
+
+static int cmd_balloon_info(void *opaque, json_object *args,
+			    json_object **result, char *err, size_t errlen)
+{
+	struct virtio_dev *d = balloon_of(opaque, err, errlen);
+	struct virtio_balloon_info info;
+
+	if (!d || no_args(args, err, errlen))
+		return -1;
+	virtio_balloon_get_info(d, &info);
+	*result = balloon_json(&info);
+	return 0;
+}
+
+/*
+ * The one command that waits for the guest, and for a bounded time: the
+ * statistics buffer goes back to the driver, which answers with a new
+ * one (5.5.6.3). A guest that does not answer within 2 s gets an error,
+ * so the control thread is never held longer.
+ */
+static int cmd_balloon_stats(void *opaque, json_object *args,
+			     json_object **result, char *err, size_t errlen)
+{
+	struct vm *vm = opaque;
+	struct virtio_dev *d = balloon_of(vm, err, errlen);
+	struct virtio_balloon_info info;
+	struct virtio_balloon_ticket t;
+	int r = 1;
+
+	if (!d || no_args(args, err, errlen))
+		return -1;
+	if (vm_paused(vm)) {
+		snprintf(err, errlen,
+			 "the VM is paused: its balloon driver cannot answer");
+		return -1;
+	}
+	if (virtio_balloon_request_stats(d, &t, err, errlen) < 0)
+		return -1;
+	for (unsigned int waited = 0;
+	     r == 1 && waited < BALLOON_STATS_WAIT_MS && !vm_event_pending(vm);
+	     waited += BALLOON_STATS_SLICE_MS)
+		r = virtio_balloon_wait_stats(d, &t, BALLOON_STATS_SLICE_MS,
+					      &info);
+	if (r == 1) {
+		snprintf(err, errlen,
+			 vm_event_pending(vm)
+			     ? "the VM is stopping or rebooting"
+			     : "no answer from the guest's balloon driver "
+			       "within 2 s");
+		return -1;
+	}
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "the guest's balloon driver was reset before it "
+			 "answered");
+		return -1;
+	}
+	*result = balloon_json(&info);
+	return 0;
+}
+
 static const struct control_command commands[] = {
     {"status", cmd_status, "the VM's state, vCPUs, memory, GIC"},
     {"pause", cmd_pause, "stop every vCPU"},
@@ -273,6 +412,12 @@ static const struct control_command commands[] = {
     {"device-del", cmd_device_del,
      "remove a hot-added device in the orderly way (id)"},
     {"device-list", cmd_device_list, "the devices that have an id"},
+    {"balloon", cmd_balloon,
+     "take memory from the guest: the balloon's size (size, e.g. 256M; 0 gives it all back)"},
+    {"balloon-info", cmd_balloon_info,
+     "the balloon's target and actual size, counters, last statistics"},
+    {"balloon-stats", cmd_balloon_stats,
+     "ask the guest for fresh memory statistics (waits at most 2 s)"},
 };
 
 struct control_server *control_cmds_start(struct vm *vm, const char *path)
