@@ -4,16 +4,18 @@
  * generic-fuzz is the model). The input is a sequence of operations on the
  * MMIO bus that armvm routes vCPU exits to (vmm/bus.c): pl011, pl031,
  * pl061, the PCIe host bridge's ECAM and memory window, two root ports
- * (virtio-rng hot-plugged below one), and virtio-blk, -net, -console and
- * -rng over virtio-pci with MSI-X, plus writes into guest RAM (rings,
- * descriptors, buffers) and frames, console input and UART input arriving
- * from the host. Each input starts from a reset machine whose BARs are
+ * (virtio-rng hot-plugged below one), and virtio-blk, -net, -console,
+ * -rng and -balloon over virtio-pci with MSI-X, plus writes into guest RAM
+ * (rings, descriptors, buffers) and frames, console input, UART input and
+ * balloon requests (a target, statistics) arriving from the host. Each input starts from a reset machine whose BARs are
  * assigned as the firmware would, so that short inputs reach the devices'
  * registers. ASan and UBSan catch what goes wrong; the guest RAM has guard
  * pages around it that must stay untouched.
  *
  * Operation: 16 bytes: kind, size selector, region, pad, 32-bit offset,
- * 64-bit value.
+ * 64-bit value. The kind is the first byte modulo 6, except that bytes
+ * from 0xfc up are the balloon's host side (added later: the corpora of
+ * the other kinds keep their meaning); the pad picks the balloon request.
  *
  * The same harness is also built once per device (fuzz/fuzz_dev_*.c define
  * FZ_FOCUS and include this file): the machine is the same, but only that
@@ -37,6 +39,7 @@
 #include "devices/pl061.h"
 #include "lib/guest_mem.h"
 #include "lib/util.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/net.h"
@@ -59,6 +62,7 @@ enum fz_focus {
 	FZ_VIRTIO_NET,
 	FZ_VIRTIO_CONSOLE,
 	FZ_VIRTIO_RNG,
+	FZ_VIRTIO_BALLOON,
 };
 
 #ifndef FZ_FOCUS
@@ -81,8 +85,11 @@ enum fz_kind {
 	FZ_NET_FRAME, /* a frame from the host's network side */
 	FZ_CON_INPUT, /* bytes typed at virtio-console's host side */
 	FZ_UART_INPUT,
-	FZ_KINDS
+	FZ_KINDS,
+	FZ_BALLOON_HOST = FZ_KINDS, /* the control socket's balloon commands */
 };
+/* First bytes that select FZ_BALLOON_HOST. */
+#define FZ_BALLOON_HOST_BYTE 0xfc
 
 static struct fz_machine {
 	uint8_t *ram_area; /* guard | RAM | guard */
@@ -91,7 +98,7 @@ static struct fz_machine {
 	struct pci_host *pci;
 	struct pcie_port *port[2];
 	struct device *uart;
-	struct virtio_dev *net, *con;
+	struct virtio_dev *net, *con, *balloon;
 	int net_peer, con_in;
 	uint64_t region_base[16], region_size[16];
 	unsigned int nr_regions;
@@ -124,6 +131,10 @@ static void fz_region(enum fz_focus f, uint64_t base, uint64_t size)
 	m.region_base[m.nr_regions] = base;
 	m.region_size[m.nr_regions++] = size;
 }
+
+/* Bus 0's virtio functions by slot (FZ_VIRTIO_BLK + i is slot
+ * fz_virtio_slot[i]'s focus); the root ports are at 5 and 6. */
+static const unsigned int fz_virtio_slot[] = {1, 2, 3, 4, 7};
 
 /* The configuration space of bus:slot.0 in the ECAM window. */
 static uint64_t fz_ecam(unsigned int busnr, unsigned int slot)
@@ -197,6 +208,9 @@ static void fz_create(void)
 	    pci_host_add(m.pci, fz_virtio(m.con), 3) < 0 ||
 	    pci_host_add(m.pci, fz_virtio(virtio_rng_create(&m.mem)), 4) < 0)
 		abort();
+	m.balloon = virtio_balloon_create(&m.mem);
+	if (pci_host_add(m.pci, fz_virtio(m.balloon), 7) < 0)
+		abort();
 	unlink(path);
 	for (int i = 0; i < 2; i++) {
 		m.port[i] = pcie_port_create(i + 1);
@@ -218,10 +232,12 @@ static void fz_create(void)
 	/* The ports' own configuration spaces, and bus 1 behind port 0. */
 	fz_region(FZ_PCIE_PORT, fz_ecam(0, 5), 2u << 15);
 	fz_region(FZ_PCIE_PORT, fz_ecam(1, 0), 4096);
-	for (int i = 1; i <= 4; i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(fz_virtio_slot); i++) {
 		/* Each virtio function's configuration space and BAR 0. */
-		fz_region(FZ_VIRTIO_BLK + i - 1, fz_ecam(0, i), 4096);
-		fz_region(FZ_VIRTIO_BLK + i - 1, FZ_BAR(i), 0x4000);
+		unsigned int slot = fz_virtio_slot[i];
+
+		fz_region(FZ_VIRTIO_BLK + i, fz_ecam(0, slot), 4096);
+		fz_region(FZ_VIRTIO_BLK + i, FZ_BAR(slot), 0x4000);
 	}
 }
 
@@ -234,11 +250,49 @@ static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
 	bus_access(&m.bus, fz_ecam(busnr, slot) + reg, true, len, v);
 }
 
+/*
+ * The host's side of the balloon, as the control socket drives it: a
+ * target (sometimes more than RAM, or not whole pages: refused), a request
+ * for statistics, a look at them; never a wait that would stall the input.
+ */
+static void fz_balloon_host(uint8_t op, uint64_t val)
+{
+	struct virtio_balloon_info info;
+	struct virtio_balloon_ticket t;
+	char err[160];
+
+	switch (op % 4) {
+	case 0:
+		virtio_balloon_set_target(m.balloon,
+					  val % (FZ_RAM_SIZE + 3 * 4096), err,
+					  sizeof(err));
+		break;
+	case 1:
+		virtio_balloon_set_target(m.balloon, (val % 257) * 4096, err,
+					  sizeof(err));
+		break;
+	case 2:
+		if (virtio_balloon_request_stats(m.balloon, &t, err,
+						 sizeof(err)) == 0)
+			virtio_balloon_wait_stats(m.balloon, &t, 0, &info);
+		break;
+	default:
+		virtio_balloon_get_info(m.balloon, &info);
+		if (info.actual > ((uint64_t)UINT32_MAX << 12) ||
+		    info.target > FZ_RAM_SIZE ||
+		    info.discarded > info.inflated * 4096 + info.reported)
+			abort(); /* the device's accounts must add up */
+		break;
+	}
+}
+
 /* What the firmware leaves: bus numbers for the ports, BAR 0 of each
  * virtio function assigned, memory decoding and bus mastering on. */
 static void fz_enumerate(void)
 {
-	for (unsigned int s = 1; s <= 4; s++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(fz_virtio_slot); i++) {
+		unsigned int s = fz_virtio_slot[i];
+
 		fz_cfg(0, s, PCI_BASE_ADDRESS_0, 4, FZ_BAR(s));
 		fz_cfg(0, s, PCI_COMMAND, 2,
 		       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -256,12 +310,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m.pci)
 		fz_create();
 	bus_reset_all(&m.bus);
+	/* The host's target too, so that every input starts alike. */
+	virtio_balloon_machine_reset(m.balloon);
 	memset(m.mem.host, 0, FZ_RAM_SIZE);
 	__atomic_store_n(&fz_clock, 1700000000, __ATOMIC_RELAXED);
 	fz_enumerate();
 
 	for (; size >= 16; data += 16, size -= 16) {
-		enum fz_kind kind = data[0] % FZ_KINDS;
+		enum fz_kind kind = data[0] >= FZ_BALLOON_HOST_BYTE
+					? FZ_BALLOON_HOST
+					: data[0] % FZ_KINDS;
 		unsigned int len = sizes[data[1] & 3];
 		unsigned int r = data[2] % m.nr_regions;
 		uint32_t off = get_le32(data + 4);
@@ -299,6 +357,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case FZ_UART_INPUT:
 			if (fz_focused(FZ_PL011))
 				pl011_receive(m.uart, v, len);
+			break;
+		case FZ_BALLOON_HOST:
+			if (fz_focused(FZ_VIRTIO_BALLOON))
+				fz_balloon_host(data[3], val);
 			break;
 		default:
 			break;
