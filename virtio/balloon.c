@@ -33,7 +33,10 @@
  * queue's processing lock) until the host wants fresh statistics; giving
  * it back asks the driver for the next one. The host's request goes
  * through virtio_queue_notify, so it is served under that same lock and
- * only while the device is live.
+ * only while the device is live. Only a buffer that came after a buffer
+ * was given back for this request answers it: Linux fills its first
+ * buffer at probe and kicks before DRIVER_OK, so the device takes it at
+ * the first request, with figures from the guest's boot.
  *
  * Locks: the core's queue locks, then d->lock (config bytes), then b->lock
  * (counters, statistics); b->lock is never held while calling the core.
@@ -88,7 +91,9 @@ struct virtio_balloon {
 	struct bl_counts counts;
 	uint64_t stats[VIRTIO_BALLOON_S_NR];
 	uint32_t stats_valid;
-	uint64_t stats_seq; /* buffers received */
+	uint64_t stats_seq;    /* buffers received */
+	uint64_t stats_pushes; /* buffers given back (requests made) */
+	uint64_t stats_gen;    /* stats_pushes when the last one came */
 	uint64_t resets;
 	int64_t stats_ms; /* when the last one came */
 };
@@ -344,6 +349,7 @@ static void stats_take(struct virtio_balloon *b, const struct virtq_elem *e)
 	memcpy(b->stats, vals, sizeof(vals));
 	b->stats_valid = valid;
 	b->stats_seq++;
+	b->stats_gen = b->stats_pushes;
 	b->stats_ms = now_ms();
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
@@ -372,6 +378,9 @@ static void stats_queue(struct virtio_balloon *b, unsigned int q)
 		/* Using the buffer is the request (5.5.6.3 step 1). */
 		virtio_push(d, q, e, 0);
 		b->stats_held = false;
+		pthread_mutex_lock(&b->lock);
+		b->stats_pushes++;
+		pthread_mutex_unlock(&b->lock);
 		virtio_notify_used(d, q);
 	}
 }
@@ -579,7 +588,7 @@ int virtio_balloon_request_stats(struct virtio_dev *d,
 		return -1;
 	}
 	pthread_mutex_lock(&b->lock);
-	t->seq = b->stats_seq;
+	t->pushes = b->stats_pushes;
 	t->resets = b->resets;
 	pthread_mutex_unlock(&b->lock);
 	atomic_store(&b->stats_wanted, true);
@@ -611,15 +620,15 @@ int virtio_balloon_wait_stats(struct virtio_dev *d,
 			r = -1;
 			break;
 		}
-		if (b->stats_seq != t->seq) {
+		if (b->stats_gen > t->pushes) {
 			r = 0;
 			break;
 		}
 		if (pthread_cond_timedwait(&b->cond, &b->lock, &until) ==
 		    ETIMEDOUT) {
-			r = b->resets != t->resets   ? -1
-			    : b->stats_seq != t->seq ? 0
-						     : 1;
+			r = b->resets != t->resets     ? -1
+			    : b->stats_gen > t->pushes ? 0
+						       : 1;
 			break;
 		}
 	}

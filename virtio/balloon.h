@@ -116,12 +116,14 @@ void virtio_balloon_get_info(struct virtio_dev *d,
 /*
  * Statistics (5.5.6.3): the device keeps the buffer the driver gave it;
  * virtio_balloon_request_stats returns it, which asks the driver for a new
- * one, and virtio_balloon_wait_stats waits until it comes. Neither blocks
- * on the guest beyond timeout_ms, so a guest that never answers cannot
- * hold up the caller (the control thread).
+ * one, and virtio_balloon_wait_stats waits until it comes: a buffer that
+ * came after one was given back since the request (one the driver filled
+ * earlier, say at its start, is given back at once instead). Neither
+ * blocks on the guest beyond timeout_ms, so a guest that never answers
+ * cannot hold up the caller (the control thread).
  */
 struct virtio_balloon_ticket {
-	uint64_t seq, resets;
+	uint64_t pushes, resets;
 };
 /* 0 and a ticket, or -1 with a message when no driver with statistics
  * runs. */
