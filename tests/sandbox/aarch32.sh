@@ -1,6 +1,9 @@
 #!/bin/sh
 # Runs inside tools/sandbox: aarch32 guests (issue 6, PLAT-1, IMG-4).
 #   aarch32.sh PREFIX all|direct
+#   aarch32.sh PREFIX hunt N   N rounds of uefi-bootarm-vars-reboot (the
+#                              in-process reboot of issue 10's one SIGSEGV),
+#                              core dumps on; every round must exit 0
 # Files: /root/zImage (Debian's armhf armmp-lpae kernel), /root/g32.cpio.gz
 # (the 32-bit test initramfs, tests/guest/init), /root/Image (Debian's arm64
 # kernel), /root/arm.img (ESP with \EFI\BOOT\BOOTARM.EFI only) and
@@ -93,6 +96,46 @@ uefi_boot() {
 	fi
 }
 
+
+# --- A hunt: the aarch32 UEFI reboot, again and again ------------------------
+if [ "$what" = hunt ]; then
+	# Rounds run on a loaded machine under ASan: a slow boot is not a hang.
+	ARMVM_TIMEOUT=600
+	ulimit -c unlimited
+	mkdir -p /tmp/cores && echo "/tmp/cores/core.%e.%p" >/proc/sys/kernel/core_pattern
+	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+	n=$3 i=0 bad=0
+	while [ $i -lt "$n" ]; do
+		i=$((i + 1))
+		rm -rf "$XDG_STATE_HOME/armvm/instances/h"
+		# A watcher shows what armvm's threads wait on if the round
+		# runs long: a vCPU in KVM_RUN means the guest is stuck, not
+		# armvm.
+		(
+			sleep 420
+			for p in $(pidof armvm); do
+				echo "# round $i still running after 420 s; armvm $p's threads:"
+				for t in /proc/$p/task/*; do
+					echo "#   $(cat $t/comm) $(cat $t/wchan) $(cut -d' ' -f3,14,15 $t/stat)"
+				done
+			done
+		) &
+		watcher=$!
+		ucpus=1 ANSWERS=reboot uefi_boot "hunt$i" /tmp/h.log --disk /root/arm.img --instance h
+		ucpus=
+		kill $watcher 2>/dev/null
+		if [ $rc != 0 ] || grep -q 'Sanitizer\|runtime error' /tmp/h.log || ls /tmp/cores/core.* >/dev/null 2>&1; then
+			bad=$((bad + 1))
+			echo "# round $i: armvm exit $rc; its log:"
+			grep -a -A30 'Sanitizer\|runtime error' /tmp/h.log | head -60 | sed 's/^/#   /'
+			tail -n 15 /tmp/h.log | sed 's/^/#   | /'
+			rm -f /tmp/cores/core.*
+		fi
+	done
+	echo "# $prefix/hunt: $n rounds, $bad bad"
+	[ $bad = 0 ] && pass "$prefix/hunt" || fail "$prefix/hunt" "$bad of $n rounds bad"
+	exit 0
+fi
 
 # --- Direct boot of the armhf zImage (arm/booting.rst) ----------------------
 start=$(cut -d' ' -f1 /proc/uptime)
