@@ -4,6 +4,8 @@
 #   aarch32.sh PREFIX hunt N   N rounds of uefi-bootarm-vars-reboot (the
 #                              in-process reboot of issue 10's one SIGSEGV),
 #                              core dumps on; every round must exit 0
+#                              (A32_HUNT_MODE=restart: the second boot in a
+#                              new armvm process instead)
 # Files: /root/zImage (Debian's armhf armmp-lpae kernel), /root/g32.cpio.gz
 # (the 32-bit test initramfs, tests/guest/init), /root/Image (Debian's arm64
 # kernel), /root/arm.img (ESP with \EFI\BOOT\BOOTARM.EFI only) and
@@ -121,7 +123,15 @@ if [ "$what" = hunt ]; then
 			done
 		) &
 		watcher=$!
-		ucpus=1 ANSWERS=reboot uefi_boot "hunt$i" /tmp/h.log --disk /root/arm.img --instance h
+		if [ "${A32_HUNT_MODE:-reboot}" = restart ]; then
+			# The second boot in a new armvm, on the same store:
+			# the firmware's view of a second boot without armvm's
+			# in-process reboot.
+			ucpus=1 uefi_boot "hunt$i-first" /tmp/h.log --disk /root/arm.img --instance h
+			[ $rc != 0 ] || ucpus=1 uefi_boot "hunt$i" /tmp/h.log --disk /root/arm.img --instance h
+		else
+			ucpus=1 ANSWERS=reboot uefi_boot "hunt$i" /tmp/h.log --disk /root/arm.img --instance h
+		fi
 		ucpus=
 		kill $watcher 2>/dev/null
 		if [ $rc != 0 ] || grep -q 'Sanitizer\|runtime error' /tmp/h.log || ls /tmp/cores/core.* >/dev/null 2>&1; then
