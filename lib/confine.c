@@ -44,6 +44,7 @@ enum special {
 	SP_OPEN_ANY = 1 << 4,	  /* openat (disks hot-plugged read-write) */
 	SP_INET_SOCKET = 1 << 5,  /* socket(AF_INET or AF_INET6): libslirp */
 	SP_MORE_FILTERS = 1 << 6, /* a child thread stacking its own filter */
+	SP_UNIX_SOCKET = 1 << 7,  /* socket(AF_UNIX): virtio-vsock's bridge */
 };
 
 struct group {
@@ -98,6 +99,13 @@ static const struct group net_backend = {
 	      "sendmsg", "recvmsg", "shutdown", "fcntl"),
     IOCTLS(FIONREAD, FIONBIO),
     .special = SP_INET_SOCKET | SP_OPEN_READ,
+};
+/* virtio-vsock's bridge: host clients accepted on its listening socket,
+ * connections made for the guest to PATH_PORT (UNIX sockets only). */
+static const struct group vsock_bridge = {
+    .calls = CALLS("connect", "accept4", "sendto", "recvfrom", "sendmsg",
+		   "recvmsg", "shutdown", "epoll_ctl"),
+    .special = SP_UNIX_SOCKET,
 };
 /* Starting threads (never processes: CLONE_THREAD is required), which
  * then add their own filter to the one they inherit (only ever narrower),
@@ -156,6 +164,8 @@ static const struct profile {
     [CONFINE_CONSOLE_INPUT] = {"console-input", {&base, &irq}},
     [CONFINE_RTC] = {"rtc", {&base, &irq}},
     [CONFINE_PROBE] = {"probe", {&base, &probe}},
+    /* Started at set-up only (no hot-plug): no other list holds it. */
+    [CONFINE_VSOCK] = {"vsock", {&base, &irq, &vsock_bridge}},
 };
 
 /* Set once by confine_setup on the main thread before any other thread
@@ -380,6 +390,11 @@ static int add_special(scmp_filter_ctx ctx, unsigned int special)
 
 		KEEP_FIRST(r, add(ctx, SCMP_SYS(socket), 1, &inet));
 		KEEP_FIRST(r, add(ctx, SCMP_SYS(socket), 1, &inet6));
+	}
+	if (special & SP_UNIX_SOCKET) {
+		struct scmp_arg_cmp unix_ = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+
+		KEEP_FIRST(r, add(ctx, SCMP_SYS(socket), 1, &unix_));
 	}
 	return r;
 }

@@ -25,6 +25,7 @@ enum confine_kind {
 	CONFINE_CONSOLE_INPUT, /* stdin to the pl011 */
 	CONFINE_RTC,	       /* the pl031's alarm timer */
 	CONFINE_PROBE,	       /* the boot-file probe child (image/probe.c) */
+	CONFINE_VSOCK,	       /* virtio-vsock's bridge to UNIX sockets */
 	CONFINE_KINDS
 };
 
