@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/landlock.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -77,6 +78,45 @@ static int enter_dir(const char *dir)
 		pr_err("--jail %s: cannot make it the root directory: %s "
 		       "(armvm must start as root, or with CAP_SYS_CHROOT)",
 		       dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int jail_inner_path(const char *dir, const char *path, char *out, size_t size)
+{
+	char root[PATH_MAX], parent[PATH_MAX], full[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t n;
+
+	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (slash && slash == path)
+		snprintf(parent, sizeof(parent), "/");
+	else if (slash)
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path),
+			 path);
+	else
+		snprintf(parent, sizeof(parent), ".");
+	if (!realpath(dir, root) || !realpath(parent, full))
+		return -1;
+	n = strlen(full);
+	if (snprintf(full + n, sizeof(full) - n, "%s%s",
+		     full[n - 1] == '/' ? "" : "/",
+		     base) >= (int)(sizeof(full) - n)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = strcmp(root, "/") ? strlen(root) : 0;
+	if (strncmp(full, root, n) || full[n] != '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	if (snprintf(out, size, "%s", full + n) >= (int)size) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	return 0;

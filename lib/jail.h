@@ -34,6 +34,15 @@ bool jail_parse_user(const char *spec, struct jail_user *out);
  */
 int jail_enter(const char *dir, const struct jail_user *user, int *landlock_fd);
 
+/*
+ * Where path (which need not exist, but its directory must) will be once
+ * dir is the root: "/x/y" for dir/x/y. Both are resolved (symbolic links,
+ * "..") first. -1 when path is not under dir, or cannot be resolved (errno)
+ * or does not fit size; no message. For sockets made before the jail and
+ * reached by name after it (virtio-vsock's PATH_PORT).
+ */
+int jail_inner_path(const char *dir, const char *path, char *out, size_t size);
+
 /* The calling thread under the ruleset jail_enter made; -1 (errno) if not. */
 int jail_landlock_self(int landlock_fd);
 

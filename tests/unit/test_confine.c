@@ -344,6 +344,7 @@ static unsigned long long cap_eff_and_prm(void)
  */
 static char jail_dir[64];
 static int landlock_on;
+static int jail_vsock_listen = -1; /* at jail_dir/v.sock_5, made as root */
 static void *jailed_thread(void *arg)
 {
 	(void)arg;
@@ -381,6 +382,18 @@ static int jailed_child(void)
 	pthread_join(t, &refused);
 	if (ll >= 0 && !refused)
 		return 16;
+	/* virtio-vsock's connects to PATH_PORT: inside the jail, by the
+	 * name from the new root, Landlock or not. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX,
+					 .sun_path = "/v.sock_5"};
+
+		if (fd < 0 ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			return 18;
+	}
+	close(fd);
 	/* As armvm goes on: main confined, then a vCPU started under it
 	 * (SIGSYS here if the vCPU could not take the ruleset). */
 	confine_thread(CONFINE_MAIN);
@@ -410,6 +423,18 @@ static void test_jail_enter(void)
 	fd = open(path, O_RDWR | O_CREAT, 0600);
 	CHECK(fd >= 0 && fchown(fd, 65534, 65534) == 0);
 	close(fd);
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/v.sock_5",
+			 jail_dir);
+		jail_vsock_listen = socket(AF_UNIX, SOCK_STREAM, 0);
+		CHECK(jail_vsock_listen >= 0 &&
+		      bind(jail_vsock_listen, (struct sockaddr *)&sa,
+			   sizeof(sa)) == 0 &&
+		      chmod(sa.sun_path, 0666) == 0 &&
+		      listen(jail_vsock_listen, 4) == 0);
+	}
 	status = confined(CONFINE_RTC, CONFINE_MODE_OFF, jailed_child);
 	CHECK(WIFEXITED(status));
 	landlock_on = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -426,9 +451,46 @@ static void test_jail_enter(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/existing", jail_dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/v.sock_5", jail_dir);
+	unlink(path);
+	close(jail_vsock_listen);
 	rmdir(jail_dir);
 	/* Refusals name the option. */
 	CHECK(jail_enter("/no/such/dir", NULL, &fd) < 0);
+}
+
+/* A path made before the jail, named from inside it. */
+static void test_jail_inner_path(void)
+{
+	char dir[] = "/tmp/armvm-inner-XXXXXX", sub[64], link[64], out[128];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/run", dir);
+	snprintf(link, sizeof(link), "%s/lnk", dir);
+	CHECK(mkdir(sub, 0700) == 0 && symlink("run", link) == 0);
+	snprintf(out, sizeof(out), "%s/run/v.sock", dir);
+	CHECK(jail_inner_path(dir, out, out, sizeof(out)) == 0);
+	CHECK_STR(out, "/run/v.sock");
+	snprintf(out, sizeof(out), "%s/lnk/../v.sock", dir);
+	CHECK(jail_inner_path(dir, out, out, sizeof(out)) == 0);
+	CHECK_STR(out, "/v.sock");
+	snprintf(out, sizeof(out), "%s/v.sock", sub);
+	CHECK(jail_inner_path(link, out, out, sizeof(out)) == 0);
+	CHECK_STR(out, "/v.sock");
+	CHECK(jail_inner_path("/", "/tmp/x.sock", out, sizeof(out)) == 0);
+	CHECK_STR(out, "/tmp/x.sock");
+	/* Outside, a sibling with the same prefix, no directory, too long. */
+	CHECK(jail_inner_path(sub, "/tmp/x.sock", out, sizeof(out)) < 0);
+	snprintf(out, sizeof(out), "%s/run2/v.sock", dir);
+	CHECK(jail_inner_path(sub, out, out, sizeof(out)) < 0);
+	CHECK(jail_inner_path(dir, "/no/such/dir/v.sock", out, sizeof(out)) <
+	      0);
+	snprintf(out, sizeof(out), "%s/run/v.sock", dir);
+	CHECK(jail_inner_path(dir, out, out, 4) < 0);
+	CHECK(jail_inner_path(dir, "/tmp/", out, sizeof(out)) < 0);
+	unlink(link);
+	rmdir(sub);
+	rmdir(dir);
 }
 
 int main(void)
@@ -442,6 +504,7 @@ int main(void)
 	RUN(test_jail_gate);
 	RUN(test_jail_user_option);
 	RUN(test_jail_enter);
+	RUN(test_jail_inner_path);
 	unlink("/tmp/armvm-test-confine");
 	return check_main_end();
 }
