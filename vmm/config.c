@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "virtio/vsock.h"
 #include "vmm/config.h"
 #include "vmm/machine.h"
 
@@ -69,6 +70,13 @@ void vm_config_usage(FILE *f)
 	    "      --no-balloon    leave out the virtio-balloon device (there by\n"
 	    "                      default: armvm ctl SOCKET balloon size=SIZE\n"
 	    "                      takes memory from the guest)\n"
+	    "      --vsock [cid=N,]path=PATH\n"
+	    "                      virtio-vsock for guest CID N (default 3),\n"
+	    "                      bridged to UNIX sockets: a host program\n"
+	    "                      connects to PATH and writes \"CONNECT <port>\"\n"
+	    "                      to reach a guest port; the guest's connections\n"
+	    "                      to CID 2, port P reach the socket PATH_P\n"
+	    "                      (docs/virtio.md)\n"
 	    "\n"
 	    "Hot-plug and control:\n"
 	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
@@ -118,7 +126,8 @@ enum {
 	OPT_NO_BALLOON,
 	OPT_SECCOMP,
 	OPT_JAIL,
-	OPT_USER
+	OPT_USER,
+	OPT_VSOCK
 };
 
 /* user[,hostfwd=RULE]...[,host-loopback=on|off][,mac=MAC] or
@@ -171,6 +180,56 @@ static int parse_net(struct vm_config *cfg, char *arg)
 	return 0;
 }
 
+/* [cid=N,]path=PATH, in any order; PATH may hold no comma. One device: a
+ * VM has one CID. */
+static int parse_vsock(struct vm_config *cfg, char *arg)
+{
+	struct vsock_opts *v = &cfg->vsock;
+	char *save = NULL, *item;
+	bool have_cid = false;
+	unsigned long n;
+
+	if (v->path) {
+		pr_err("--vsock: at most one (a VM has one CID)");
+		return -1;
+	}
+	v->cid = VSOCK_CID_MIN;
+	for (item = strtok_r(arg, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "cid=", 4) && !have_cid) {
+			if (!parse_uint(item + 4, VSOCK_CID_MIN, VSOCK_CID_MAX,
+					&n)) {
+				pr_err("--vsock %s: expected a CID from %u to "
+				       "%llu",
+				       item, VSOCK_CID_MIN, VSOCK_CID_MAX);
+				return -1;
+			}
+			v->cid = n;
+			have_cid = true;
+		} else if (!strncmp(item, "path=", 5) && item[5] && !v->path) {
+			v->path = item + 5;
+		} else {
+			pr_err("--vsock: '%s': expected [cid=N,]path=PATH",
+			       item);
+			return -1;
+		}
+	}
+	if (!v->path) {
+		pr_err("--vsock: expected path=PATH (the UNIX socket host "
+		       "programs connect to)");
+		return -1;
+	}
+	if (strlen(v->path) > VSOCK_PATH_MAX) {
+		pr_err(
+		    "--vsock path=%s: at most %d bytes (PATH_PORT must fit a "
+		    "UNIX socket address)",
+		    v->path, VSOCK_PATH_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* FILE[,readonly] (",ro" too). */
 /* FILE[,readonly][,cache=writeback|writethrough] (",ro" too); the string
  * is split in place. */
 static int parse_disk(struct vm_config *cfg, char *arg)
@@ -235,6 +294,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"jail", required_argument, NULL, OPT_JAIL},
 	    {"user", required_argument, NULL, OPT_USER},
+	    {"vsock", required_argument, NULL, OPT_VSOCK},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -361,6 +421,10 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_BALLOON:
 			cfg->no_balloon = true;
+			break;
+		case OPT_VSOCK:
+			if (parse_vsock(cfg, optarg) < 0)
+				return -1;
 			break;
 		case OPT_SECCOMP:
 			if (!confine_mode_parse(optarg, &cfg->seccomp)) {

@@ -31,6 +31,12 @@ struct net_config {
 	bool host_loopback; /* user: 10.0.2.2 reaches this host's loopback */
 };
 
+/* --vsock [cid=N,]path=PATH: virtio-vsock bridged to UNIX sockets. */
+struct vsock_opts {
+	const char *path; /* NULL: no vsock device */
+	uint64_t cid;	  /* the guest's CID (default 3) */
+};
+
 /* The vCPUs' execution state at EL1 (PLAT-1). */
 enum vm_arch {
 	VM_ARCH_AUTO, /* from the kernel file, or the disk's boot files */
@@ -59,6 +65,7 @@ struct vm_config {
 	bool virtio_console_pty;    /* a virtio-console (hvc0) on a new pty */
 	bool no_rng;		    /* leave out the virtio-rng device */
 	bool no_balloon;	    /* leave out the virtio-balloon device */
+	struct vsock_opts vsock;    /* --vsock */
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
 	const char *api_socket;	    /* control socket path, or NULL */
 	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */

@@ -2,6 +2,7 @@
 /* `armvm run` option parsing, size parsing and the MMIO bus. */
 #include "devices/pl011.h"
 #include "lib/util.h"
+#include "virtio/vsock.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "tests/unit/check.h"
@@ -161,6 +162,51 @@ static void disk_options(void)
 	CHECK(parse(&c, "--disk", no_file, NULL, NULL) < 0);
 }
 
+/* --vsock [cid=N,]path=PATH: one device, CIDs 3 to 2^32 - 2, a path that
+ * leaves room for "_PORT" in a socket address. */
+static void vsock_options(void)
+{
+	struct vm_config c;
+	char plain[] = "path=/run/v.sock";
+	char both[] = "cid=42,path=/run/v.sock";
+	char swapped[] = "path=/run/w.sock,cid=4294967294";
+	char low[] = "cid=2,path=/run/v.sock";
+	char high[] = "cid=4294967295,path=/run/v.sock";
+	char nopath[] = "cid=5";
+	char empty[] = "path=";
+	char twice[] = "cid=5,cid=6,path=/v";
+	char unknown[] = "path=/v,port=5";
+	char longp[128];
+	char a[] = "path=/a", b[] = "path=/b";
+
+	CHECK_EQ(parse(&c, "-k", "I", NULL, NULL), 0);
+	CHECK(c.vsock.path == NULL);
+	CHECK_EQ(parse(&c, "-k", "I", "--vsock", plain), 0);
+	CHECK_STR(c.vsock.path, "/run/v.sock");
+	CHECK_EQ(c.vsock.cid, 3);
+	CHECK_EQ(parse(&c, "-k", "I", "--vsock", both), 0);
+	CHECK_EQ(c.vsock.cid, 42);
+	CHECK_EQ(parse(&c, "-k", "I", "--vsock", swapped), 0);
+	CHECK_STR(c.vsock.path, "/run/w.sock");
+	CHECK_EQ(c.vsock.cid, 4294967294ULL);
+	CHECK(parse(&c, "-k", "I", "--vsock", low) < 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", high) < 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", nopath) < 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", empty) < 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", twice) < 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", unknown) < 0);
+	snprintf(longp, sizeof(longp), "path=/%0*d", VSOCK_PATH_MAX, 0);
+	CHECK(parse(&c, "-k", "I", "--vsock", longp) < 0);
+	snprintf(longp, sizeof(longp), "path=/%0*d", VSOCK_PATH_MAX - 1, 0);
+	CHECK_EQ(parse(&c, "-k", "I", "--vsock", longp), 0);
+	{
+		char *argv[] = {"run", "-k",	  "I", "--vsock",
+				a,     "--vsock", b,   NULL};
+
+		CHECK(vm_config_parse(&c, 7, argv) < 0);
+	}
+}
+
 static void out_null(void *o, const uint8_t *b, size_t n)
 {
 }
@@ -200,6 +246,7 @@ int main(void)
 	RUN(bad_options);
 	RUN(net_options);
 	RUN(disk_options);
+	RUN(vsock_options);
 	RUN(bus_routing);
 	return check_main_end();
 }

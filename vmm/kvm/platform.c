@@ -17,6 +17,7 @@
 #include "devices/pl011.h"
 #include "devices/pl031.h"
 #include "devices/pl061.h"
+#include "lib/jail.h"
 #include "lib/util.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
@@ -24,6 +25,7 @@
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/pci.h"
+#include "virtio/vsock.h"
 #include "virtio/virtio.h"
 #include "image/check.h"
 #include "vmm/console.h"
@@ -269,6 +271,52 @@ static int create_other_devices(struct vm *vm)
 		fprintf(stderr, "armvm: virtio-console (hvc0) on %s\n",
 			ptsname(master));
 	}
+	return 0;
+}
+
+/*
+ * --vsock: virtio-vsock on bus 0, listening on its path now. Under --jail
+ * its connections to PATH_PORT are made from inside the jail, so the path
+ * must be in it; the listening socket keeps the name given. Not
+ * hot-pluggable: a VM has one CID, and a jailed armvm could not make the
+ * socket file.
+ */
+static int create_vsock(struct vm *vm)
+{
+	const struct vsock_opts *o = &vm->cfg->vsock;
+	struct virtio_vsock_config vc = {.guest_cid = o->cid, .path = o->path};
+	char inner[PATH_MAX];
+	struct virtio_dev *vdev;
+	struct pci_function *fn;
+
+	if (!o->path)
+		return 0;
+	if (vm->cfg->jail_dir) {
+		if (jail_inner_path(vm->cfg->jail_dir, o->path, inner,
+				    sizeof(inner)) < 0) {
+			pr_err("--vsock path=%s: must be inside --jail %s (the "
+			       "guest's connections to PATH_PORT are made "
+			       "from there): %s",
+			       o->path, vm->cfg->jail_dir, strerror(errno));
+			return -1;
+		}
+		vc.connect_path = inner;
+	}
+	vdev = virtio_vsock_create(&vc, &vm->mem);
+	if (!vdev)
+		return -1;
+	fn = virtio_pci_create(vdev, true);
+	if (!fn) {
+		virtio_destroy(vdev);
+		pr_err("--vsock: out of memory");
+		return -1;
+	}
+	if (pci_host_add(vm->pci, fn, -1) < 0) {
+		fn->ops->destroy(fn);
+		return -1;
+	}
+	pr_info("vsock: guest CID %llu, host programs connect to %s",
+		(unsigned long long)o->cid, o->path);
 	return 0;
 }
 
@@ -619,7 +667,7 @@ int platform_create(struct vm *vm)
 		return -1;
 	}
 	if (bus_add(&vm->bus, vm->rtc) < 0 || create_other_devices(vm) < 0 ||
-	    create_ports(vm) < 0)
+	    create_vsock(vm) < 0 || create_ports(vm) < 0)
 		return -1;
 	if (vm->firmware_boot && create_flash(vm) < 0)
 		return -1;
