@@ -5,9 +5,10 @@
  * MMIO bus that armvm routes vCPU exits to (vmm/bus.c): pl011, pl031,
  * pl061, the PCIe host bridge's ECAM and memory window, two root ports
  * (virtio-rng hot-plugged below one), and virtio-blk, -net, -console,
- * -rng and -balloon over virtio-pci with MSI-X, plus writes into guest RAM
- * (rings, descriptors, buffers) and frames, console input, UART input and
- * balloon requests (a target, statistics) arriving from the host. Each input starts from a reset machine whose BARs are
+ * -rng, -balloon and -vsock over virtio-pci with MSI-X, plus writes into
+ * guest RAM (rings, descriptors, buffers) and frames, console input, UART
+ * input and balloon requests (a target, statistics) arriving from the
+ * host. Each input starts from a reset machine whose BARs are
  * assigned as the firmware would, so that short inputs reach the devices'
  * registers. ASan and UBSan catch what goes wrong; the guest RAM has guard
  * pages around it that must stay untouched.
@@ -25,6 +26,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -46,6 +48,7 @@
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "virtio/virtio.h"
+#include "virtio/vsock.h"
 #include "vmm/bus.h"
 #include "vmm/machine.h"
 
@@ -63,6 +66,7 @@ enum fz_focus {
 	FZ_VIRTIO_CONSOLE,
 	FZ_VIRTIO_RNG,
 	FZ_VIRTIO_BALLOON,
+	FZ_VIRTIO_VSOCK,
 };
 
 #ifndef FZ_FOCUS
@@ -77,6 +81,9 @@ static bool fz_focused(enum fz_focus f)
 #define FZ_RAM_SIZE (1u << 20)
 #define FZ_GUARD    4096u
 #define FZ_BAR(i)   (0x10000000ull + (uint64_t)(i)*0x100000)
+
+/* virtio-vsock's slot: after the root ports (5, 6) and the balloon (7). */
+#define FZ_VSOCK_SLOT 8
 
 enum fz_kind {
 	FZ_READ,
@@ -158,6 +165,8 @@ static void fz_create(void)
 	char path[] = "/tmp/armvm-fuzz-disk.XXXXXX";
 	int fd = mkstemp(path), sv[2], pipe_in[2], devnull;
 	struct virtio_net_config ncfg = {.id = "net0"};
+	static char vdir[] = "/tmp/armvm-fuzz-vsock.XXXXXX", vpath[64];
+	struct virtio_vsock_config vcfg = {.guest_cid = 3, .path = vpath};
 
 	m.ram_area =
 	    mmap(NULL, FZ_RAM_SIZE + 2 * FZ_GUARD, PROT_READ | PROT_WRITE,
@@ -221,6 +230,16 @@ static void fz_create(void)
 	}
 	if (pcie_port_plug(m.port[0], fz_virtio(virtio_rng_create(&m.mem))))
 		abort();
+	/* virtio-vsock's host side listens in a directory of its own;
+	 * its packets are fuzz_virtio_vsock's, its registers here. */
+	if (!mkdtemp(vdir))
+		abort();
+	snprintf(vpath, sizeof(vpath), "%s/v", vdir);
+	if (pci_host_add(m.pci, fz_virtio(virtio_vsock_create(&vcfg, &m.mem)),
+			 FZ_VSOCK_SLOT) < 0)
+		abort();
+	unlink(vpath); /* it listens on, nameless */
+	rmdir(vdir);
 
 	fz_region(FZ_PL011, machine_map[MR_UART].base,
 		  machine_map[MR_UART].size);
@@ -239,6 +258,8 @@ static void fz_create(void)
 		fz_region(FZ_VIRTIO_BLK + i, fz_ecam(0, slot), 4096);
 		fz_region(FZ_VIRTIO_BLK + i, FZ_BAR(slot), 0x4000);
 	}
+	fz_region(FZ_VIRTIO_VSOCK, fz_ecam(0, FZ_VSOCK_SLOT), 4096);
+	fz_region(FZ_VIRTIO_VSOCK, FZ_BAR(FZ_VSOCK_SLOT), 0x4000);
 }
 
 static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
@@ -297,6 +318,9 @@ static void fz_enumerate(void)
 		fz_cfg(0, s, PCI_COMMAND, 2,
 		       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	}
+	fz_cfg(0, FZ_VSOCK_SLOT, PCI_BASE_ADDRESS_0, 4, FZ_BAR(FZ_VSOCK_SLOT));
+	fz_cfg(0, FZ_VSOCK_SLOT, PCI_COMMAND, 2,
+	       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	for (unsigned int p = 0; p < 2; p++) {
 		fz_cfg(0, 5 + p, PCI_SECONDARY_BUS, 1, 1 + p);
 		fz_cfg(0, 5 + p, PCI_SUBORDINATE_BUS, 1, 1 + p);
