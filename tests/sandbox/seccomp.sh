@@ -12,12 +12,12 @@
 prefix=$1
 cmdline="console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912"
 
-for kind in main vcpu doorbell device-io control console-input rtc; do
+for kind in main vcpu doorbell device-io control console-input rtc vsock; do
 	name=$prefix/$kind-thread-kill
-	rm -f /tmp/seccomp.sock
+	rm -f /tmp/seccomp.sock /tmp/seccomp-vsock.sock
 	ARMVM_TEST_SECCOMP=$kind timeout 120 armvm run --kernel "$KERNEL" --initrd "$INITRD" \
 		--cpus 2 --net user --api-socket /tmp/seccomp.sock --cmdline "$cmdline" \
-		</dev/null >/tmp/seccomp.log 2>&1
+		--vsock path=/tmp/seccomp-vsock.sock </dev/null >/tmp/seccomp.log 2>&1
 	rc=$?
 	if [ $rc = 159 ] && grep -q "armvm: seccomp: the $kind thread made system call 221," /tmp/seccomp.log; then
 		pass "$name"
@@ -30,8 +30,10 @@ done
 # nothing else in a whole boot is (no other audit record from armvm).
 dmesg -c >/dev/null
 name=$prefix/vcpu-thread-log
+rm -f /tmp/seccomp-vsock.sock
 ARMVM_TEST_SECCOMP=vcpu timeout $ARMVM_TIMEOUT armvm run --seccomp log --kernel "$KERNEL" \
-	--initrd "$INITRD" --cpus 2 --net user --cmdline "$cmdline" </dev/null >/tmp/seccomp.log 2>&1
+	--initrd "$INITRD" --cpus 2 --net user --vsock path=/tmp/seccomp-vsock.sock \
+	--cmdline "$cmdline" </dev/null >/tmp/seccomp.log 2>&1
 rc=$?
 dmesg | grep 'type=1326' >/tmp/seccomp.audit
 if [ $rc != 0 ] || ! grep -q "GUEST-RESULT PASS" /tmp/seccomp.log; then
