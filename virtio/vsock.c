@@ -702,6 +702,12 @@ static void tx_process(struct virtio_vsock *v)
 			v->tx_paused = true;
 			break;
 		}
+		if (done == VIRTIO_VSOCK_QUEUE_SIZE) {
+			/* A ring's worth: host events get their turn. */
+			atomic_store(&v->tx_kick, true);
+			vsock_wake(v);
+			break;
+		}
 		if (virtio_pop(&v->vdev, VIRTIO_VSOCK_TXQ, e) != VIRTQ_GOT)
 			break;
 		if (e->in_num || e->out_len < VSOCK_HDR_BYTES) {
@@ -933,6 +939,12 @@ static void rx_deliver(struct virtio_vsock *v)
 
 	v->rx_done = 0;
 	while (progress) {
+		if (v->rx_done >= VIRTIO_VSOCK_QUEUE_SIZE) {
+			/* A ring's worth: the rest on the next round. */
+			atomic_store(&v->rx_kick, true);
+			vsock_wake(v);
+			break;
+		}
 		progress = false;
 		for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
 			int r = conn_step(
