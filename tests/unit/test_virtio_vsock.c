@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -1124,6 +1125,122 @@ static void reset_closes(void)
 	close_dev(d);
 }
 
+/* A MiB each way through the credit scheme, the host side writing and
+ * reading at its own pace on its own thread: every byte arrives, in order
+ * (the device's buffer fills, moves and drains). */
+#define BULK (1u << 20)
+
+static uint8_t bulk_byte(uint32_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 12));
+}
+
+static void *bulk_writer(void *arg)
+{
+	int fd = *(int *)arg;
+	static uint8_t buf[BULK];
+
+	for (uint32_t i = 0; i < BULK; i++)
+		buf[i] = bulk_byte(i);
+	return (void *)(long)(send(fd, buf, BULK, MSG_NOSIGNAL) != BULK);
+}
+
+static void *bulk_reader(void *arg)
+{
+	int fd = *(int *)arg;
+	static uint8_t buf[8192];
+	uint32_t got = 0;
+
+	/* Slowly at first, so that the device has to hold data. */
+	for (int i = 0; i < 20; i++)
+		sleep_ms(5);
+	for (unsigned int n = 0; got < BULK; n++) {
+		ssize_t r =
+		    recv(fd, buf, got < BULK / 2 ? 1000 : sizeof(buf), 0);
+
+		if (r <= 0)
+			return (void *)1L;
+		/* The first half at a trickle: the device's buffer stays
+		 * partly full while more arrives (it wraps). */
+		if (got < BULK / 2 && n % 4 == 0)
+			sleep_ms(1);
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] != bulk_byte(got + (uint32_t)i))
+				return (void *)2L;
+		got += (uint32_t)r;
+	}
+	return NULL;
+}
+
+static void bulk(void)
+{
+	struct virtio_dev *d = open_dev();
+	static uint8_t chunk[VSOCK_MAX_PAYLOAD];
+	uint32_t hp = 0, got = 0, acked = 0, sent = 0, heard = 0;
+	void *ret = (void *)1L;
+	bool ok = true;
+	pthread_t t;
+	struct pkt p;
+	int fd;
+
+	CHECK(d);
+	if (!d)
+		return;
+	fd = host_open(d, 100, 65536, &hp);
+	CHECK(fd >= 0);
+	if (fd < 0) {
+		close_dev(d);
+		return;
+	}
+	/* Host to guest: the guest reads as it goes, acknowledging every
+	 * 16 KiB (its buffer is 64 KiB). */
+	CHECK(pthread_create(&t, NULL, bulk_writer, &fd) == 0);
+	while (ok && got < BULK && get_pkt(d, &p)) {
+		ok = is_conn_pkt(&p, VSOCK_OP_RW, 100, hp) &&
+		     got + p.len - acked <= 65536;
+		for (uint32_t i = 0; ok && i < p.len; i++)
+			ok = p.data[i] == bulk_byte(got + i);
+		got += p.len;
+		if (got - acked >= 16384) {
+			acked = got;
+			ok = ok && send_op(d, 100, hp, VSOCK_OP_CREDIT_UPDATE,
+					   0, NULL, 0, 65536, acked);
+		}
+	}
+	CHECK(ok);
+	CHECK_EQ(got, BULK);
+	pthread_join(t, &ret);
+	CHECK(ret == NULL);
+	/* Guest to host, never beyond what the device advertised. */
+	ret = (void *)1L;
+	CHECK(pthread_create(&t, NULL, bulk_reader, &fd) == 0);
+	while (ok && sent < BULK) {
+		uint32_t view = VSOCK_BUF_ALLOC - (sent - heard), n;
+
+		while (get_any(d, &p, view ? 0 : 2000)) {
+			ok = ok &&
+			     is_conn_pkt(&p, VSOCK_OP_CREDIT_UPDATE, 100, hp);
+			heard = p.fwd_cnt;
+			view = VSOCK_BUF_ALLOC - (sent - heard);
+		}
+		if (!view)
+			break; /* no credit came */
+		n = BULK - sent < view ? BULK - sent : view;
+		n = n < sizeof(chunk) ? n : sizeof(chunk);
+		for (uint32_t i = 0; i < n; i++)
+			chunk[i] = bulk_byte(sent + i);
+		ok = ok && send_op(d, 100, hp, VSOCK_OP_RW, 0, chunk, n, 65536,
+				   acked);
+		sent += n;
+	}
+	CHECK(ok);
+	CHECK_EQ(sent, BULK);
+	pthread_join(t, &ret);
+	CHECK(ret == NULL);
+	close(fd);
+	close_dev(d);
+}
+
 /* The guest gives no receive buffers: its packets still go through while
  * the device can hold their answers, then wait in their ring (5.10.6.1);
  * every one is answered once it gives buffers. */
@@ -1230,6 +1347,7 @@ int main(void)
 	RUN(hostile_clients);
 	RUN(no_driver);
 	RUN(reset_closes);
+	RUN(bulk);
 	RUN(rx_starved);
 	RUN(listen_path);
 	rmdir(vt_dir);
