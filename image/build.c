@@ -445,7 +445,9 @@ static int finish(struct build *b, int fd, struct sha256 *h)
 		g->last_lba = b->parts[i].last_lba;
 		snprintf(g->name, sizeof(g->name), "%s", b->parts[i].name);
 	}
-	if (!b->have_volid) {
+	if (b->have_volid) {
+		b->fat.volume_id = b->volid;
+	} else {
 		derive(digest, "volume-id", 0, vid);
 		b->fat.volume_id = get_le32(vid);
 	}
