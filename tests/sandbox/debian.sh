@@ -33,11 +33,15 @@ deb_start() {
 	_dlogins=0
 }
 
+# clean: the console log without carriage returns and terminal escapes.
+ESC=$(printf '\033')
+clean() { tr -d '\r' <"$_dlog" | sed "s/$ESC\[[?0-9;]*[a-zA-Z]//g"; }
+
 # deb_wait PATTERN SECONDS [COUNT]: until the log has COUNT (default 1)
 # lines matching PATTERN; 1 if armvm ended or the time ran out.
 deb_wait() {
 	_i=0
-	while [ "$(tr -d '\r' <"$_dlog" | grep -c -- "$1")" -lt "${3:-1}" ]; do
+	while [ "$(clean | grep -c -- "$1")" -lt "${3:-1}" ]; do
 		kill -0 $DEB_PID 2>/dev/null || return 1
 		[ $_i -ge $(($2 * 2)) ] && return 1
 		_i=$((_i + 1))
@@ -54,8 +58,10 @@ deb_login() {
 	deb_wait "Password: *$" 60 $_dlogins || return 1
 	echo armvm >&5
 	sleep 2
-	echo "stty -echo; export TERM=dumb; echo LOGGED-\"IN $_dlogins\"" >&5
-	deb_wait "^LOGGED-IN $_dlogins" 120
+	# bash's readline brackets every command's output with escapes
+	# (bracketed paste): off, so output lines start with the output.
+	echo "bind 'set enable-bracketed-paste off' 2>/dev/null; stty -echo; export TERM=dumb; echo LOGGED-\"IN $_dlogins\"" >&5
+	deb_wait "LOGGED-IN $_dlogins" 120
 }
 
 # deb CMD: run CMD in the guest's shell; its output (each line) in
@@ -64,8 +70,8 @@ deb() {
 	_dn=$((_dn + 1))
 	printf '%s\n' "o=\$( { $* ; } 2>&1); r=\$?; printf '%s\n' \"\$o\" | sed 's/^/O$_dn /'; echo \"E$_dn \$r\"" >&5
 	deb_wait "^E$_dn " 300 || { DEB_OUT=; return 124; }
-	DEB_OUT=$(tr -d '\r' <"$_dlog" | sed -n "s/^O$_dn //p")
-	return "$(tr -d '\r' <"$_dlog" | sed -n "s/^E$_dn //p" | head -1)"
+	DEB_OUT=$(clean | sed -n "s/^O$_dn //p")
+	return "$(clean | sed -n "s/^E$_dn //p" | head -1)"
 }
 
 # deb_stop: powerdown on the control socket; armvm's exit status.
