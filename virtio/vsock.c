@@ -381,37 +381,41 @@ static bool rst_queue(struct virtio_vsock *v, const struct vsock_hdr *h)
 
 /* ---- Guest to host: writing to the host socket ---- */
 
+/* One non-blocking send to the host socket: the bytes it took; 0 when
+ * the socket is full (the connection waits for EPOLLOUT); -1 when it
+ * failed for good. */
+static ssize_t conn_send(struct vsock_conn *c, const void *p, size_t len)
+{
+	for (;;) {
+		ssize_t r = send(c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			c->host_writable = false;
+			return 0;
+		}
+		return r > 0 ? r : -1;
+	}
+}
+
 /* Write what is waiting: the OK line, then the buffer. -1 when the host
  * socket failed for good (the connection must be reset). */
 static int conn_flush(struct vsock_conn *c)
 {
-	while (c->line_off < c->line_len) {
-		ssize_t r = send(c->fd, c->line + c->line_off,
-				 c->line_len - c->line_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+	ssize_t r;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			c->host_writable = false;
-			return 0;
-		}
+	while (c->line_off < c->line_len) {
+		r = conn_send(c, c->line + c->line_off,
+			      c->line_len - c->line_off);
 		if (r <= 0)
-			return -1;
+			return (int)r;
 		c->line_off += (uint8_t)r;
 	}
 	while (c->buf_len) {
-		ssize_t r = send(c->fd, c->buf + c->buf_off, c->buf_len,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			c->host_writable = false;
-			return 0;
-		}
+		r = conn_send(c, c->buf + c->buf_off, c->buf_len);
 		if (r <= 0)
-			return -1;
+			return (int)r;
 		c->buf_off += (uint32_t)r;
 		c->buf_len -= (uint32_t)r;
 		c->fwd_cnt += (uint32_t)r;
