@@ -53,9 +53,11 @@ deb_wait() {
 # shell stops echoing (commands are not mistaken for their output).
 deb_login() {
 	_dlogins=$((_dlogins + 1))
-	deb_wait "armvm-debian login: *$" $LOGIN_TIMEOUT $_dlogins || return 1
+	# Counted, not anchored: once answered, a prompt's line also holds
+	# the echoed name (the second boot's wait must still count the first).
+	deb_wait "armvm-debian login:" $LOGIN_TIMEOUT $_dlogins || return 1
 	echo root >&5
-	deb_wait "Password: *$" 60 $_dlogins || return 1
+	deb_wait "Password:" 60 $_dlogins || return 1
 	echo armvm >&5
 	sleep 2
 	# bash's readline brackets every command's output with escapes
