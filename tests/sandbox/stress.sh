@@ -35,7 +35,9 @@ round() {
 show() {
 	echo "# $prefix: first failing round, its log:"
 	grep -m5 -A20 'Sanitizer\|runtime error' "$1" | sed 's/^/#   /'
-	tail -n 15 "$1" | sed 's/^/#   | /'
+	tail -n "${STRESS_TAIL:-15}" "$1" | sed 's/^/#   | /'
+	[ ! -s /tmp/watch.log ] || sed 's/^/#   /' /tmp/watch.log
+	: >/tmp/watch.log
 }
 
 # reset_round LOG ARMVM-RUN-ARGS...: run to the guest's checks, reset on
@@ -48,6 +50,17 @@ reset_round() {
 	timeout 300 armvm run "$@" --api-socket /tmp/stress.sock </dev/null >"$_log" 2>&1 &
 	_pid=$!
 	_reset=0
+	# A watcher shows what armvm's threads do if the round runs long:
+	# vCPUs running in KVM_RUN mean the guest is stuck, not armvm.
+	(
+		sleep 240
+		kill -0 $_pid 2>/dev/null || exit 0
+		echo "# $_log: still running after 240 s (reset sent: see above); armvm's threads:"
+		for t in /proc/$_pid/task/*; do
+			echo "#   $(cat $t/comm) $(cut -d' ' -f3,14,15 $t/stat) wchan=$(cat $t/wchan) syscall=$(cut -d' ' -f1 $t/syscall)"
+		done
+	) >>/tmp/watch.log 2>&1 &
+	_watcher=$!
 	while kill -0 $_pid 2>/dev/null; do
 		if [ $_reset = 0 ] && grep -q "GUEST-RESULT PASS" "$_log"; then
 			armvm ctl --timeout 20 /tmp/stress.sock reset >/dev/null 2>&1 && _reset=1
@@ -56,15 +69,20 @@ reset_round() {
 	done
 	wait $_pid
 	rc=$?
+	kill $_watcher 2>/dev/null
 	[ $rc != 0 ] || [ "$(grep -c 'GUEST-RESULT PASS' "$_log")" = 2 ] || rc=99
 }
 
 hold="armvm.mode=hold armvm.hold=8"
+# STRESS_LOUD=1: the kernel's messages on the console (where a stuck boot
+# stopped), at the cost of slower rounds.
+quiet=quiet
+[ "${STRESS_LOUD:-0}" = 0 ] || quiet="loglevel=7"
 i=0
 while [ $i -lt "$direct" ]; do
 	i=$((i + 1))
 	reset_round /tmp/d$i.log --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 \
-		--cmdline "console=ttyAMA0 quiet armvm.cpus=2 armvm.mem=536870912 $hold"
+		--cmdline "console=ttyAMA0 $quiet armvm.cpus=2 armvm.mem=536870912 $hold"
 	round direct$i /tmp/d$i.log
 done
 i=0
