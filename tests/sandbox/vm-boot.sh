@@ -13,6 +13,21 @@ for cpus in "$@"; do
 done
 [ $reboot = 1 ] || exit 0
 
+# The thread-pointer guard (vmm/kvm/kvm.c kvm_run_vcpu): each vCPU thread's
+# 50th return from KVM_RUN is made to come back with a foreign TPIDR_EL0,
+# as the faulty nested host once did. armvm must put its own back (else it
+# dies of SIGSEGV at its next TLS access), say so once per vCPU, and the
+# guest boot on to its checks.
+export ARMVM_TEST_CLOBBER_TLS=50
+boot_and_check "$prefix/tls-guard-boots" 2 512M
+unset ARMVM_TEST_CLOBBER_TLS
+n=$(grep -c "TPIDR_EL0 changed (0xdead00000000" "$log")
+if [ "$n" = 2 ]; then
+	pass "$prefix/tls-guard-reports"
+else
+	fail "$prefix/tls-guard-reports" "$n reports of the changed TPIDR_EL0, expected 2 (one per vCPU)" "$log"
+fi
+
 # Reboot: the guest runs `reboot -f` (PSCI SYSTEM_RESET) and must come up a
 # second time in the same armvm process, then power off. The guest asks on
 # its console what to do; drive answers through armvm's stdin (pl011 input).

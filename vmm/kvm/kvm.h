@@ -32,7 +32,21 @@ int kvm_set_reg64(int vcpu_fd, uint64_t id, uint64_t value);
 uint64_t kvm_reg_x(unsigned int n);
 uint64_t kvm_reg_pc(void);
 uint64_t kvm_reg_mpidr(void);
-int kvm_run_vcpu(int vcpu_fd);
+uint64_t kvm_reg_tpidr_el0(void);
+
+/*
+ * This thread's TPIDR_EL0 (glibc's thread pointer) across KVM_RUN, which
+ * kvm_run_vcpu() checks: see there.
+ */
+struct kvm_tls_guard {
+	uint64_t ours;		 /* before KVM_RUN */
+	uint64_t found;		 /* after, the last time it differed */
+	unsigned long clobbered; /* how often it differed (and was restored) */
+	unsigned long runs;	 /* KVM_RUN calls so far */
+	/* Test hook: pretend so at this run (0: never). */
+	unsigned long simulate_at;
+};
+int kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls);
 
 /* Interrupts */
 bool kvm_gic_supported(int vm_fd, int version);

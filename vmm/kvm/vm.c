@@ -375,12 +375,49 @@ bool vm_paused(struct vm *vm)
 	return paused;
 }
 
+/*
+ * Test hook: ARMVM_TEST_CLOBBER_TLS=N makes each vCPU thread's Nth return
+ * from KVM_RUN come back with a foreign TPIDR_EL0, as the faulty host did
+ * (kvm_run_vcpu), so that the guard is tested on a host that behaves
+ * (tests/sandbox/vm-boot.sh).
+ */
+static unsigned long test_clobber_tls_at(void)
+{
+	const char *hook = getenv("ARMVM_TEST_CLOBBER_TLS");
+
+	return hook ? strtoul(hook, NULL, 10) : 0;
+}
+
+/*
+ * kvm_run_vcpu found this thread's TPIDR_EL0 changed by KVM_RUN and put
+ * armvm's back. Say so: a guest that crashes next is the host's fault, not
+ * its own or armvm's. If the guest's register now holds armvm's value, the
+ * host swapped the two: the guest gets its own back.
+ */
+static void report_tls_clobbered(struct vcpu *vcpu)
+{
+	uint64_t guest = 0;
+	bool swapped =
+	    kvm_get_reg64(vcpu->fd, kvm_reg_tpidr_el0(), &guest) == 0 &&
+	    guest == vcpu->tls.ours &&
+	    kvm_set_reg64(vcpu->fd, kvm_reg_tpidr_el0(), vcpu->tls.found) == 0;
+
+	pr_warn("vCPU %u: KVM_RUN returned with this thread's TPIDR_EL0 "
+		"changed (0x%llx, not 0x%llx; %lu times now), a host kernel "
+		"fault: armvm put its own back%s",
+		vcpu->index, (unsigned long long)vcpu->tls.found,
+		(unsigned long long)vcpu->tls.ours, vcpu->tls.clobbered,
+		swapped ? " and gave the guest its own, which it held" : "");
+}
+
 static void *vcpu_thread(void *opaque)
 {
 	struct vcpu *vcpu = opaque;
 	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	char msg[160];
+	unsigned long tls_clobbered = 0;
+	int r;
 
 	confine_thread(CONFINE_VCPU);
 	while (!vm->stopping) {
@@ -388,7 +425,12 @@ static void *vcpu_thread(void *opaque)
 			park(vcpu);
 			continue;
 		}
-		if (kvm_run_vcpu(vcpu->fd) < 0) {
+		r = kvm_run_vcpu(vcpu->fd, &vcpu->tls);
+		if (vcpu->tls.clobbered != tls_clobbered) {
+			tls_clobbered = vcpu->tls.clobbered;
+			report_tls_clobbered(vcpu);
+		}
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			if (errno == EFAULT && platform_explain_efault(vm)) {
@@ -539,6 +581,7 @@ static int create_vcpus(struct vm *vm)
 
 		v->vm = vm;
 		v->index = i;
+		v->tls.simulate_at = test_clobber_tls_at();
 		v->fd =
 		    kvm_create_vcpu(vm->vm_fd, i, vm->vcpu_mmap_size, &v->run);
 		if (v->fd < 0) {

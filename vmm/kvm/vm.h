@@ -21,6 +21,7 @@
 #include "vmm/boot.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
+#include "vmm/kvm/kvm.h"
 #include "vmm/machine.h"
 
 struct console;
@@ -64,6 +65,7 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t mpidr;
+	struct kvm_tls_guard tls; /* see kvm_run_vcpu */
 	/* MMIO exits by machine region (-v prints them at the end of a boot). */
 	uint64_t mmio_exits[MR_COUNT + 1];
 };
