@@ -656,6 +656,20 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
 	return 0;
 }
 
+/*
+ * For the firmware the tree carries free space up to 1 MiB, as QEMU's virt
+ * machine's tree does: distributions test their images on that layout, and
+ * it matters. GRUB (arm-efi) copies the tree top-down, right below the
+ * initrd it has just loaded, and the firmware then loads the kernel image
+ * below that copy. A packed tree's copy fitted a small hole higher up, so
+ * the zImage landed right below the initrd, and its decompressor, whose
+ * 64 KiB heap lies past its PE image (SizeOfImage leaves it out), overwrote
+ * the initrd's first 62 KiB: "Initramfs unpacking failed: invalid magic" at
+ * 512 MiB. Measured with efi=debug: QEMU's guest has the 1 MiB copy (ACPI
+ * Reclaim) between the zImage and the initrd; armvm's now has it too.
+ */
+#define FIRMWARE_DTB_SIZE SZ_1M
+
 /* The device tree where the layout says: at the base of RAM for UEFI (the
  * stock firmware reads it there, research 1.3) and arm64 Linux (address in
  * x0), high for a zImage (address in r2). */
@@ -691,6 +705,12 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	m.stdout_dev = vm->uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
+	if (vm->firmware_boot &&
+	    fdt_open_into(dtb, dtb, FIRMWARE_DTB_SIZE) != 0) {
+		pr_err("device tree: %u bytes do not fit in %llu",
+		       fdt_totalsize(dtb), FIRMWARE_DTB_SIZE);
+		return -1;
+	}
 	memcpy(vm->ram + (layout->dtb_addr - m.ram_base), dtb,
 	       fdt_totalsize(dtb));
 	pr_info("device tree: %u bytes at 0x%llx", fdt_totalsize(dtb),
