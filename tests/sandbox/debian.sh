@@ -2,15 +2,16 @@
 # Runs inside tools/sandbox: a real Debian 12 system under armvm (issue 12),
 # the image from tests/guest/mkdebian at /root/debian.img (a --disk of the
 # host), its root password "armvm".
-#   debian.sh PREFIX all|boot
+#   debian.sh PREFIX all|boot [ARCH]
 # boot: through the firmware and systemd-boot to a login prompt, log in on
-# the console, the system's state, a clean `ctl powerdown`.
+# the console, the system's state (and `uname -m` is ARCH when given: the
+# armhf image's is armv7l), sshd through a hostfwd, a clean `ctl powerdown`.
 # all: also the RTC, an efibootmgr entry used by the next boot and kept by
 # the instance's store across a restart of armvm, `systemctl reboot` in the
 # process, a disk hot-added and removed under udev, fstrim, the balloon,
 # vsock (socat in the guest, /root/vsock-echo here).
 . /root/lib.sh
-prefix=$1 what=$2
+prefix=$1 what=$2 arch=${3:-}
 export XDG_STATE_HOME=/tmp/state
 DISK=/root/debian.img
 # A boot of a whole distribution in this nested, emulated host takes
@@ -127,6 +128,11 @@ check system-running "is-system-running says '$state', failed: $failed" \
 # login above is the test's way in.)
 banner=$( (sleep 5) | timeout 10 nc 127.0.0.1 2222 2>&1 | head -1 | tr -d '\r')
 check ssh-hostfwd "127.0.0.1:2222 answered '$banner'" sh -c "echo '$banner' | grep -q '^SSH-2.0-OpenSSH'"
+
+if [ -n "$arch" ]; then
+	deb "uname -m"
+	check arch "uname -m says '$DEB_OUT', expected $arch" [ "$DEB_OUT" = "$arch" ]
+fi
 
 # rtc-efi (the firmware's GetTime, over the pl031) within 2 s of this host.
 # The answer comes back through the console, polled: the guest's time
