@@ -1,25 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "vmm/machine.h"
 
-/* QEMU 7.2 hw/arm/virt.c base_memmap and a15irqmap (as facts, see
- * shared/research/stock-firmware.md section 8). */
+/*
+ * QEMU 7.2 hw/arm/virt.c base_memmap and a15irqmap (as facts, see
+ * shared/research/stock-firmware.md section 8). No two regions and no two
+ * SPI ranges overlap (tests/unit/test_machine.c): the PCIe host's INTA-D
+ * are SPIs 3-6, the virtio-mmio slots 16-47, the GICv2m frame (reserved,
+ * not created) would take 48-111.
+ */
 const struct machine_region_desc machine_map[MR_COUNT] = {
-    [MR_FLASH_CODE] = {"flash-code", 0x00000000, 0x04000000, 0},
-    [MR_FLASH_VARS] = {"flash-vars", 0x04000000, 0x04000000, 0},
-    [MR_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, 0},
-    [MR_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, 0},
-    [MR_GICV2M] = {"gicv2m", 0x08020000, 0x00001000, 48},
-    [MR_GIC_ITS] = {"gic-its", 0x08080000, 0x00020000, 0},
-    [MR_GIC_REDIST] = {"gic-redist", 0x080a0000, 0x00f60000, 0},
-    [MR_UART] = {"uart", 0x09000000, 0x00001000, 1},
-    [MR_RTC] = {"rtc", 0x09010000, 0x00001000, 2},
-    [MR_GPIO] = {"gpio", 0x09030000, 0x00001000, 7},
-    [MR_VIRTIO_MMIO] = {"virtio-mmio", 0x0a000000, 0x00004000, 16},
-    [MR_PCIE_MMIO] = {"pcie-mmio", 0x10000000, 0x2eff0000, 3},
-    [MR_PCIE_PIO] = {"pcie-pio", 0x3eff0000, 0x00010000, 0},
-    [MR_PCIE_ECAM] = {"pcie-ecam", 0x3f000000, 0x01000000, 0},
-    [MR_RAM] = {"ram", 0x40000000, 0, 0},
+    [MR_FLASH_CODE] = {"flash-code", 0x00000000, 0x04000000, 0, 0},
+    [MR_FLASH_VARS] = {"flash-vars", 0x04000000, 0x04000000, 0, 0},
+    [MR_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, 0, 0},
+    [MR_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, 0, 0},
+    [MR_GICV2M] = {"gicv2m", 0x08020000, 0x00001000, 48, 64},
+    [MR_GIC_ITS] = {"gic-its", 0x08080000, 0x00020000, 0, 0},
+    [MR_GIC_REDIST] = {"gic-redist", 0x080a0000, 0x00f60000, 0, 0},
+    [MR_UART] = {"uart", 0x09000000, 0x00001000, 1, 1},
+    [MR_RTC] = {"rtc", 0x09010000, 0x00001000, 2, 1},
+    [MR_GPIO] = {"gpio", 0x09030000, 0x00001000, 7, 1},
+    [MR_VIRTIO_MMIO] = {"virtio-mmio", 0x0a000000, MACHINE_VIRTIO_MMIO_SIZE, 16,
+			MACHINE_VIRTIO_MMIO_SLOTS},
+    [MR_PCIE_MMIO] = {"pcie-mmio", 0x10000000, 0x2eff0000, 3, 4},
+    [MR_PCIE_PIO] = {"pcie-pio", 0x3eff0000, 0x00010000, 0, 0},
+    [MR_PCIE_ECAM] = {"pcie-ecam", 0x3f000000, 0x01000000, 0, 0},
+    [MR_RAM] = {"ram", 0x40000000, 0, 0, 0},
 };
+
+int machine_virtio_mmio_slot(unsigned int i, uint64_t *base, uint32_t *spi)
+{
+	const struct machine_region_desc *r = &machine_map[MR_VIRTIO_MMIO];
+
+	if (i >= MACHINE_VIRTIO_MMIO_SLOTS)
+		return -1;
+	*base = r->base + (uint64_t)i * MACHINE_VIRTIO_MMIO_SLOT_SIZE;
+	*spi = r->spi + i;
+	return 0;
+}
 
 enum machine_region machine_region_of(uint64_t gpa)
 {

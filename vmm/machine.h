@@ -38,7 +38,8 @@ struct machine_region_desc {
 	const char *name;
 	uint64_t base;
 	uint64_t size;
-	uint32_t spi; /* GIC SPI, DT numbering (INTID - 32); 0 = none */
+	uint32_t spi;	  /* first GIC SPI, DT numbering (INTID - 32) */
+	uint32_t nr_spis; /* SPIs from spi on that are the region's; 0: none */
 };
 
 extern const struct machine_region_desc machine_map[MR_COUNT];
@@ -46,6 +47,19 @@ extern const struct machine_region_desc machine_map[MR_COUNT];
 /* The region holding gpa (RAM's size is the VM's, so RAM is not found
  * here), or MR_COUNT if none. */
 enum machine_region machine_region_of(uint64_t gpa);
+
+/*
+ * virtio-mmio (virtio 1.2 section 4.2): MR_VIRTIO_MMIO holds 32 slots of
+ * one transport's register window each; slot i is at base + i * 0x200 and
+ * raises SPI 16 + i (level), as on QEMU's virt machine.
+ */
+#define MACHINE_VIRTIO_MMIO_SLOT_SIZE 0x200
+#define MACHINE_VIRTIO_MMIO_SLOTS     32
+#define MACHINE_VIRTIO_MMIO_SIZE \
+	(MACHINE_VIRTIO_MMIO_SLOTS * MACHINE_VIRTIO_MMIO_SLOT_SIZE)
+
+/* Slot i's window and SPI: 0, or -1 when there is no slot i. */
+int machine_virtio_mmio_slot(unsigned int i, uint64_t *base, uint32_t *spi);
 
 /* Private peripheral interrupts (PPI numbers as in the DT; INTID = +16). */
 #define PPI_TIMER_SECURE    13
