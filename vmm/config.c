@@ -19,11 +19,13 @@ void vm_config_usage(FILE *f)
 	    "\n"
 	    "Disks and firmware:\n"
 	    "  -d, --disk FILE[,readonly][,cache=writeback|writethrough]\n"
-	    "                      a raw disk image as a virtio-blk PCI device;\n"
+	    "             [,transport=pci|mmio]\n"
+	    "                      a raw disk image as a virtio-blk device;\n"
 	    "                      repeatable (the first is the boot disk). cache:\n"
 	    "                      the write cache the guest starts with (default\n"
 	    "                      writeback: durable on the guest's flush;\n"
-	    "                      writethrough: every write durable at once)\n"
+	    "                      writethrough: every write durable at once);\n"
+	    "                      transport: this disk's (default --transport's)\n"
 	    "      --firmware FILE UEFI code image (default: the distribution's,\n"
 	    "                      found through "
 	    "/usr/share/qemu/firmware)\n"
@@ -63,6 +65,7 @@ void vm_config_usage(FILE *f)
 	    "                      at 10.0.2.2 only with host-loopback=on\n"
 	    "      --net tap=NAME[,mac=MAC]\n"
 	    "                      virtio-net on an existing TAP interface\n"
+	    "                      (either: [,transport=pci|mmio] for this one)\n"
 	    "      --virtio-console pty  a second console (hvc0) on a new pty,\n"
 	    "                      whose path armvm prints on stderr\n"
 	    "      --no-rng        leave out the virtio-rng device\n"
@@ -77,6 +80,12 @@ void vm_config_usage(FILE *f)
 	    "                      to reach a guest port; the guest's connections\n"
 	    "                      to CID 2, port P reach the socket PATH_P\n"
 	    "                      (docs/virtio.md)\n"
+	    "      --transport pci|mmio\n"
+	    "                      where every virtio device given here goes\n"
+	    "                      (default pci: functions on the PCIe host;\n"
+	    "                      mmio: virtio-mmio slots at 0x0a000000, %d at\n"
+	    "                      most); a disk's or net's own transport= wins.\n"
+	    "                      Hot-plugged devices are always PCI\n"
 	    "\n"
 	    "Hot-plug and control:\n"
 	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
@@ -106,7 +115,8 @@ void vm_config_usage(FILE *f)
 	    "Exit status: 0 when the guest powers off (or resets with --no-reboot),\n"
 	    "1 on an error, 2 on a usage error.\n",
 	    DEFAULT_CPUS, MACHINE_MAX_CPUS_GICV2, MACHINE_MAX_CPUS_GICV3,
-	    (unsigned long long)(DEFAULT_MEMORY >> 20), DEFAULT_HOTPLUG_SLOTS,
+	    (unsigned long long)(DEFAULT_MEMORY >> 20),
+	    MACHINE_VIRTIO_MMIO_SLOTS, DEFAULT_HOTPLUG_SLOTS,
 	    MAX_HOTPLUG_SLOTS);
 }
 
@@ -127,11 +137,37 @@ enum {
 	OPT_SECCOMP,
 	OPT_JAIL,
 	OPT_USER,
-	OPT_VSOCK
+	OPT_VSOCK,
+	OPT_TRANSPORT
 };
 
+/*
+ * Every device the command line can give fits the virtio-mmio slots
+ * (disks, nets, rng, balloon, console, vsock), so --transport mmio never
+ * runs out of them; the platform still refuses a device past the last.
+ */
+_Static_assert(MAX_DISKS + MAX_NETS + 4 <= MACHINE_VIRTIO_MMIO_SLOTS,
+	       "more command-line virtio devices than virtio-mmio slots");
+
+const char *vm_transport_name(enum vm_transport t)
+{
+	return t == VM_TRANSPORT_MMIO ? "mmio" : "pci";
+}
+
+/* "pci" or "mmio"; false for anything else. */
+static bool parse_transport(const char *s, enum vm_transport *t)
+{
+	if (!strcmp(s, "pci"))
+		*t = VM_TRANSPORT_PCI;
+	else if (!strcmp(s, "mmio"))
+		*t = VM_TRANSPORT_MMIO;
+	else
+		return false;
+	return true;
+}
+
 /* user[,hostfwd=RULE]...[,host-loopback=on|off][,mac=MAC] or
- * tap=NAME[,mac=MAC]; the string is
+ * tap=NAME[,mac=MAC], either with [,transport=pci|mmio]; the string is
  * split in place. The rules themselves are checked when the device is
  * made. */
 static int parse_net(struct vm_config *cfg, char *arg)
@@ -165,9 +201,16 @@ static int parse_net(struct vm_config *cfg, char *arg)
 		} else if (!strcmp(item, "host-loopback=off") && n->backend &&
 			   !strcmp(n->backend, "user")) {
 			n->host_loopback = false;
+		} else if (!strncmp(item, "transport=", 10)) {
+			if (!parse_transport(item + 10, &n->transport)) {
+				pr_err("--net: '%s': expected transport=pci or "
+				       "transport=mmio",
+				       item);
+				return -1;
+			}
 		} else {
 			pr_err(
-			    "--net: '%s': expected user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,host-loopback=on][,mac=MAC] or tap=NAME[,mac=MAC]",
+			    "--net: '%s': expected user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,host-loopback=on][,mac=MAC] or tap=NAME[,mac=MAC], and [,transport=pci|mmio]",
 			    item);
 			return -1;
 		}
@@ -229,9 +272,8 @@ static int parse_vsock(struct vm_config *cfg, char *arg)
 	return 0;
 }
 
-/* FILE[,readonly] (",ro" too). */
-/* FILE[,readonly][,cache=writeback|writethrough] (",ro" too); the string
- * is split in place. */
+/* FILE[,readonly][,cache=writeback|writethrough][,transport=pci|mmio]
+ * (",ro" too); the string is split in place. */
 static int parse_disk(struct vm_config *cfg, char *arg)
 {
 	char *rest = strchr(arg, ','), *item;
@@ -244,6 +286,7 @@ static int parse_disk(struct vm_config *cfg, char *arg)
 	d = &cfg->disks[cfg->nr_disks];
 	d->readonly = false;
 	d->writethrough = false;
+	d->transport = VM_TRANSPORT_DEFAULT;
 	if (rest)
 		*rest++ = 0;
 	while ((item = strsep(&rest, ","))) {
@@ -253,9 +296,17 @@ static int parse_disk(struct vm_config *cfg, char *arg)
 			d->writethrough = false;
 		} else if (!strcmp(item, "cache=writethrough")) {
 			d->writethrough = true;
+		} else if (!strncmp(item, "transport=", 10)) {
+			if (!parse_transport(item + 10, &d->transport)) {
+				pr_err(
+				    "--disk %s: '%s': expected transport=pci "
+				    "or transport=mmio",
+				    arg, item);
+				return -1;
+			}
 		} else {
 			pr_err(
-			    "--disk %s: unknown option '%s' (expected FILE[,readonly][,cache=writeback|writethrough])",
+			    "--disk %s: unknown option '%s' (expected FILE[,readonly][,cache=writeback|writethrough][,transport=pci|mmio])",
 			    arg, item);
 			return -1;
 		}
@@ -295,6 +346,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"jail", required_argument, NULL, OPT_JAIL},
 	    {"user", required_argument, NULL, OPT_USER},
 	    {"vsock", required_argument, NULL, OPT_VSOCK},
+	    {"transport", required_argument, NULL, OPT_TRANSPORT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -426,6 +478,13 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			if (parse_vsock(cfg, optarg) < 0)
 				return -1;
 			break;
+		case OPT_TRANSPORT:
+			if (!parse_transport(optarg, &cfg->transport)) {
+				pr_err("--transport '%s': expected pci or mmio",
+				       optarg);
+				return -1;
+			}
+			break;
 		case OPT_SECCOMP:
 			if (!confine_mode_parse(optarg, &cfg->seccomp)) {
 				pr_err(
@@ -503,6 +562,15 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		return -1;
 	if (!cfg->cmdline)
 		cfg->cmdline = DEFAULT_CMDLINE;
+	/* Each device's transport, whichever option came first. */
+	if (cfg->transport == VM_TRANSPORT_DEFAULT)
+		cfg->transport = VM_TRANSPORT_PCI;
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		if (cfg->disks[i].transport == VM_TRANSPORT_DEFAULT)
+			cfg->disks[i].transport = cfg->transport;
+	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+		if (cfg->nets[i].transport == VM_TRANSPORT_DEFAULT)
+			cfg->nets[i].transport = cfg->transport;
 	return 0;
 }
 

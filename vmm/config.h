@@ -10,18 +10,36 @@
 #include "lib/confine.h"
 #include "lib/jail.h"
 
+/*
+ * The transport a virtio device is placed on: a PCI function on the PCIe
+ * host's bus 0 (virtio 1.2 section 4.1), or a virtio-mmio slot (4.2).
+ * --transport sets it for every device given on the command line; --disk
+ * and --net take transport= for one device. Once parsed, no device is left
+ * at VM_TRANSPORT_DEFAULT.
+ */
+enum vm_transport {
+	VM_TRANSPORT_DEFAULT, /* the device's own: --transport's */
+	VM_TRANSPORT_PCI,
+	VM_TRANSPORT_MMIO,
+};
+
+/* "pci" or "mmio" (for messages). */
+const char *vm_transport_name(enum vm_transport t);
+
 #define MAX_DISKS 16
 
 struct disk_config {
 	const char *path;
 	bool readonly;
 	bool writethrough; /* cache=writethrough (virtio_blk_set_writeback) */
+	enum vm_transport transport;
 };
 
 #define MAX_NETS    8
 #define MAX_HOSTFWD 16
 
-/* --net user[,hostfwd=RULE]...[,mac=MAC] | tap=NAME[,mac=MAC] */
+/* --net user[,hostfwd=RULE]...[,mac=MAC] | tap=NAME[,mac=MAC], and
+ * [,transport=pci|mmio] for either. */
 struct net_config {
 	const char *backend; /* "user" or "tap" */
 	const char *tap;     /* tap: the interface */
@@ -29,6 +47,7 @@ struct net_config {
 	const char *hostfwd[MAX_HOSTFWD];
 	unsigned int nr_hostfwd;
 	bool host_loopback; /* user: 10.0.2.2 reaches this host's loopback */
+	enum vm_transport transport;
 };
 
 /* --vsock [cid=N,]path=PATH: virtio-vsock bridged to UNIX sockets. */
@@ -62,10 +81,13 @@ struct vm_config {
 	const char *instance; /* or a named instance that holds it */
 	struct net_config nets[MAX_NETS];
 	unsigned int nr_nets;
-	bool virtio_console_pty;    /* a virtio-console (hvc0) on a new pty */
-	bool no_rng;		    /* leave out the virtio-rng device */
-	bool no_balloon;	    /* leave out the virtio-balloon device */
-	struct vsock_opts vsock;    /* --vsock */
+	bool virtio_console_pty; /* a virtio-console (hvc0) on a new pty */
+	bool no_rng;		 /* leave out the virtio-rng device */
+	bool no_balloon;	 /* leave out the virtio-balloon device */
+	struct vsock_opts vsock; /* --vsock */
+	/* --transport: rng, balloon, console and vsock, and the disks and
+	 * nets that name none (each then holds its own) */
+	enum vm_transport transport;
 	unsigned int hotplug_slots; /* PCIe root ports for hot-plug */
 	const char *api_socket;	    /* control socket path, or NULL */
 	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */

@@ -207,6 +207,98 @@ static void vsock_options(void)
 	}
 }
 
+/* parse() with pr_err captured into msg: the one line armvm would print. */
+static int parse_msg(struct vm_config *cfg, char *msg, size_t size,
+		     const char *a1, const char *a2, const char *a3,
+		     const char *a4)
+{
+	int r;
+
+	msg[0] = 0;
+	pr_capture_begin(msg, size);
+	r = parse(cfg, a1, a2, a3, a4);
+	pr_capture_end();
+	return r;
+}
+
+/*
+ * --transport pci|mmio for every virtio device given on the command line,
+ * transport= in --disk and --net for one: the device's own wins, whichever
+ * option comes first; nothing is left at VM_TRANSPORT_DEFAULT.
+ */
+static void transport_options(void)
+{
+	struct vm_config c;
+	char msg[256];
+	char d_plain[] = "a.img", d_pci[] = "b.img,transport=pci,ro";
+	char d_mmio[] = "c.img,cache=writethrough,transport=mmio";
+	char n_mmio[] = "user,transport=mmio,mac=52:54:00:12:34:56";
+	char n_tap[] = "tap=tap0,transport=pci";
+	char d_bad[] = "d.img,transport=virtio", d_empty[] = "e.img,transport=";
+	char n_bad[] = "user,transport=MMIO";
+
+	CHECK_EQ(parse(&c, "-k", "I", "--disk", d_plain), 0);
+	CHECK_EQ(c.transport, VM_TRANSPORT_PCI); /* the default */
+	CHECK_EQ(c.disks[0].transport, VM_TRANSPORT_PCI);
+	CHECK_EQ(parse(&c, "--disk", d_plain, "--transport", "mmio"), 0);
+	CHECK_EQ(c.transport, VM_TRANSPORT_MMIO);
+	CHECK_EQ(c.disks[0].transport, VM_TRANSPORT_MMIO); /* given before */
+	CHECK_STR(c.disks[0].path, "a.img");
+	CHECK_EQ(parse(&c, "--transport=mmio", "--disk", d_pci, NULL), 0);
+	CHECK_EQ(c.disks[0].transport, VM_TRANSPORT_PCI);
+	CHECK(c.disks[0].readonly);
+	CHECK_STR(c.disks[0].path, "b.img");
+	CHECK_EQ(parse(&c, "--disk", d_mmio, "--transport", "pci"), 0);
+	CHECK_EQ(c.transport, VM_TRANSPORT_PCI);
+	CHECK_EQ(c.disks[0].transport, VM_TRANSPORT_MMIO);
+	CHECK(c.disks[0].writethrough);
+	CHECK_EQ(parse(&c, "-k", "I", "--net", n_mmio), 0);
+	CHECK_EQ(c.transport, VM_TRANSPORT_PCI);
+	CHECK_EQ(c.nets[0].transport, VM_TRANSPORT_MMIO);
+	CHECK_STR(c.nets[0].mac, "52:54:00:12:34:56");
+	{
+		char *argv[] = {"run",	"-k",	 "I",	"--transport",
+				"mmio", "--net", n_tap, NULL};
+		char n_user[] = "user";
+		char *argv2[] = {"run",	 "-k",		"I",	"--net",
+				 n_user, "--transport", "mmio", NULL};
+
+		CHECK_EQ(vm_config_parse(&c, 7, argv), 0);
+		CHECK_EQ(c.transport, VM_TRANSPORT_MMIO);
+		CHECK_EQ(c.nets[0].transport, VM_TRANSPORT_PCI);
+		CHECK_STR(c.nets[0].tap, "tap0");
+		CHECK_EQ(vm_config_parse(&c, 7, argv2), 0);
+		CHECK_EQ(c.nets[0].transport, VM_TRANSPORT_MMIO);
+	}
+	CHECK_STR(vm_transport_name(VM_TRANSPORT_PCI), "pci");
+	CHECK_STR(vm_transport_name(VM_TRANSPORT_MMIO), "mmio");
+
+	/* Bad values: one line that names the option and what it takes. */
+	CHECK_EQ(
+	    parse_msg(&c, msg, sizeof(msg), "-k", "I", "--transport", "virtio"),
+	    -1);
+	CHECK_STR(msg, "--transport 'virtio': expected pci or mmio");
+	CHECK_EQ(parse_msg(&c, msg, sizeof(msg), "-k", "I", "--transport", ""),
+		 -1);
+	CHECK_STR(msg, "--transport '': expected pci or mmio");
+	CHECK_EQ(
+	    parse_msg(&c, msg, sizeof(msg), "-k", "I", "--transport", NULL),
+	    -1);
+	CHECK(strstr(msg, "--transport: expected a value"));
+	CHECK_EQ(parse_msg(&c, msg, sizeof(msg), "-k", "I", "--disk", d_bad),
+		 -1);
+	CHECK_STR(msg, "--disk d.img: 'transport=virtio': expected "
+		       "transport=pci or transport=mmio");
+	CHECK_EQ(parse_msg(&c, msg, sizeof(msg), "-k", "I", "--disk", d_empty),
+		 -1);
+	CHECK(strstr(msg, "--disk e.img: 'transport=': expected"));
+	CHECK_EQ(parse_msg(&c, msg, sizeof(msg), "-k", "I", "--net", n_bad),
+		 -1);
+	CHECK_STR(msg, "--net: 'transport=MMIO': expected transport=pci or "
+		       "transport=mmio");
+	CHECK(!strchr(msg, '\n'));
+}
+
 static void out_null(void *o, const uint8_t *b, size_t n)
 {
 }
@@ -247,6 +339,7 @@ int main(void)
 	RUN(net_options);
 	RUN(disk_options);
 	RUN(vsock_options);
+	RUN(transport_options);
 	RUN(bus_routing);
 	return check_main_end();
 }
