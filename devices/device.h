@@ -22,6 +22,31 @@ struct irq_sink {
 	void *opaque;
 };
 
+/*
+ * Doorbells: guest writes that only signal (virtio queue notifications).
+ * The VMM turns them into KVM ioeventfds, so that the write completes in
+ * the kernel and ring(arg, n) runs on an I/O thread. Optional: without a
+ * sink, or where one cannot be set up, the writes are ordinary MMIO
+ * accesses, which do the same, only slower.
+ */
+struct doorbell_spec {
+	uint64_t gpa;
+	unsigned int len; /* the write's width: 1, 2, 4 or 8 bytes */
+	bool datamatch;	  /* ring only on writes of value (else on any) */
+	uint64_t value;
+	void (*ring)(void *arg, unsigned int n);
+	void *arg;
+	unsigned int n;
+};
+
+struct doorbell_sink {
+	/* A handle, or NULL when the doorbell cannot be set up. */
+	void *(*add)(void *opaque, const struct doorbell_spec *spec);
+	/* After remove returns, ring is not running and will not run. */
+	void (*remove)(void *opaque, void *handle);
+	void *opaque;
+};
+
 struct device_ops {
 	/* Back to the power-on state (VM start and reset). */
 	void (*reset)(struct device *dev);
@@ -69,10 +94,10 @@ enum fdt_phandle {
 };
 
 /* GIC interrupt specifier cells (Linux dt-bindings/interrupt-controller). */
-#define FDT_GIC_SPI 0
-#define FDT_GIC_PPI 1
+#define FDT_GIC_SPI	    0
+#define FDT_GIC_PPI	    1
 #define FDT_IRQ_EDGE_RISING 1
-#define FDT_IRQ_LEVEL_HIGH 4
+#define FDT_IRQ_LEVEL_HIGH  4
 
 /* Helpers for fdt_node implementations (libfdt sequential-write API). */
 int fdt_begin_node_at(void *fdt, const char *name, uint64_t unit_address);

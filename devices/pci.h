@@ -145,23 +145,6 @@ struct msi_sink {
 	void *opaque;
 };
 
-/*
- * Doorbells: addresses where a guest write only signals (virtio queue
- * notifications). The VMM turns them into KVM ioeventfds, so the write
- * completes in the kernel and ring(arg, n) runs on an I/O thread. Optional:
- * without a sink the writes are ordinary MMIO.
- */
-struct doorbell_sink {
-	/* A handle, or NULL when the doorbell cannot be set up (the write
-	 * then stays an MMIO access, which works the same, only slower). */
-	void *(*add)(void *opaque, uint64_t gpa, unsigned int len,
-		     void (*ring)(void *arg, unsigned int n), void *arg,
-		     unsigned int n);
-	/* After remove returns, ring is not running and will not run. */
-	void (*remove)(void *opaque, void *handle);
-	void *opaque;
-};
-
 struct pci_host {
 	struct device ecam;   /* the configuration window */
 	struct device mmio;   /* the memory window, routed to BARs */

@@ -9,6 +9,13 @@
  *
  * The interrupt line is level-triggered: high while InterruptStatus is not
  * zero, and described so in the device tree.
+ *
+ * Queue notifications (4.2.3.3: the driver writes the queue's index to
+ * QueueNotify) can also arrive as doorbells: with a doorbell sink, each
+ * reset registers one per queue at QueueNotify, 4 bytes wide, matching
+ * that queue's index, so that KVM completes the write and the doorbell
+ * thread runs the queue, as for virtio-pci's notify area. A write that
+ * matches none (another index, another width) still arrives here.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,6 +64,9 @@
 #define MMIO_INT_VRING	1
 #define MMIO_INT_CONFIG 2
 
+/* Doorbells: at most one per queue. */
+#define MMIO_MAX_DOORBELLS VIRTIO_MAX_QUEUES
+
 struct virtio_mmio {
 	struct device dev;
 	struct virtio_dev *vdev;
@@ -64,6 +74,11 @@ struct virtio_mmio {
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint32_t interrupt_status;
 	bool irq_level;
+	/* Held while the doorbells change; never while one rings (the
+	 * sink's remove waits for a ring in progress). */
+	pthread_mutex_t doorbell_lock;
+	const struct doorbell_sink *doorbells; /* NULL: none */
+	void *doorbell[MMIO_MAX_DOORBELLS];
 };
 
 static struct virtio_mmio *to_mmio(const struct device *dev)
@@ -115,12 +130,60 @@ static void clear_transport(struct virtio_mmio *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static void ring_doorbell(void *arg, unsigned int q)
+{
+	struct virtio_mmio *m = arg;
+
+	virtio_queue_notify(m->vdev, q);
+}
+
+/* With doorbell_lock held: none rings after this returns. */
+static void remove_doorbells(struct virtio_mmio *m)
+{
+	for (unsigned int q = 0; q < MMIO_MAX_DOORBELLS; q++) {
+		if (m->doorbell[q])
+			m->doorbells->remove(m->doorbells->opaque,
+					     m->doorbell[q]);
+		m->doorbell[q] = NULL;
+	}
+}
+
+/*
+ * With doorbell_lock held: QueueNotify of queue q rings doorbell q. The
+ * sink registers them with the VM's current KVM VM, which every boot makes
+ * anew: hence at each reset.
+ */
+static void add_doorbells(struct virtio_mmio *m)
+{
+	unsigned int n = virtio_num_queues(m->vdev);
+
+	if (!m->doorbells || !m->doorbells->add)
+		return;
+	for (unsigned int q = 0; q < n && q < MMIO_MAX_DOORBELLS; q++) {
+		struct doorbell_spec bell = {
+		    .gpa = m->dev.base + MMIO_QUEUE_NOTIFY,
+		    .len = 4,
+		    .datamatch = true,
+		    .value = q,
+		    .ring = ring_doorbell,
+		    .arg = m,
+		    .n = q,
+		};
+
+		m->doorbell[q] = m->doorbells->add(m->doorbells->opaque, &bell);
+	}
+}
+
 static void mmio_reset(struct device *dev)
 {
 	struct virtio_mmio *m = to_mmio(dev);
 
+	pthread_mutex_lock(&m->doorbell_lock);
+	remove_doorbells(m);
 	virtio_reset(m->vdev);
 	clear_transport(m);
+	add_doorbells(m);
+	pthread_mutex_unlock(&m->doorbell_lock);
 }
 
 static uint32_t get_sel(struct virtio_mmio *m, uint32_t *field)
@@ -327,7 +390,12 @@ static void mmio_destroy(struct device *dev)
 {
 	struct virtio_mmio *m = to_mmio(dev);
 
+	/* No doorbell may ring into a device being freed. */
+	pthread_mutex_lock(&m->doorbell_lock);
+	remove_doorbells(m);
+	pthread_mutex_unlock(&m->doorbell_lock);
 	virtio_destroy(m->vdev);
+	pthread_mutex_destroy(&m->doorbell_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -341,7 +409,8 @@ static const struct device_ops mmio_ops = {
 };
 
 struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
-				  struct irq_sink irq, struct virtio_dev *vdev)
+				  struct irq_sink irq, struct virtio_dev *vdev,
+				  const struct doorbell_sink *doorbells)
 {
 	struct virtio_mmio *m = calloc(1, sizeof(*m));
 
@@ -354,7 +423,9 @@ struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
 	m->dev.spi = spi;
 	m->dev.irq = irq;
 	m->vdev = vdev;
+	m->doorbells = doorbells;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->doorbell_lock, NULL);
 	virtio_set_transport(vdev, &mmio_transport, m);
 	mmio_reset(&m->dev);
 	return &m->dev;

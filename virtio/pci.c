@@ -475,11 +475,16 @@ static void update_doorbells(struct virtio_pci *v)
 	}
 	v->doorbell_base = base;
 	for (unsigned int q = 0; base && q < n && q < VIRTIO_PCI_MAX_DOORBELLS;
-	     q++)
-		v->doorbell[q] = v->doorbells.add(
-		    v->doorbells.opaque,
-		    base + NOTIFY_OFF + (uint64_t)NOTIFY_MULTIPLIER * q, 2,
-		    ring_doorbell, v, q);
+	     q++) {
+		struct doorbell_spec bell = {
+		    .gpa = base + NOTIFY_OFF + (uint64_t)NOTIFY_MULTIPLIER * q,
+		    .len = 2,
+		    .ring = ring_doorbell,
+		    .arg = v,
+		    .n = q};
+
+		v->doorbell[q] = v->doorbells.add(v->doorbells.opaque, &bell);
+	}
 	pthread_mutex_unlock(&v->doorbell_lock);
 }
 

@@ -3,7 +3,9 @@
  * Unit tests of the virtio-mmio transport (virtio/mmio.c, virtio 1.2
  * section 4.2.2) at register level: the driver init sequence of 4.2.3 with a
  * virtio-blk device behind it, a request through QueueNotify, interrupts,
- * byte-wise config reads, reset, hostile accesses and the DT node.
+ * byte-wise config reads, reset, hostile accesses and the DT node; the
+ * doorbells on QueueNotify (one per queue, matching its index) through a
+ * fake sink.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <libfdt.h>
 
 #include "tests/unit/check.h"
+#include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/virtq_driver.h"
@@ -62,7 +65,7 @@ static struct device *mt_create(void)
 	vdev = virtio_blk_create(mt_img, false, &mt_mem);
 	if (!vdev)
 		return NULL;
-	return virtio_mmio_create(MMIO_BASE, 16, irq, vdev);
+	return virtio_mmio_create(MMIO_BASE, 16, irq, vdev, NULL);
 }
 
 #define R(d, off)	 ((uint32_t)(d)->ops->mmio_read((d), (off), 4))
@@ -318,6 +321,138 @@ static void fdt_node(void)
 	d->ops->destroy(d);
 }
 
+/* A doorbell sink that records what it is given (the VMM's is KVM). */
+#define FAKE_BELLS 16
+static struct fake_bell {
+	bool live;
+	struct doorbell_spec spec;
+} fake_bells[FAKE_BELLS];
+static unsigned int fake_adds, fake_removes;
+
+static void *fake_add(void *opaque, const struct doorbell_spec *spec)
+{
+	for (unsigned int i = 0; i < FAKE_BELLS; i++) {
+		if (fake_bells[i].live)
+			continue;
+		fake_bells[i].live = true;
+		fake_bells[i].spec = *spec;
+		fake_adds++;
+		return &fake_bells[i];
+	}
+	return NULL; /* full: the writes stay MMIO */
+}
+
+static void fake_remove(void *opaque, void *handle)
+{
+	struct fake_bell *b = handle;
+
+	CHECK(b->live);
+	b->live = false;
+	fake_removes++;
+}
+
+static unsigned int fake_live(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < FAKE_BELLS; i++)
+		n += fake_bells[i].live;
+	return n;
+}
+
+/* The live doorbell of queue q, or NULL. */
+static struct fake_bell *fake_find(unsigned int q)
+{
+	for (unsigned int i = 0; i < FAKE_BELLS; i++)
+		if (fake_bells[i].live && fake_bells[i].spec.n == q)
+			return &fake_bells[i];
+	return NULL;
+}
+
+/*
+ * One doorbell per queue at base + 0x50, 4 bytes, matching the queue's
+ * index; set up again at each reset (each boot has a new KVM VM), gone at
+ * destroy; ringing one runs that queue as a QueueNotify write would.
+ */
+static void doorbells(void)
+{
+	struct irq_sink irq = {.set_level = mt_set_level};
+	struct doorbell_sink sink = {0};
+	struct vq_driver v;
+	struct fake_bell *b;
+	struct device *d;
+	uint32_t id = 0, len = 0;
+
+	d = mt_create(); /* guest RAM cleared */
+	CHECK(d);
+	if (!d)
+		return;
+	d->ops->destroy(d);
+	memset(fake_bells, 0, sizeof(fake_bells));
+	fake_adds = fake_removes = 0;
+	/* An empty sink (filled later, as the VMM's is): none yet. */
+	d = virtio_mmio_create(0x0a000200, 17, irq,
+			       virtio_balloon_create(&mt_mem), &sink);
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK_EQ(fake_adds, 0);
+	sink = (struct doorbell_sink){.add = fake_add, .remove = fake_remove};
+	d->ops->reset(d);
+	CHECK_EQ(fake_live(), VIRTIO_BALLOON_QUEUES);
+	for (unsigned int q = 0; q < VIRTIO_BALLOON_QUEUES; q++) {
+		b = fake_find(q);
+		CHECK(b);
+		if (!b)
+			continue;
+		CHECK_EQ(b->spec.gpa, 0x0a000200 + 0x50);
+		CHECK_EQ(b->spec.len, 4);
+		CHECK(b->spec.datamatch);
+		CHECK_EQ(b->spec.value, q);
+		CHECK(b->spec.ring);
+	}
+	/* A reset replaces them all: the old ones first. */
+	d->ops->reset(d);
+	CHECK_EQ(fake_removes, VIRTIO_BALLOON_QUEUES);
+	CHECK_EQ(fake_adds, 2 * VIRTIO_BALLOON_QUEUES);
+	CHECK_EQ(fake_live(), VIRTIO_BALLOON_QUEUES);
+	/* A driver's reset (status 0) keeps them. */
+	W(d, 0x070, 0);
+	CHECK_EQ(fake_live(), VIRTIO_BALLOON_QUEUES);
+	d->ops->destroy(d);
+	CHECK_EQ(fake_live(), 0);
+
+	/* virtio-blk: its one doorbell runs a request. */
+	fake_adds = fake_removes = 0;
+	d = virtio_mmio_create(MMIO_BASE, 16, irq,
+			       virtio_blk_create(mt_img, false, &mt_mem),
+			       &sink);
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK_EQ(fake_live(), 1);
+	b = fake_find(0);
+	CHECK(b && b->spec.gpa == MMIO_BASE + 0x50 && b->spec.value == 0);
+	CHECK_EQ(init_sequence(d, &v, 1), 0x0f);
+	put_le32(host(HDR), VIRTIO_BLK_T_IN);
+	put_le64(host(HDR) + 8, 2);
+	vqd_desc(&v, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	vqd_desc(&v, 1, DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	vqd_desc(&v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(&v, 0);
+	*host(STATUS) = 0xff;
+	if (b)
+		b->spec.ring(b->spec.arg, b->spec.n);
+	CHECK(vqd_get_used(&v, &id, &len));
+	CHECK(id == 0 && len == 513);
+	CHECK_EQ(*host(STATUS), VIRTIO_BLK_S_OK);
+	CHECK_EQ(host(DATA)[0], 0x22);
+	CHECK(mt_level);
+	d->ops->destroy(d);
+	CHECK_EQ(fake_live(), 0);
+	CHECK_EQ(fake_removes, 1);
+}
+
 int main(void)
 {
 	static uint8_t img[SECTORS * 512];
@@ -339,6 +474,7 @@ int main(void)
 	RUN(config_bytes);
 	RUN(hostile_accesses);
 	RUN(fdt_node);
+	RUN(doorbells);
 	unlink(mt_img);
 	free(mt_ram);
 	return check_main_end();

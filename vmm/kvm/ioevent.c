@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "devices/pci.h"
+#include "devices/device.h"
 #include "lib/confine.h"
 #include "lib/util.h"
 #include "vmm/kvm/ioevent.h"
@@ -22,11 +22,7 @@ struct doorbell {
 	bool used;
 	uint32_t generation; /* tells a stale epoll event from a new user */
 	int efd;
-	uint64_t gpa;
-	unsigned int len;
-	void (*ring)(void *arg, unsigned int n);
-	void *arg;
-	unsigned int n;
+	struct doorbell_spec spec;
 };
 
 struct ioevents {
@@ -40,21 +36,27 @@ struct ioevents {
 	bool supported;
 };
 
+/*
+ * Assign or deassign d's ioeventfd. With datamatch only a write of that
+ * value signals it (several doorbells may then share an address, as
+ * virtio-mmio's queues share QueueNotify); a deassign must name the same
+ * address, width and value as the assign did.
+ */
 static int kvm_ioeventfd(struct vm *vm, const struct doorbell *d, bool assign)
 {
 	struct kvm_ioeventfd e = {
-	    .addr = d->gpa,
-	    .len = d->len,
+	    .datamatch = d->spec.datamatch ? d->spec.value : 0,
+	    .addr = d->spec.gpa,
+	    .len = d->spec.len,
 	    .fd = d->efd,
-	    .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+	    .flags = (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN) |
+		     (d->spec.datamatch ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0),
 	};
 
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e);
 }
 
-static void *add(void *opaque, uint64_t gpa, unsigned int len,
-		 void (*ring)(void *arg, unsigned int n), void *arg,
-		 unsigned int n)
+static void *add(void *opaque, const struct doorbell_spec *spec)
 {
 	struct ioevents *io = opaque;
 	struct doorbell *d = NULL;
@@ -70,16 +72,12 @@ static void *add(void *opaque, uint64_t gpa, unsigned int len,
 		goto out;
 	d = &io->bells[i];
 	d->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	d->gpa = gpa;
-	d->len = len;
-	d->ring = ring;
-	d->arg = arg;
-	d->n = n;
+	d->spec = *spec;
 	ev.data.u64 = (uint64_t)d->generation << 32 | i;
 	if (d->efd < 0 || kvm_ioeventfd(io->vm, d, true) < 0) {
 		/* The write stays an MMIO exit: slower, the same result. */
 		pr_info("doorbell at 0x%llx: no ioeventfd: %s",
-			(unsigned long long)gpa, strerror(errno));
+			(unsigned long long)spec->gpa, strerror(errno));
 		if (d->efd >= 0)
 			close(d->efd);
 		d = NULL;
@@ -139,7 +137,7 @@ static void *io_thread(void *opaque)
 			if (d->used && d->generation == gen &&
 			    read(d->efd, &count, sizeof(count)) ==
 				sizeof(count))
-				d->ring(d->arg, d->n);
+				d->spec.ring(d->spec.arg, d->spec.n);
 			pthread_mutex_unlock(&io->lock);
 		}
 	}

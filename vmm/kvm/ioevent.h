@@ -15,7 +15,8 @@ struct vm;
 /* Start the I/O thread; NULL (after pr_err) on failure. The doorbells are
  * registered with the VM's current KVM VM (vm->vm_fd). */
 struct ioevents *ioevents_create(struct vm *vm);
-/* The sink to give the PCI host. */
+/* The sink the virtio transports take their doorbells from (the PCI
+ * host's, and virtio-mmio's through struct vm). */
 void ioevents_sink(struct ioevents *io, struct doorbell_sink *sink);
 /* Stop the thread; every doorbell must have been removed. */
 void ioevents_destroy(struct ioevents *io);
