@@ -105,12 +105,12 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 			  char *err, size_t errlen)
 {
 	static const char *const names[] = {
-	    "type", "id",  "path",    "readonly",      "cache", "backend",
-	    "tap",  "mac", "hostfwd", "host-loopback", NULL};
+	    "type", "id",  "path",    "readonly",      "cache",	    "backend",
+	    "tap",  "mac", "hostfwd", "host-loopback", "transport", NULL};
 	struct vm *vm = opaque;
 	struct vm_device_spec spec = {0};
 	struct net_config net = {0};
-	const char *cache = NULL;
+	const char *cache = NULL, *transport = NULL;
 	json_object *fwd;
 	char id[64];
 	int r;
@@ -127,8 +127,25 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 	    control_arg_string(args, "tap", false, &net.tap, err, errlen) ||
 	    control_arg_string(args, "mac", false, &net.mac, err, errlen) ||
 	    control_arg_bool(args, "host-loopback", false, &net.host_loopback,
-			     err, errlen))
+			     err, errlen) ||
+	    control_arg_string(args, "transport", false, &transport, err,
+			       errlen))
 		return -1;
+	/* As --disk's and --net's transport=; but hot-plug is PCIe's. */
+	if (transport && !strcmp(transport, "mmio")) {
+		snprintf(err, errlen,
+			 "argument 'transport': hot-plugged devices go on PCIe "
+			 "root ports only (\"pci\"); virtio-mmio devices are "
+			 "given at start-up (--transport mmio)");
+		return -1;
+	}
+	if (transport && strcmp(transport, "pci")) {
+		snprintf(err, errlen,
+			 "argument 'transport' must be \"pci\" (or \"mmio\", "
+			 "at start-up only)");
+		return -1;
+	}
+	spec.transport = VM_TRANSPORT_PCI;
 	if (cache) {
 		if (strcmp(cache, "writeback") &&
 		    strcmp(cache, "writethrough")) {
@@ -245,6 +262,9 @@ static int cmd_device_list(void *opaque, json_object *args,
 			    json_object_new_string(list[i].writethrough
 						       ? "writethrough"
 						       : "writeback"));
+		json_object_object_add(d, "transport",
+				       json_object_new_string(vm_transport_name(
+					   list[i].transport)));
 		json_object_object_add(
 		    d, "hotplug",
 		    json_object_new_boolean(list[i].port != NULL));

@@ -22,6 +22,7 @@
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/pci.h"
@@ -98,12 +99,11 @@ static struct virtio_dev *make_net(struct vm *vm, const char *id,
 	return virtio_net_create(&cfg, &vm->mem);
 }
 
-/* A virtio device of spec's type as a PCI function; NULL after pr_err. */
-static struct pci_function *
-make_function(struct vm *vm, const struct vm_device_spec *spec, const char *id)
+/* A virtio device of spec's type; NULL after pr_err. */
+static struct virtio_dev *
+make_vdev(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 {
 	struct virtio_dev *vdev = NULL;
-	struct pci_function *fn;
 
 	if (!strcmp(spec->type, "block")) {
 		if (!spec->path) {
@@ -121,16 +121,92 @@ make_function(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 		pr_err("device type '%s': expected block or net", spec->type);
 		return NULL;
 	}
-	if (!vdev)
-		return NULL;
+	return vdev;
+}
+
+/*
+ * The one place a virtio device meets its transport (issue 12), for the
+ * devices given at start-up and hot-plugged alike:
+ *
+ * - with a port: a PCI function in that hot-plug slot (hot-plug is
+ *   PCIe's, PLAT-5; virtio-mmio there is refused);
+ * - VM_TRANSPORT_MMIO: the next free virtio-mmio slot (virtio 1.2 section
+ *   4.2; slot i at 0x0a000000 + i * 0x200, level SPI 16 + i, taken in the
+ *   order the devices are made, vmm/machine.h), a device model on the bus
+ *   like the UART (reset, its device-tree node, teardown), with doorbells
+ *   on QueueNotify from the VM's doorbell thread;
+ * - otherwise: a PCI function on bus 0 (section 4.1).
+ *
+ * Takes vdev: freed on failure, after a one-line message that names what.
+ * *fn (may be NULL) gets the PCI function, NULL on virtio-mmio.
+ */
+static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
+			 enum vm_transport transport, struct pcie_port *port,
+			 const char *what, struct pci_function **fn_out)
+{
+	struct irq_sink irq = {.set_level = set_irq, .opaque = vm};
+	struct pci_function *fn;
+	struct device *dev;
+	uint64_t base;
+	uint32_t spi;
+
+	if (fn_out)
+		*fn_out = NULL;
+	if (transport == VM_TRANSPORT_MMIO && port) {
+		pr_err("%s: hot-plugged devices go on PCIe root ports only "
+		       "(transport pci); virtio-mmio devices are given at "
+		       "start-up",
+		       what);
+		virtio_destroy(vdev);
+		return -1;
+	}
+	if (transport == VM_TRANSPORT_MMIO) {
+		if (machine_virtio_mmio_slot(vm->mmio_slots, &base, &spi) < 0) {
+			pr_err("%s: no virtio-mmio slot left (all %d taken; "
+			       "put some devices on transport=pci)",
+			       what, MACHINE_VIRTIO_MMIO_SLOTS);
+			virtio_destroy(vdev);
+			return -1;
+		}
+		dev = virtio_mmio_create(base, spi, irq, vdev, &vm->doorbells);
+		if (!dev) {
+			virtio_destroy(vdev);
+			pr_err("%s: out of memory", what);
+			return -1;
+		}
+		if (bus_add(&vm->bus, dev) < 0) {
+			dev->ops->destroy(dev);
+			return -1;
+		}
+		pr_info("%s: virtio-mmio slot %u at 0x%llx, SPI %u", what,
+			vm->mmio_slots, (unsigned long long)base, spi);
+		vm->mmio_slots++;
+		return 0;
+	}
 	/* MSI-X is offered always: without an ITS the guest finds no MSI
 	 * domain in the device tree and falls back to INTx. */
 	fn = virtio_pci_create(vdev, true);
 	if (!fn) {
 		virtio_destroy(vdev);
-		pr_err("%s: out of memory", id);
+		pr_err("%s: out of memory", what);
+		return -1;
 	}
-	return fn;
+	if (port) {
+		if (pcie_port_plug(port, fn) < 0) {
+			fn->ops->destroy(fn);
+			pr_err("the hot-plug slot is busy");
+			return -1;
+		}
+	} else {
+		if (pci_host_add(vm->pci, fn, -1) < 0) {
+			fn->ops->destroy(fn);
+			return -1;
+		}
+		pr_info("%s: PCI 00:%02x.0", what, fn->devfn >> 3);
+	}
+	if (fn_out)
+		*fn_out = fn;
+	return 0;
 }
 
 static struct vm_device *find_device(struct vm *vm, const char *id)
@@ -153,24 +229,23 @@ record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 	snprintf(d->path, sizeof(d->path), "%s", spec->path ? spec->path : "");
 	d->readonly = spec->readonly;
 	d->writethrough = spec->writethrough;
+	d->transport = spec->transport == VM_TRANSPORT_MMIO ? VM_TRANSPORT_MMIO
+							    : VM_TRANSPORT_PCI;
 	return d;
 }
 
-/* A device given on the command line: on bus 0, recorded under id. */
-static struct pci_function *
-add_startup_device(struct vm *vm, const struct vm_device_spec *spec,
-		   const char *id)
+/* A device given on the command line, on its transport, recorded under
+ * id; what names it in messages. */
+static int add_startup_device(struct vm *vm, const struct vm_device_spec *spec,
+			      const char *id, const char *what)
 {
-	struct pci_function *fn = make_function(vm, spec, id);
+	struct virtio_dev *vdev = make_vdev(vm, spec, id);
+	struct pci_function *fn;
 
-	if (!fn)
-		return NULL;
-	if (pci_host_add(vm->pci, fn, -1) < 0) {
-		fn->ops->destroy(fn);
-		return NULL;
-	}
+	if (!vdev || attach_virtio(vm, vdev, spec->transport, NULL, what, &fn))
+		return -1;
 	record_device(vm, spec, id)->fn = fn;
-	return fn;
+	return 0;
 }
 
 static int create_disks(struct vm *vm)
@@ -178,22 +253,20 @@ static int create_disks(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
-		struct vm_device_spec spec = {
-		    .type = "block",
-		    .path = cfg->disks[i].path,
-		    .readonly = cfg->disks[i].readonly,
-		    .writethrough = cfg->disks[i].writethrough};
-		struct pci_function *fn;
-		char id[16];
+		const struct disk_config *dc = &cfg->disks[i];
+		struct vm_device_spec spec = {.type = "block",
+					      .path = dc->path,
+					      .readonly = dc->readonly,
+					      .writethrough = dc->writethrough,
+					      .transport = dc->transport};
+		char id[16], what[PATH_MAX + 64];
 
 		snprintf(id, sizeof(id), "disk%u", i);
-		fn = add_startup_device(vm, &spec, id);
-		if (!fn)
+		snprintf(what, sizeof(what), "disk %s (virtio-blk%s%s)",
+			 dc->path, dc->readonly ? ", read-only" : "",
+			 dc->writethrough ? ", write-through" : "");
+		if (add_startup_device(vm, &spec, id, what) < 0)
 			return -1;
-		pr_info("disk %s: virtio-blk at PCI 00:%02x.0%s%s",
-			cfg->disks[i].path, fn->devfn >> 3,
-			cfg->disks[i].readonly ? ", read-only" : "",
-			cfg->disks[i].writethrough ? ", write-through" : "");
 	}
 	return 0;
 }
@@ -202,58 +275,49 @@ static int create_disks(struct vm *vm)
  * balloon command sets its size. */
 static int create_balloon(struct vm *vm)
 {
-	struct pci_function *fn;
+	struct virtio_dev *vdev = virtio_balloon_create(&vm->mem);
 
-	vm->balloon = virtio_balloon_create(&vm->mem);
-	if (!vm->balloon)
+	if (!vdev || attach_virtio(vm, vdev, vm->cfg->transport, NULL,
+				   "virtio-balloon", NULL) < 0)
 		return -1;
-	fn = virtio_pci_create(vm->balloon, true);
-	if (!fn) {
-		virtio_destroy(vm->balloon);
-		vm->balloon = NULL;
-		pr_err("virtio-balloon: out of memory");
-		return -1;
-	}
-	if (pci_host_add(vm->pci, fn, -1) < 0) {
-		fn->ops->destroy(fn);
-		vm->balloon = NULL;
-		return -1;
-	}
-	pr_info("virtio-balloon at PCI 00:%02x.0", fn->devfn >> 3);
+	vm->balloon = vdev;
 	return 0;
 }
 
-/* --net devices, then virtio-rng, the balloon and the virtio-console, on
- * bus 0. */
+/* --net devices, then virtio-rng, the balloon and the virtio-console, each
+ * on its transport. */
 static int create_other_devices(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	struct pci_function *fn;
+	struct virtio_dev *vdev;
 
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
 		struct vm_device_spec spec = {
 		    .type = "net",
 		    .net = &cfg->nets[i],
 		    .path = cfg->nets[i].tap ? cfg->nets[i].tap : "user",
+		    .transport = cfg->nets[i].transport,
 		};
-		char id[16];
+		char id[16], what[64];
 
 		snprintf(id, sizeof(id), "net%u", i);
-		if (!add_startup_device(vm, &spec, id))
+		snprintf(what, sizeof(what), "%s (virtio-net, %s)", id,
+			 spec.path);
+		if (add_startup_device(vm, &spec, id, what) < 0)
 			return -1;
 	}
 	if (!cfg->no_rng) {
 		/* Entropy for the firmware (EFI_RNG_PROTOCOL) and the OS. */
 		struct vm_device_spec spec = {.type = "rng"};
 
-		fn = make_function(vm, &spec, "rng");
-		if (!fn || pci_host_add(vm->pci, fn, -1) < 0)
+		vdev = make_vdev(vm, &spec, "rng");
+		if (!vdev || attach_virtio(vm, vdev, cfg->transport, NULL,
+					   "virtio-rng", NULL) < 0)
 			return -1;
 	}
 	if (!cfg->no_balloon && create_balloon(vm) < 0)
 		return -1;
 	if (cfg->virtio_console_pty) {
-		struct virtio_dev *con;
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 
 		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
@@ -261,11 +325,9 @@ static int create_other_devices(struct vm *vm)
 			       strerror(errno));
 			return -1;
 		}
-		con = virtio_console_create("hvc0", master, master, &vm->mem);
-		if (!con)
-			return -1;
-		fn = virtio_pci_create(con, true);
-		if (!fn || pci_host_add(vm->pci, fn, -1) < 0)
+		vdev = virtio_console_create("hvc0", master, master, &vm->mem);
+		if (!vdev || attach_virtio(vm, vdev, cfg->transport, NULL,
+					   "virtio-console (hvc0)", NULL) < 0)
 			return -1;
 		/* Where a user (or test) connects: the pty's other end. */
 		fprintf(stderr, "armvm: virtio-console (hvc0) on %s\n",
@@ -275,9 +337,9 @@ static int create_other_devices(struct vm *vm)
 }
 
 /*
- * --vsock: virtio-vsock on bus 0, listening on its path now. Under --jail
- * its connections to PATH_PORT are made from inside the jail, so the path
- * must be in it; the listening socket keeps the name given. Not
+ * --vsock: virtio-vsock on its transport, listening on its path now. Under
+ * --jail its connections to PATH_PORT are made from inside the jail, so
+ * the path must be in it; the listening socket keeps the name given. Not
  * hot-pluggable: a VM has one CID, and a jailed armvm could not make the
  * socket file.
  */
@@ -287,7 +349,6 @@ static int create_vsock(struct vm *vm)
 	struct virtio_vsock_config vc = {.guest_cid = o->cid, .path = o->path};
 	char inner[PATH_MAX];
 	struct virtio_dev *vdev;
-	struct pci_function *fn;
 
 	if (!o->path)
 		return 0;
@@ -303,18 +364,9 @@ static int create_vsock(struct vm *vm)
 		vc.connect_path = inner;
 	}
 	vdev = virtio_vsock_create(&vc, &vm->mem);
-	if (!vdev)
+	if (!vdev || attach_virtio(vm, vdev, vm->cfg->transport, NULL,
+				   "virtio-vsock", NULL) < 0)
 		return -1;
-	fn = virtio_pci_create(vdev, true);
-	if (!fn) {
-		virtio_destroy(vdev);
-		pr_err("--vsock: out of memory");
-		return -1;
-	}
-	if (pci_host_add(vm->pci, fn, -1) < 0) {
-		fn->ops->destroy(fn);
-		return -1;
-	}
 	pr_info("vsock: guest CID %llu, host programs connect to %s",
 		(unsigned long long)o->cid, o->path);
 	return 0;
@@ -711,10 +763,11 @@ static void unmap_backing(struct flash_backing *b)
 
 void platform_destroy(struct vm *vm)
 {
-	/* The bus destroys uart, rtc and flash; the PCI host's two windows
-	 * have no destroy of their own: the host owns them and its functions. */
+	/* The bus destroys uart, rtc, flash and the virtio-mmio devices; the
+	 * PCI host's two windows have no destroy of their own: the host owns
+	 * them and its functions. The balloon goes with its transport. */
 	bus_destroy_all(&vm->bus);
-	pci_host_destroy(vm->pci); /* the balloon with it */
+	pci_host_destroy(vm->pci);
 	vm->pci = NULL;
 	vm->balloon = NULL;
 	memset(mapped_files, 0, sizeof(mapped_files));
@@ -727,6 +780,7 @@ int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 {
 	struct pcie_port *port = NULL;
 	struct pci_function *fn;
+	struct virtio_dev *vdev;
 	struct vm_device *d;
 	char id[64];
 	int ret = -1;
@@ -761,14 +815,10 @@ int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 				break;
 		}
 	}
-	fn = make_function(vm, spec, id);
-	if (!fn)
+	vdev = make_vdev(vm, spec, id);
+	if (!vdev ||
+	    attach_virtio(vm, vdev, spec->transport, port, id, &fn) < 0)
 		goto out;
-	if (pcie_port_plug(port, fn) < 0) {
-		fn->ops->destroy(fn);
-		pr_err("the hot-plug slot is busy");
-		goto out;
-	}
 	d = record_device(vm, spec, id);
 	d->fn = fn;
 	d->port = port;

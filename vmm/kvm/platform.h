@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vmm/config.h"
+
 struct net_config;
 struct vm;
 struct vm_device;
@@ -37,6 +39,9 @@ struct vm_device_spec {
 	bool readonly;
 	bool writethrough;	      /* block: cache=writethrough */
 	const struct net_config *net; /* net: backend, MAC, forwards */
+	/* PCI (or DEFAULT, the same); MMIO only at start-up: device-add
+	 * refuses it, since hot-plug is PCIe's */
+	enum vm_transport transport;
 };
 int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size);

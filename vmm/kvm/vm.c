@@ -273,7 +273,8 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	vm->ioevents = ioevents_create(vm);
 	if (!vm->ioevents)
 		return -1;
-	ioevents_sink(vm->ioevents, &vm->pci->doorbells);
+	ioevents_sink(vm->ioevents, &vm->doorbells);
+	vm->pci->doorbells = vm->doorbells;
 
 	vm->ram_size = cfg->memory;
 	vm->ram = alloc_ram(vm->ram_size);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/device.h"
 #include "lib/guest_mem.h"
 #include "vmm/boot.h"
 #include "vmm/bus.h"
@@ -43,9 +44,10 @@ struct vm_device {
 	char type[16];	/* "block", "net", ... */
 	char path[256]; /* backing file or backend, for device-list */
 	bool readonly;
-	bool writethrough;	/* block: its cache mode at reset */
-	struct pcie_port *port; /* NULL: given at start-up, on bus 0 */
-	struct pci_function *fn;
+	bool writethrough;	     /* block: its cache mode at reset */
+	enum vm_transport transport; /* PCI or MMIO (never DEFAULT) */
+	struct pcie_port *port;	 /* NULL: given at start-up, on bus 0 or MMIO */
+	struct pci_function *fn; /* NULL on virtio-mmio */
 };
 
 #define VM_MAX_DEVICES 64
@@ -107,6 +109,11 @@ struct vm {
 	struct pci_host *pci;
 	struct virtio_dev *balloon; /* NULL with --no-balloon */
 	struct ioevents *ioevents;  /* virtio doorbells (KVM ioeventfd) */
+	/* The doorbell thread's sink, for the virtio-mmio transports (the
+	 * PCI host holds a copy); filled once it starts, after the devices
+	 * are made. */
+	struct doorbell_sink doorbells;
+	unsigned int mmio_slots; /* virtio-mmio slots taken, from slot 0 */
 	bool msi; /* the host has an ITS: PCI devices get MSI-X */
 	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
 	pthread_mutex_t devices_lock; /* the table below */
