@@ -4,6 +4,10 @@
 #include <stdlib.h>
 
 #include "devices/pl011.h"
+#include "lib/guest_mem.h"
+#include "virtio/balloon.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
 #include "vmm/fdt.h"
 #include "vmm/machine.h"
 #include "tests/unit/check.h"
@@ -188,6 +192,80 @@ static void pl011_node(void)
 	u->ops->destroy(u);
 }
 
+/*
+ * virtio-mmio devices as the platform places them (--transport mmio):
+ * slot i's node virtio_mmio@<its address>, compatible "virtio,mmio",
+ * its 0x200-byte window, its level-high SPI 16 + i, dma-coherent; the
+ * nodes in slot order, lowest address first.
+ */
+static void virtio_mmio_nodes(void)
+{
+	static uint8_t ram[4096];
+	static uint64_t mpidr[1];
+	struct guest_mem mem = {
+	    .host = ram, .base = 0x40000000, .size = sizeof(ram)};
+	struct irq_sink none = {0};
+	struct device *u = uart(), *devs[4] = {u};
+	struct fdt_machine m = {.nr_cpus = 1,
+				.mpidr = mpidr,
+				.gic_version = 3,
+				.ram_base = 0x40000000,
+				.ram_size = 1 << 28,
+				.devices = devs,
+				.nr_devices = 4,
+				.stdout_dev = u};
+	int node, len, prev = -1;
+
+	for (unsigned int i = 0; i < 3; i++) {
+		uint64_t base = 0;
+		uint32_t spi = 0;
+
+		CHECK_EQ(machine_virtio_mmio_slot(i, &base, &spi), 0);
+		devs[1 + i] =
+		    virtio_mmio_create(base, spi, none,
+				       i == 1 ? virtio_balloon_create(&mem)
+					      : virtio_rng_create(&mem),
+				       NULL);
+		CHECK(devs[1 + i]);
+		if (!devs[1 + i])
+			return;
+	}
+	CHECK_EQ(fdt_build(&m, buf, sizeof(buf)), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		static const char *const path[] = {"/virtio_mmio@a000000",
+						   "/virtio_mmio@a000200",
+						   "/virtio_mmio@a000400"};
+		const void *p;
+
+		node = fdt_path_offset(buf, path[i]);
+		CHECK(node >= 0);
+		CHECK(node > prev); /* in slot order */
+		prev = node;
+		p = prop(path[i], "compatible", &len);
+		CHECK(p && len == sizeof("virtio,mmio") &&
+		      !strcmp(p, "virtio,mmio"));
+		p = prop(path[i], "reg", &len);
+		CHECK(p && len == 16);
+		CHECK(p && cell64(p, 0) == 0x0a000000 + i * 0x200 &&
+		      cell64(p, 1) == 0x200);
+		p = prop(path[i], "interrupts", &len);
+		CHECK(p && len == 12);
+		CHECK(p && cell(p, 0) == FDT_GIC_SPI && cell(p, 1) == 16 + i &&
+		      cell(p, 2) == FDT_IRQ_LEVEL_HIGH);
+		CHECK(prop(path[i], "dma-coherent", &len) && len == 0);
+	}
+	CHECK(fdt_path_offset(buf, "/virtio_mmio@a000600") < 0);
+	/* Three devices, three nodes. */
+	len = 0;
+	for (node = fdt_node_offset_by_compatible(buf, -1, "virtio,mmio");
+	     node >= 0;
+	     node = fdt_node_offset_by_compatible(buf, node, "virtio,mmio"))
+		len++;
+	CHECK_EQ(len, 3);
+	for (unsigned int i = 0; i < 4; i++)
+		devs[i]->ops->destroy(devs[i]);
+}
+
 static void too_small_buffer_fails(void)
 {
 	struct device *u = uart();
@@ -213,6 +291,7 @@ int main(void)
 	RUN(gicv3_with_its);
 	RUN(gicv2_masks);
 	RUN(pl011_node);
+	RUN(virtio_mmio_nodes);
 	RUN(too_small_buffer_fails);
 	return check_main_end();
 }
