@@ -5,13 +5,17 @@
  * MMIO bus that armvm routes vCPU exits to (vmm/bus.c): pl011, pl031,
  * pl061, the PCIe host bridge's ECAM and memory window, two root ports
  * (virtio-rng hot-plugged below one), and virtio-blk, -net, -console,
- * -rng, -balloon and -vsock over virtio-pci with MSI-X, plus writes into
- * guest RAM (rings, descriptors, buffers) and frames, console input, UART
- * input and balloon requests (a target, statistics) arriving from the
- * host. Each input starts from a reset machine whose BARs are
+ * -rng, -balloon and -vsock over virtio-pci with MSI-X, a second
+ * virtio-blk and a virtio-rng on virtio-mmio (slots 0 and 1, as
+ * --transport mmio places them, with doorbells on QueueNotify), plus
+ * writes into guest RAM (rings, descriptors, buffers) and frames, console
+ * input, UART input and balloon requests (a target, statistics) arriving
+ * from the host. Each input starts from a reset machine whose BARs are
  * assigned as the firmware would, so that short inputs reach the devices'
  * registers. ASan and UBSan catch what goes wrong; the guest RAM has guard
- * pages around it that must stay untouched.
+ * pages around it that must stay untouched; a virtio-mmio device's line
+ * must be high exactly while its InterruptStatus is non-zero, and each
+ * reset must leave it one doorbell per queue.
  *
  * Operation: 16 bytes: kind, size selector, region, pad, 32-bit offset,
  * 64-bit value. The kind is the first byte modulo 6, except that bytes
@@ -44,6 +48,7 @@
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/console.h"
+#include "virtio/mmio.h"
 #include "virtio/net.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
@@ -67,6 +72,7 @@ enum fz_focus {
 	FZ_VIRTIO_RNG,
 	FZ_VIRTIO_BALLOON,
 	FZ_VIRTIO_VSOCK,
+	FZ_VIRTIO_MMIO, /* the virtio-mmio transports (blk and rng) */
 };
 
 #ifndef FZ_FOCUS
@@ -84,6 +90,11 @@ static bool fz_focused(enum fz_focus f)
 
 /* virtio-vsock's slot: after the root ports (5, 6) and the balloon (7). */
 #define FZ_VSOCK_SLOT 8
+
+/* virtio-mmio slots taken: virtio-blk in 0, virtio-rng in 1; their
+ * queues, which is how many doorbells each reset must leave. */
+#define FZ_MMIO_SLOTS  2
+#define FZ_MMIO_QUEUES 2
 
 enum fz_kind {
 	FZ_READ,
@@ -106,10 +117,17 @@ static struct fz_machine {
 	struct pcie_port *port[2];
 	struct device *uart;
 	struct virtio_dev *net, *con, *balloon;
+	struct device *mmio[FZ_MMIO_SLOTS];
 	int net_peer, con_in;
-	uint64_t region_base[16], region_size[16];
+	uint64_t region_base[24], region_size[24];
 	unsigned int nr_regions;
 } m;
+
+/* Each SPI's level as the devices last set it (the virtio-mmio checks). */
+static bool fz_level[MACHINE_NR_SPIS];
+/* Doorbells the virtio-mmio transports hold (a KVM ioeventfd each in
+ * armvm; here nothing rings them: QueueNotify writes arrive as MMIO). */
+static int fz_bells;
 
 static time_t fz_clock;
 static time_t fz_now(void *opaque)
@@ -119,6 +137,43 @@ static time_t fz_now(void *opaque)
 
 static void fz_set_level(void *opaque, uint32_t spi, bool level)
 {
+	if (spi < MACHINE_NR_SPIS)
+		__atomic_store_n(&fz_level[spi], level, __ATOMIC_RELAXED);
+}
+
+static void *fz_bell_add(void *opaque, const struct doorbell_spec *spec)
+{
+	uint64_t base = machine_map[MR_VIRTIO_MMIO].base;
+
+	/* QueueNotify of a slot, 4 bytes, one queue's index. */
+	if (spec->gpa < base || (spec->gpa - base) % VIRTIO_MMIO_SIZE != 0x50 ||
+	    spec->len != 4 || !spec->datamatch || spec->value != spec->n)
+		abort();
+	fz_bells++;
+	return &fz_bells;
+}
+
+static void fz_bell_remove(void *opaque, void *handle)
+{
+	if (handle != &fz_bells || --fz_bells < 0)
+		abort();
+}
+
+static const struct doorbell_sink fz_doorbells = {.add = fz_bell_add,
+						  .remove = fz_bell_remove};
+
+/* Each virtio-mmio device's line: high exactly while its InterruptStatus
+ * (0x60) is not zero (virtio 1.2 4.2.2, level-triggered). */
+static void fz_check_mmio_irq(void)
+{
+	for (unsigned int i = 0; i < FZ_MMIO_SLOTS; i++) {
+		struct device *d = m.mmio[i];
+		bool level =
+		    __atomic_load_n(&fz_level[d->spi], __ATOMIC_RELAXED);
+
+		if (level != (d->ops->mmio_read(d, 0x60, 4) != 0))
+			abort();
+	}
 }
 
 static bool fz_send_msi(void *opaque, uint64_t addr, uint32_t data,
@@ -133,8 +188,10 @@ static void fz_uart_out(void *opaque, const uint8_t *buf, size_t len)
 
 static void fz_region(enum fz_focus f, uint64_t base, uint64_t size)
 {
-	if (!fz_focused(f) || m.nr_regions == ARRAY_SIZE(m.region_base))
+	if (!fz_focused(f))
 		return;
+	if (m.nr_regions == ARRAY_SIZE(m.region_base))
+		abort(); /* a region left out would never be fuzzed */
 	m.region_base[m.nr_regions] = base;
 	m.region_size[m.nr_regions++] = size;
 }
@@ -163,7 +220,9 @@ static void fz_create(void)
 	static const struct pl031_config rtc_cfg = {.now = fz_now};
 	struct irq_sink irq = {.set_level = fz_set_level};
 	char path[] = "/tmp/armvm-fuzz-disk.XXXXXX";
-	int fd = mkstemp(path), sv[2], pipe_in[2], devnull;
+	char path2[] = "/tmp/armvm-fuzz-disk.XXXXXX";
+	int fd = mkstemp(path), fd2 = mkstemp(path2), sv[2], pipe_in[2],
+	    devnull;
 	struct virtio_net_config ncfg = {.id = "net0"};
 	static char vdir[] = "/tmp/armvm-fuzz-vsock.XXXXXX", vpath[64];
 	struct virtio_vsock_config vcfg = {.guest_cid = 3, .path = vpath};
@@ -172,9 +231,11 @@ static void fz_create(void)
 	    mmap(NULL, FZ_RAM_SIZE + 2 * FZ_GUARD, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m.ram_area == MAP_FAILED || fd < 0 || ftruncate(fd, 1 << 20) ||
+	    fd2 < 0 || ftruncate(fd2, 256 << 10) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) || pipe(pipe_in))
 		abort();
 	close(fd);
+	close(fd2);
 	/* Guard pages: a device touching them faults at once. */
 	mprotect(m.ram_area, FZ_GUARD, PROT_NONE);
 	mprotect(m.ram_area + FZ_GUARD + FZ_RAM_SIZE, FZ_GUARD, PROT_NONE);
@@ -240,6 +301,23 @@ static void fz_create(void)
 		abort();
 	unlink(vpath); /* it listens on, nameless */
 	rmdir(vdir);
+	/* virtio-mmio, as attach_virtio places devices (vmm/kvm/platform.c):
+	 * a disk in slot 0, the rng in slot 1, on the bus. */
+	for (unsigned int i = 0; i < FZ_MMIO_SLOTS; i++) {
+		struct virtio_dev *vdev =
+		    i == 0 ? virtio_blk_create(path2, false, &m.mem)
+			   : virtio_rng_create(&m.mem);
+		uint64_t base;
+		uint32_t spi;
+
+		if (!vdev || machine_virtio_mmio_slot(i, &base, &spi) < 0)
+			abort();
+		m.mmio[i] =
+		    virtio_mmio_create(base, spi, irq, vdev, &fz_doorbells);
+		if (!m.mmio[i] || bus_add(&m.bus, m.mmio[i]) < 0)
+			abort();
+	}
+	unlink(path2);
 
 	fz_region(FZ_PL011, machine_map[MR_UART].base,
 		  machine_map[MR_UART].size);
@@ -260,6 +338,8 @@ static void fz_create(void)
 	}
 	fz_region(FZ_VIRTIO_VSOCK, fz_ecam(0, FZ_VSOCK_SLOT), 4096);
 	fz_region(FZ_VIRTIO_VSOCK, FZ_BAR(FZ_VSOCK_SLOT), 0x4000);
+	for (unsigned int i = 0; i < FZ_MMIO_SLOTS; i++)
+		fz_region(FZ_VIRTIO_MMIO, m.mmio[i]->base, m.mmio[i]->size);
 }
 
 static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
@@ -334,6 +414,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m.pci)
 		fz_create();
 	bus_reset_all(&m.bus);
+	if (fz_bells != FZ_MMIO_QUEUES)
+		abort(); /* a reset lost or leaked a doorbell */
 	/* The host's target too, so that every input starts alike. */
 	virtio_balloon_machine_reset(m.balloon);
 	memset(m.mem.host, 0, FZ_RAM_SIZE);
@@ -390,6 +472,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		__atomic_add_fetch(&fz_clock, data[3] & 1, __ATOMIC_RELAXED);
+		fz_check_mmio_irq();
 	}
 	return 0;
 }
