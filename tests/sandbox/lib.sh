@@ -34,14 +34,16 @@ mem_bytes() {
 }
 
 # boot_and_check NAME CPUS MEMORY [ARMVM OPTIONS...]: boot the test guest,
-# which checks itself (tests/guest/init) and powers off.
+# which checks itself (tests/guest/init) and powers off. $GUEST_ARGS, when
+# set, goes on the kernel command line too (more armvm.* checks); the log
+# is left in $log.
 boot_and_check() {
 	name=$1 cpus=$2 mem=$3
 	shift 3
 	log=/tmp/$(echo "$name" | tr / -).log
 	timeout $ARMVM_TIMEOUT armvm run --kernel "$KERNEL" --initrd "$INITRD" \
 		--cpus "$cpus" --memory "$mem" "$@" \
-		--cmdline "console=ttyAMA0 quiet armvm.cpus=$cpus armvm.mem=$(mem_bytes "$mem")" \
+		--cmdline "console=ttyAMA0 quiet armvm.cpus=$cpus armvm.mem=$(mem_bytes "$mem")${GUEST_ARGS:+ $GUEST_ARGS}" \
 		</dev/null >"$log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && grep -q "GUEST-RESULT PASS" "$log" &&
