@@ -266,6 +266,17 @@ struct pcie_port *pcie_port_create(unsigned int slot_number)
 		return NULL;
 	fn = &p->fn;
 	pci_bridge_init(fn, "pcie-root-port", PORT_VENDOR, PORT_DEVICE);
+	/*
+	 * The port's own events come on INTB#, not INTA#. The device in its
+	 * slot (device 0 on the secondary bus) reaches the host on the
+	 * port's INTA# (the bridge swizzle), so with INTA# the two shared
+	 * one line. Without MSI (a GICv2 host: no ITS) Linux then hung at
+	 * every hot-unplug: pciehp removes the device from the port's
+	 * interrupt thread, and virtio-pci's reset waits in synchronize_irq()
+	 * for that line's threads, its own caller among them. Interrupt Pin
+	 * is the function's to choose (PCI Local Bus 3.0, 6.2.4).
+	 */
+	fn->cfg[PCI_INTERRUPT_PIN] = 2;
 	fn->ops = &port_ops;
 	p->slot_number = slot_number;
 	pthread_condattr_init(&attr);

@@ -106,9 +106,9 @@ static void command_completion(void)
 
 	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400 | 0x0300);
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x10); /* command completed */
-	CHECK(line[1]);			       /* INTA# of slot 1 */
+	CHECK(line[2]);			       /* INTB# of slot 1 */
 	cfg_wr(0, 1, SLTSTA, 2, 0x10);
-	CHECK(!line[1]);
+	CHECK(!line[2]);
 	pci_host_destroy(host);
 }
 
@@ -121,7 +121,10 @@ static void hot_add(void)
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x40); /* presence detect state */
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x08); /* presence detect changed */
 	CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x01); /* button: power me on */
-	CHECK(line[1]);
+	/* The port (slot 1) signals on INTB#: line 2, not its device's. */
+	CHECK_EQ(cfg_rd(0, 1, PCI_INTERRUPT_PIN, 1), 2);
+	CHECK(line[2]);
+	CHECK(!line[1]);
 	CHECK(!(cfg_rd(0, 1, LNKSTA, 2) & 0x2000)); /* powered off: no link */
 	cfg_wr(0, 1, SLTSTA, 2, 0xffff);
 	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON);	 /* power on */
@@ -131,11 +134,14 @@ static void hot_add(void)
 	CHECK_EQ(cfg_rd(1, 0, 0, 4), 0x10421af4);
 	CHECK_EQ(cfg_rd(1, 1, 0, 4), 0xffffffff);
 	CHECK_EQ(pci_requester_id(dev), 1 << 8);
-	/* Its INTA# swizzles through the port (slot 1): line 1. */
+	/* Its INTA# swizzles through the port (slot 1): line 1, which the
+	 * port's own events do not use. */
 	cfg_wr(0, 1, SLTSTA, 2, 0xffff);
 	CHECK(!line[1]);
+	CHECK(!line[2]);
 	pci_set_intx(dev, true);
 	CHECK(line[1]);
+	CHECK(!line[2]);
 	pci_set_intx(dev, false);
 	/* A second device does not fit. */
 	struct pci_function *other = device();
@@ -223,7 +229,7 @@ static void events_by_msi(void)
 	pcie_port_plug(port, device());
 	CHECK_EQ(msi_count, 1);
 	CHECK_EQ(msi_rid, 1 << 3); /* the port: bus 0, slot 1 */
-	CHECK(!line[1]);	   /* no INTx while MSI is on */
+	CHECK(!line[2]);	   /* no INTx while MSI is on */
 	pci_host_destroy(host);
 }
 
