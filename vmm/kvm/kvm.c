@@ -141,12 +141,26 @@ uint64_t kvm_reg_tpidr_el0(void)
 	return ARM64_SYS_REG(3, 3, 13, 0, 2); /* TPIDR_EL0 */
 }
 
+uint64_t kvm_reg_tpidrro_el0(void)
+{
+	return ARM64_SYS_REG(3, 3, 13, 0, 3); /* TPIDRRO_EL0 */
+}
+
 #if defined(__aarch64__)
 static inline uint64_t read_tpidr_el0(void)
 {
 	uint64_t value;
 
 	asm volatile("mrs %0, tpidr_el0" : "=r"(value));
+	return value;
+}
+
+/* Read-only at EL0: the kernel sets it (0 for a 64-bit task). */
+static inline uint64_t read_tpidrro_el0(void)
+{
+	uint64_t value;
+
+	asm volatile("mrs %0, tpidrro_el0" : "=r"(value));
 	return value;
 }
 
@@ -189,7 +203,7 @@ __attribute__((no_sanitize_address, no_sanitize_thread)) int
 kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls)
 {
 #if defined(__aarch64__)
-	uint64_t ours = read_tpidr_el0(), after;
+	uint64_t ours = read_tpidr_el0(), ro = read_tpidrro_el0(), after;
 	bool simulate = ++tls->runs == tls->simulate_at;
 	long r;
 
@@ -202,6 +216,15 @@ kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls)
 		tls->ours = ours;
 		tls->found = after;
 		tls->clobbered++;
+	}
+	/* TPIDRRO_EL0 (a 32-bit guest's TPIDRURO, where Linux/arm keeps
+	 * `current`): armvm cannot write it back, nor does it use it; a
+	 * change is only reported. */
+	after = read_tpidrro_el0();
+	if (after != ro) {
+		tls->ro_ours = ro;
+		tls->ro_found = after;
+		tls->ro_clobbered++;
 	}
 	if (r < 0) {
 		errno = (int)-r;

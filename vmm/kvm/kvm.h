@@ -33,6 +33,7 @@ uint64_t kvm_reg_x(unsigned int n);
 uint64_t kvm_reg_pc(void);
 uint64_t kvm_reg_mpidr(void);
 uint64_t kvm_reg_tpidr_el0(void);
+uint64_t kvm_reg_tpidrro_el0(void);
 
 /*
  * This thread's TPIDR_EL0 (glibc's thread pointer) across KVM_RUN, which
@@ -42,7 +43,10 @@ struct kvm_tls_guard {
 	uint64_t ours;		 /* before KVM_RUN */
 	uint64_t found;		 /* after, the last time it differed */
 	unsigned long clobbered; /* how often it differed (and was restored) */
-	unsigned long runs;	 /* KVM_RUN calls so far */
+	/* The same for TPIDRRO_EL0, which EL0 cannot restore. */
+	uint64_t ro_ours, ro_found;
+	unsigned long ro_clobbered;
+	unsigned long runs; /* KVM_RUN calls so far */
 	/* Test hook: pretend so at this run (0: never). */
 	unsigned long simulate_at;
 };

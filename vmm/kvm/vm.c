@@ -395,6 +395,24 @@ static unsigned long test_clobber_tls_at(void)
  * its own or armvm's. If the guest's register now holds armvm's value, the
  * host swapped the two: the guest gets its own back.
  */
+static void report_tlsro_changed(struct vcpu *vcpu)
+{
+	uint64_t guest = 0;
+	bool swapped =
+	    kvm_get_reg64(vcpu->fd, kvm_reg_tpidrro_el0(), &guest) == 0 &&
+	    guest == vcpu->tls.ro_ours &&
+	    kvm_set_reg64(vcpu->fd, kvm_reg_tpidrro_el0(),
+			  vcpu->tls.ro_found) == 0;
+
+	pr_warn("vCPU %u: KVM_RUN returned with this thread's TPIDRRO_EL0 "
+		"changed (0x%llx, not 0x%llx; %lu times now), a host kernel "
+		"fault%s",
+		vcpu->index, (unsigned long long)vcpu->tls.ro_found,
+		(unsigned long long)vcpu->tls.ro_ours, vcpu->tls.ro_clobbered,
+		swapped ? ": the guest held armvm's value and got its own back"
+			: "");
+}
+
 static void report_tls_clobbered(struct vcpu *vcpu)
 {
 	uint64_t guest = 0;
@@ -417,7 +435,7 @@ static void *vcpu_thread(void *opaque)
 	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	char msg[160];
-	unsigned long tls_clobbered = 0;
+	unsigned long tls_clobbered = 0, tlsro_changed = 0;
 	int r;
 
 	confine_thread(CONFINE_VCPU);
@@ -430,6 +448,10 @@ static void *vcpu_thread(void *opaque)
 		if (vcpu->tls.clobbered != tls_clobbered) {
 			tls_clobbered = vcpu->tls.clobbered;
 			report_tls_clobbered(vcpu);
+		}
+		if (vcpu->tls.ro_clobbered != tlsro_changed) {
+			tlsro_changed = vcpu->tls.ro_clobbered;
+			report_tlsro_changed(vcpu);
 		}
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
