@@ -213,19 +213,16 @@ kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls)
 	after = read_tpidr_el0();
 	if (after != ours) {
 		write_tpidr_el0(ours);
-		tls->ours = ours;
-		tls->found = after;
-		tls->clobbered++;
+		tls->tpidr = (struct kvm_reg_change){
+		    ours, after, tls->tpidr.count + 1, tls->tpidr.reported};
 	}
 	/* TPIDRRO_EL0 (a 32-bit guest's TPIDRURO, where Linux/arm keeps
 	 * `current`): armvm cannot write it back, nor does it use it; a
-	 * change is only reported. */
+	 * change is only noted. */
 	after = read_tpidrro_el0();
-	if (after != ro) {
-		tls->ro_ours = ro;
-		tls->ro_found = after;
-		tls->ro_clobbered++;
-	}
+	if (after != ro)
+		tls->tpidrro = (struct kvm_reg_change){
+		    ro, after, tls->tpidrro.count + 1, tls->tpidrro.reported};
 	if (r < 0) {
 		errno = (int)-r;
 		return -1;

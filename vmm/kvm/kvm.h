@@ -35,19 +35,19 @@ uint64_t kvm_reg_mpidr(void);
 uint64_t kvm_reg_tpidr_el0(void);
 uint64_t kvm_reg_tpidrro_el0(void);
 
-/*
- * This thread's TPIDR_EL0 (glibc's thread pointer) across KVM_RUN, which
- * kvm_run_vcpu() checks: see there.
- */
+/* One of this thread's EL0 thread registers across KVM_RUN (kvm_run_vcpu). */
+struct kvm_reg_change {
+	uint64_t ours;		/* before KVM_RUN */
+	uint64_t found;		/* after, the last time it differed */
+	unsigned long count;	/* how often it differed */
+	unsigned long reported; /* how many of those the caller has told */
+};
+
 struct kvm_tls_guard {
-	uint64_t ours;		 /* before KVM_RUN */
-	uint64_t found;		 /* after, the last time it differed */
-	unsigned long clobbered; /* how often it differed (and was restored) */
-	/* The same for TPIDRRO_EL0, which EL0 cannot restore. */
-	uint64_t ro_ours, ro_found;
-	unsigned long ro_clobbered;
-	unsigned long runs; /* KVM_RUN calls so far */
-	/* Test hook: pretend so at this run (0: never). */
+	struct kvm_reg_change tpidr;   /* glibc's thread pointer: put back */
+	struct kvm_reg_change tpidrro; /* EL0 cannot write it: only noted */
+	unsigned long runs;	       /* KVM_RUN calls so far */
+	/* Test hook: pretend TPIDR_EL0 changed at this run (0: never). */
 	unsigned long simulate_at;
 };
 int kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls);

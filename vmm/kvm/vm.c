@@ -390,43 +390,30 @@ static unsigned long test_clobber_tls_at(void)
 }
 
 /*
- * kvm_run_vcpu found this thread's TPIDR_EL0 changed by KVM_RUN and put
- * armvm's back. Say so: a guest that crashes next is the host's fault, not
- * its own or armvm's. If the guest's register now holds armvm's value, the
- * host swapped the two: the guest gets its own back.
+ * kvm_run_vcpu found one of this thread's EL0 thread registers (reg, c)
+ * changed by KVM_RUN, and put TPIDR_EL0 back. Say so: a guest that crashes
+ * next is the host's fault, not its own or armvm's. With repair, a guest
+ * whose register now holds armvm's value had the two swapped by the host
+ * and gets its own back. Not for TPIDRRO_EL0: armvm's value there is 0,
+ * which many guests' own is too, so it would prove no swap.
  */
-/*
- * The same for TPIDRRO_EL0, reported only: armvm's value is 0, which many
- * guests' own is too, so a guest holding 0 proves no swap, and the
- * register cannot be written back at EL0 (nor does armvm use it).
- */
-static void report_tlsro_changed(struct vcpu *vcpu)
+static void report_reg_change(struct vcpu *vcpu, const char *name, uint64_t reg,
+			      struct kvm_reg_change *c, bool repair)
 {
 	uint64_t guest = 0;
+	bool read = kvm_get_reg64(vcpu->fd, reg, &guest) == 0;
+	bool swapped = repair && read && guest == c->ours &&
+		       kvm_set_reg64(vcpu->fd, reg, c->found) == 0;
 
-	kvm_get_reg64(vcpu->fd, kvm_reg_tpidrro_el0(), &guest);
-	pr_warn("vCPU %u: KVM_RUN returned with this thread's TPIDRRO_EL0 "
-		"changed (0x%llx, not 0x%llx; %lu times now; the guest's holds "
-		"0x%llx), a host kernel fault",
-		vcpu->index, (unsigned long long)vcpu->tls.ro_found,
-		(unsigned long long)vcpu->tls.ro_ours, vcpu->tls.ro_clobbered,
-		(unsigned long long)guest);
-}
-
-static void report_tls_clobbered(struct vcpu *vcpu)
-{
-	uint64_t guest = 0;
-	bool swapped =
-	    kvm_get_reg64(vcpu->fd, kvm_reg_tpidr_el0(), &guest) == 0 &&
-	    guest == vcpu->tls.ours &&
-	    kvm_set_reg64(vcpu->fd, kvm_reg_tpidr_el0(), vcpu->tls.found) == 0;
-
-	pr_warn("vCPU %u: KVM_RUN returned with this thread's TPIDR_EL0 "
-		"changed (0x%llx, not 0x%llx; %lu times now), a host kernel "
-		"fault: armvm put its own back%s",
-		vcpu->index, (unsigned long long)vcpu->tls.found,
-		(unsigned long long)vcpu->tls.ours, vcpu->tls.clobbered,
-		swapped ? " and gave the guest its own, which it held" : "");
+	c->reported = c->count;
+	pr_warn(
+	    "vCPU %u: KVM_RUN returned with this thread's %s changed "
+	    "(0x%llx, not 0x%llx; %lu times now; the guest's holds 0x%llx), "
+	    "a host kernel fault%s%s",
+	    vcpu->index, name, (unsigned long long)c->found,
+	    (unsigned long long)c->ours, c->count, (unsigned long long)guest,
+	    repair ? "; armvm put its own back" : "",
+	    swapped ? " and gave the guest its own" : "");
 }
 
 static void *vcpu_thread(void *opaque)
@@ -435,7 +422,6 @@ static void *vcpu_thread(void *opaque)
 	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->run;
 	char msg[160];
-	unsigned long tls_clobbered = 0, tlsro_changed = 0;
 	int r;
 
 	confine_thread(CONFINE_VCPU);
@@ -445,14 +431,14 @@ static void *vcpu_thread(void *opaque)
 			continue;
 		}
 		r = kvm_run_vcpu(vcpu->fd, &vcpu->tls);
-		if (vcpu->tls.clobbered != tls_clobbered) {
-			tls_clobbered = vcpu->tls.clobbered;
-			report_tls_clobbered(vcpu);
-		}
-		if (vcpu->tls.ro_clobbered != tlsro_changed) {
-			tlsro_changed = vcpu->tls.ro_clobbered;
-			report_tlsro_changed(vcpu);
-		}
+		if (vcpu->tls.tpidr.count != vcpu->tls.tpidr.reported)
+			report_reg_change(vcpu, "TPIDR_EL0",
+					  kvm_reg_tpidr_el0(), &vcpu->tls.tpidr,
+					  true);
+		if (vcpu->tls.tpidrro.count != vcpu->tls.tpidrro.reported)
+			report_reg_change(vcpu, "TPIDRRO_EL0",
+					  kvm_reg_tpidrro_el0(),
+					  &vcpu->tls.tpidrro, false);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
