@@ -14,8 +14,8 @@
 #include "vmm/config.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
-#include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
+#include "vmm/platform.h"
 
 static int no_args(json_object *args, char *err, size_t errlen)
 {
@@ -39,10 +39,11 @@ static int cmd_status(void *opaque, json_object *args, json_object **result,
 	json_object_object_add(r, "cpus", json_object_new_int(vm->cfg->cpus));
 	json_object_object_add(r, "memory",
 			       json_object_new_int64((int64_t)vm->ram_size));
-	json_object_object_add(r, "gic", json_object_new_int(vm->gic_version));
+	json_object_object_add(r, "gic",
+			       json_object_new_int(vm->plan.gic_version));
 	json_object_object_add(r, "boots", json_object_new_int(vm->boots));
 	json_object_object_add(r, "firmware",
-			       json_object_new_boolean(vm->firmware_boot));
+			       json_object_new_boolean(vm->plan.firmware_boot));
 	*result = r;
 	return 0;
 }
@@ -75,7 +76,7 @@ static int cmd_powerdown(void *opaque, json_object *args, json_object **result,
 
 	if (no_args(args, err, errlen))
 		return -1;
-	listening = platform_press_power(opaque);
+	listening = platform_press_power(&((struct vm *)opaque)->platform);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "listening",
 			       json_object_new_boolean(listening));
@@ -202,7 +203,7 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 		spec.path = net.tap ? net.tap : "user";
 	}
 	pr_capture_begin(err, errlen);
-	r = platform_device_add(vm, &spec, id, sizeof(id));
+	r = platform_device_add(&vm->platform, &spec, id, sizeof(id));
 	pr_capture_end();
 	if (r < 0)
 		return -1;
@@ -222,7 +223,7 @@ static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 	    control_arg_string(args, "id", true, &id, err, errlen))
 		return -1;
 	pr_capture_begin(err, errlen);
-	r = platform_device_del(opaque, id);
+	r = platform_device_del(&((struct vm *)opaque)->platform, id);
 	pr_capture_end();
 	if (r < 0)
 		return -1;
@@ -243,7 +244,8 @@ static int cmd_device_list(void *opaque, json_object *args,
 
 	if (no_args(args, err, errlen))
 		return -1;
-	n = platform_device_list(opaque, list, VM_MAX_DEVICES);
+	n = platform_device_list(&((struct vm *)opaque)->platform, list,
+				 VM_MAX_DEVICES);
 	arr = json_object_new_array();
 	for (unsigned int i = 0; i < n; i++) {
 		json_object *d = json_object_new_object();
@@ -290,9 +292,9 @@ static int cmd_device_list(void *opaque, json_object *args,
 
 static struct virtio_dev *balloon_of(struct vm *vm, char *err, size_t errlen)
 {
-	if (!vm->balloon)
+	if (!vm->platform.balloon)
 		set_err(err, errlen, "this VM has no balloon (--no-balloon)");
-	return vm->balloon;
+	return vm->platform.balloon;
 }
 
 static void add_u64(json_object *o, const char *key, uint64_t v)

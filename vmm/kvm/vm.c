@@ -17,13 +17,12 @@
 #include "virtio/balloon.h"
 #include "vmm/console.h"
 #include "vmm/fdt.h"
-#include "vmm/control.h"
-#include "vmm/kvm/control_cmds.h"
 #include "vmm/kvm/ioevent.h"
 #include "vmm/kvm/kvm.h"
-#include "vmm/kvm/platform.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/machine.h"
+#include "vmm/plan.h"
+#include "vmm/platform.h"
 
 #define KVM_API_VERSION_EXPECTED 12
 #define VCPU_KICK_SIGNAL	 SIGUSR1
@@ -97,110 +96,77 @@ static int open_kvm(struct vm *vm)
 }
 
 /*
- * A 32-bit guest needs a host CPU that runs AArch32 at EL1 (PLAT-1; many
- * recent cores do not). KVM offers no other AArch32 switch: SVE, pointer
- * authentication and the PMU are vCPU features armvm never asks for, for
- * either state.
+ * What this host's KVM offers, for the plan (vmm/plan.c decides from it).
  *
  * Test hook: ARMVM_TEST_NO_EL1_32BIT=1 in the environment makes armvm treat
- * KVM_CAP_ARM_EL1_32BIT as absent, so that the refusal is tested on hosts
- * that have it (tests/sandbox/aarch32.sh). It only ever refuses more.
+ * KVM_CAP_ARM_EL1_32BIT as absent, so that the refusal of a 32-bit guest is
+ * tested on hosts that have it (tests/sandbox/aarch32.sh). It only ever
+ * refuses more.
  */
-static int check_aarch32(struct vm *vm)
+static int probe_host(struct vm *vm, struct host_caps *host)
 {
-	const struct vm_config *cfg = vm->cfg;
 	const char *hook = getenv("ARMVM_TEST_NO_EL1_32BIT");
-	bool test_absent = hook && !strcmp(hook, "1");
-	const char *what;
-
-	if (!vm->aarch32)
-		return 0;
-	what = cfg->arch == VM_ARCH_AARCH32 ? "--arch aarch32"
-	       : cfg->kernel		    ? cfg->kernel
-					    : cfg->disks[0].path;
-	if (test_absent || !kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_EL1_32BIT)) {
-		pr_err(
-		    "%s: a 32-bit (aarch32) guest, but this host's CPU cannot run AArch32 at EL1 (KVM lacks KVM_CAP_ARM_EL1_32BIT%s)",
-		    what, test_absent ? ", ARMVM_TEST_NO_EL1_32BIT=1" : "");
-		return -1;
-	}
-	pr_info("aarch32 guest (KVM_ARM_VCPU_EL1_32BIT)");
-	return 0;
-}
-
-/* --arch against the kernel file: a zImage starts the vCPUs in AArch32,
- * an arm64 Image in AArch64. */
-static int kernel_arch(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
-
-	if (cfg->arch == VM_ARCH_AARCH32 && !vm->kernel.aarch32) {
-		pr_err("--arch aarch32: %s is an arm64 Image", cfg->kernel);
-		return -1;
-	}
-	if (cfg->arch == VM_ARCH_AARCH64 && vm->kernel.aarch32) {
-		pr_err("--arch aarch64: %s is a 32-bit zImage", cfg->kernel);
-		return -1;
-	}
-	vm->aarch32 = vm->kernel.aarch32;
-	return 0;
-}
-
-/* Pick the GIC (PLAT-3) and check the vCPU count against it and KVM. */
-static int choose_gic(struct vm *vm)
-{
-	const struct vm_config *cfg = vm->cfg;
 	int probe = kvm_create_vm(vm->kvm_fd);
-	bool v3, v2, its;
-	int max_cpus;
+	int max_vcpus;
 
 	if (probe < 0) {
-		pr_err("%s: cannot create a VM: %s", cfg->kvm_path,
+		pr_err("%s: cannot create a VM: %s", vm->cfg->kvm_path,
 		       strerror(errno));
 		return -1;
 	}
-	v3 = kvm_gic_supported(probe, 3);
-	v2 = kvm_gic_supported(probe, 2);
-	its = kvm_its_supported(probe);
+	host->gicv3 = kvm_gic_supported(probe, 3);
+	host->gicv2 = kvm_gic_supported(probe, 2);
+	host->its = kvm_its_supported(probe);
 	close(probe);
-
-	if (cfg->gic_version == 3 && !v3) {
-		pr_err(
-		    "--gic 3: this host's KVM cannot emulate a GICv3 (use --gic 2)");
-		return -1;
+	host->el1_32bit = kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_EL1_32BIT);
+	if (hook && !strcmp(hook, "1")) {
+		host->el1_32bit = false;
+		host->no_el1_32bit_why = "ARMVM_TEST_NO_EL1_32BIT=1";
 	}
-	if (cfg->gic_version == 2 && !v2) {
-		pr_err(
-		    "--gic 2: this host's KVM cannot emulate a GICv2 (its GIC has no GICv2 compatibility; use --gic 3)");
-		return -1;
-	}
-	if (!v3 && !v2) {
-		pr_err("%s: KVM offers no in-kernel GIC", cfg->kvm_path);
-		return -1;
-	}
-	vm->gic_version = cfg->gic_version ? cfg->gic_version : v3 ? 3 : 2;
-	/* MSIs need an ITS (KVM has no GICv2m); without, PCI uses INTx. */
-	vm->msi = vm->gic_version == 3 && its;
-	vm->pci->msi_controller = vm->msi;
-
-	max_cpus = vm->gic_version == 3 ? MACHINE_MAX_CPUS_GICV3
-					: MACHINE_MAX_CPUS_GICV2;
-	if (cfg->cpus > (unsigned int)max_cpus) {
-		pr_err("--cpus %u: %s supports at most %d vCPUs (PLAT-3)%s",
-		       cfg->cpus, vm->gic_version == 3 ? "GICv3" : "GICv2",
-		       max_cpus,
-		       cfg->gic_version ? "" : "; this host offers only GICv2");
-		return -1;
-	}
-	max_cpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
-	if (max_cpus > 0 && cfg->cpus > (unsigned int)max_cpus) {
-		pr_err("--cpus %u: this host's KVM allows at most %d vCPUs",
-		       cfg->cpus, max_cpus);
-		return -1;
-	}
-	pr_info("GICv%d, %u vCPU(s), %llu MiB", vm->gic_version, cfg->cpus,
-		(unsigned long long)(cfg->memory >> 20));
+	max_vcpus = kvm_check_cap(vm->kvm_fd, KVM_CAP_MAX_VCPUS);
+	host->max_vcpus = max_vcpus > 0 ? (unsigned int)max_vcpus : 0;
 	return 0;
+}
+
+/* The platform's irq_sink: an SPI of the in-kernel GIC. */
+static void set_irq(void *opaque, uint32_t spi, bool level)
+{
+	struct vm *vm = opaque;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->vm_fd >= 0 && kvm_irq_line_spi(vm->vm_fd, spi, level) < 0)
+		pr_warn("cannot set interrupt SPI %u: %s", spi,
+			strerror(errno));
+	pthread_mutex_unlock(&vm->irq_lock);
+}
+
+/* The platform's msi_sink: the GICv3 ITS, by requester id. */
+static bool send_msi(void *opaque, uint64_t address, uint32_t data,
+		     uint32_t requester_id)
+{
+	struct vm *vm = opaque;
+	int r = -1;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->vm_fd >= 0)
+		r = kvm_signal_msi(vm->vm_fd, address, data, requester_id);
+	pthread_mutex_unlock(&vm->irq_lock);
+	return r > 0;
+}
+
+/* The platform's map_rom: a read-only memslot per flash bank. */
+static int map_rom(void *opaque, enum machine_region region, void *host,
+		   uint64_t size)
+{
+	struct vm *vm = opaque;
+	int slot = region == MR_FLASH_CODE ? SLOT_FLASH_CODE : SLOT_FLASH_VARS;
+
+	if (region != MR_FLASH_CODE && region != MR_FLASH_VARS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return kvm_set_memory(vm->vm_fd, slot, true, machine_map[region].base,
+			      size, host);
 }
 
 /*
@@ -232,14 +198,21 @@ static uint8_t *alloc_ram(uint64_t size)
 
 int vm_init(struct vm *vm, const struct vm_config *cfg)
 {
+	struct platform_glue glue = {
+	    .irq = {.set_level = set_irq, .opaque = vm},
+	    .msi = {.send = send_msi, .opaque = vm},
+	    .map_rom = map_rom,
+	    .opaque = vm,
+	};
+	struct guest_files found = {.arch = VM_ARCH_AUTO};
+	struct doorbell_sink doorbells;
 	struct boot_layout layout;
+	struct host_caps host = {0};
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
-	vm->code.fd = vm->vars.fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
-	pthread_mutex_init(&vm->devices_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
@@ -247,9 +220,11 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 
 	/* Check the user's files first: they are the likeliest mistake. */
 	if (cfg->kernel) {
-		if (kernel_image_load(cfg->kernel, &vm->kernel) < 0 ||
-		    kernel_arch(vm) < 0)
+		if (kernel_image_load(cfg->kernel, &vm->kernel) < 0)
 			return -1;
+		found.arch =
+		    vm->kernel.aarch32 ? VM_ARCH_AARCH32 : VM_ARCH_AARCH64;
+		found.what = cfg->kernel;
 		if (cfg->initrd &&
 		    read_file(cfg->initrd, &vm->initrd, &vm->initrd_size,
 			      MAX_INITRD_SIZE) < 0)
@@ -263,20 +238,21 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		pr_err("console: out of memory");
 		return -1;
 	}
-	/* For a UEFI boot this also chooses the execution state. */
-	if (platform_create(vm) < 0 ||
-	    vm_config_check_arch(cfg, vm->aarch32) < 0)
+	platform_init(&vm->platform, cfg, &glue, vm->console);
+	/* For a UEFI boot this also reads what the disk boots. */
+	if (platform_create(&vm->platform, &found) < 0)
 		return -1;
-
-	if (open_kvm(vm) < 0 || check_aarch32(vm) < 0 || choose_gic(vm) < 0)
+	if (open_kvm(vm) < 0 || probe_host(vm, &host) < 0 ||
+	    machine_plan_decide(cfg, &found, &host, &vm->plan) < 0 ||
+	    platform_apply_plan(&vm->platform, &vm->plan) < 0)
 		return -1;
 	vm->ioevents = ioevents_create(vm);
 	if (!vm->ioevents)
 		return -1;
-	ioevents_sink(vm->ioevents, &vm->doorbells);
-	vm->pci->doorbells = vm->doorbells;
+	ioevents_sink(vm->ioevents, &doorbells);
+	platform_set_doorbells(&vm->platform, &doorbells);
 
-	vm->ram_size = cfg->memory;
+	vm->ram_size = vm->plan.ram_size;
 	vm->ram = alloc_ram(vm->ram_size);
 	if (!vm->ram) {
 		pr_err("--memory %llu MiB: cannot allocate guest RAM: %s",
@@ -284,9 +260,9 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 		       strerror(errno));
 		return -1;
 	}
-	vm->mem = (struct guest_mem){.host = vm->ram,
-				     .base = machine_map[MR_RAM].base,
-				     .size = vm->ram_size};
+	vm->platform.mem = (struct guest_mem){.host = vm->ram,
+					      .base = machine_map[MR_RAM].base,
+					      .size = vm->ram_size};
 	return 0;
 }
 
@@ -442,7 +418,8 @@ static void *vcpu_thread(void *opaque)
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			if (errno == EFAULT && platform_explain_efault(vm)) {
+			if (errno == EFAULT &&
+			    platform_explain_efault(&vm->platform)) {
 				vm_post_event(vm, VM_EVENT_ERROR);
 				break;
 			}
@@ -457,7 +434,7 @@ static void *vcpu_thread(void *opaque)
 			if (armvm_verbose)
 				vcpu->mmio_exits[machine_region_of(
 				    run->mmio.phys_addr)]++;
-			if (!bus_access(&vm->bus, run->mmio.phys_addr,
+			if (!bus_access(&vm->platform.bus, run->mmio.phys_addr,
 					run->mmio.is_write, run->mmio.len,
 					run->mmio.data))
 				pr_info(
@@ -598,7 +575,8 @@ static int create_vcpus(struct vm *vm)
 			       strerror(errno));
 			return -1;
 		}
-		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, vm->aarch32) < 0) {
+		if (kvm_vcpu_init(vm->vm_fd, v->fd, i > 0, vm->plan.aarch32) <
+		    0) {
 			pr_err("vCPU %u: KVM_ARM_VCPU_INIT failed: %s", i,
 			       strerror(errno));
 			return -1;
@@ -614,17 +592,21 @@ static int create_vcpus(struct vm *vm)
 
 static int create_gic(struct vm *vm)
 {
-	vm->gic_fd = kvm_create_gic(vm->vm_fd, vm->gic_version);
+	vm->gic_fd = kvm_create_gic(vm->vm_fd, vm->plan.gic_version);
 	if (vm->gic_fd < 0 || kvm_init_gic(vm->gic_fd) < 0) {
 		pr_err("cannot create the in-kernel GICv%d: %s",
-		       vm->gic_version, strerror(errno));
+		       vm->plan.gic_version, strerror(errno));
 		return -1;
 	}
-	if (vm->gic_version == 3) {
-		/* The ITS gives PCIe devices MSIs; without it they use INTx. */
+	/* The ITS gives PCIe devices MSIs; the plan has one only where KVM
+	 * said it can make it, and the device tree offers it then. */
+	if (vm->plan.its) {
 		vm->its_fd = kvm_create_its(vm->vm_fd);
-		if (vm->its_fd < 0)
-			pr_info("no GICv3 ITS: %s", strerror(errno));
+		if (vm->its_fd < 0) {
+			pr_err("cannot create the GICv3 ITS: %s",
+			       strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -639,11 +621,12 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
 	if (!vm->kernel.data) {
 		if (kernel_image_load(vm->cfg->kernel, &vm->kernel) < 0)
 			return -1;
-		if (vm->kernel.aarch32 != vm->aarch32) {
+		if (vm->kernel.aarch32 != vm->plan.aarch32) {
 			pr_err("%s: changed from %s to %s since armvm started",
 			       vm->cfg->kernel,
-			       vm->aarch32 ? "a zImage" : "an arm64 Image",
-			       vm->aarch32 ? "an arm64 Image" : "a zImage");
+			       vm->plan.aarch32 ? "a zImage" : "an arm64 Image",
+			       vm->plan.aarch32 ? "an arm64 Image"
+						: "a zImage");
 			return -1;
 		}
 		if (vm->cfg->initrd &&
@@ -684,6 +667,7 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
  * x0), high for a zImage (address in r2). */
 static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 {
+	const struct mmio_bus *bus = &vm->platform.bus;
 	struct device *devices[BUS_MAX_DEVICES];
 	struct fdt_machine m = {0};
 	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
@@ -692,17 +676,16 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
 		mpidr[i] = vm->vcpus[i].mpidr;
-	for (unsigned int i = 0; i < vm->bus.nr_devices; i++)
-		devices[i] = vm->bus.devices[i];
-	vm->pci->msi_controller = vm->its_fd >= 0;
-	m.nr_cpus = vm->cfg->cpus;
+	for (unsigned int i = 0; i < bus->nr_devices; i++)
+		devices[i] = bus->devices[i];
+	m.nr_cpus = vm->plan.cpus;
 	m.mpidr = mpidr;
-	m.aarch32 = vm->aarch32;
-	m.gic_version = vm->gic_version;
-	m.gic_its = vm->its_fd >= 0;
+	m.aarch32 = vm->plan.aarch32;
+	m.gic_version = vm->plan.gic_version;
+	m.gic_its = vm->plan.its;
 	m.ram_base = machine_map[MR_RAM].base;
 	m.ram_size = vm->ram_size;
-	if (!vm->firmware_boot) {
+	if (!vm->plan.firmware_boot) {
 		m.bootargs = vm->cfg->cmdline;
 		m.initrd_start = layout->initrd_addr;
 		m.initrd_end = layout->initrd_addr + layout->initrd_size;
@@ -710,11 +693,11 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
 		m.rng_seed = seed;
 	m.devices = devices;
-	m.nr_devices = vm->bus.nr_devices;
-	m.stdout_dev = vm->uart;
+	m.nr_devices = bus->nr_devices;
+	m.stdout_dev = vm->platform.uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
-	if (vm->firmware_boot &&
+	if (vm->plan.firmware_boot &&
 	    fdt_open_into(dtb, dtb, FIRMWARE_DTB_SIZE) != 0) {
 		pr_err("device tree: %u bytes do not fit in %llu",
 		       fdt_totalsize(dtb), FIRMWARE_DTB_SIZE);
@@ -734,11 +717,11 @@ static int load_guest(struct vm *vm)
 	struct vcpu *boot = &vm->vcpus[0];
 	bool r;
 
-	if (!vm->firmware_boot && load_kernel(vm, &layout) < 0)
+	if (!vm->plan.firmware_boot && load_kernel(vm, &layout) < 0)
 		return -1;
 	if (write_dtb(vm, &layout) < 0)
 		return -1;
-	if (vm->firmware_boot) {
+	if (vm->plan.firmware_boot) {
 		/* The firmware's reset vector is at 0 (research 1.3); it
 		 * takes no register arguments. */
 		if (kvm_set_reg64(boot->fd, kvm_reg_pc(), 0) < 0) {
@@ -748,7 +731,7 @@ static int load_guest(struct vm *vm)
 		}
 		return 0;
 	}
-	if (vm->aarch32) {
+	if (vm->plan.aarch32) {
 		/* arm/booting.rst: r0 = 0, r1 = machine type (~0: none, the
 		 * DT describes the machine), r2 = DTB address, SVC mode with
 		 * IRQs and FIQs masked, MMU off: KVM's reset state for
@@ -801,11 +784,11 @@ static int vm_boot(struct vm *vm)
 		return -1;
 	/* Devices back to power-on state (flash in read-array mode) before
 	 * the flash slots are mapped and the guest loaded. */
-	bus_reset_all(&vm->bus);
+	bus_reset_all(&vm->platform.bus);
 	/* A reboot starts with every page the guest's: the balloon's target
 	 * goes with the old guest (its driver's pages did at the reset). */
-	if (vm->boots && vm->balloon)
-		virtio_balloon_machine_reset(vm->balloon);
+	if (vm->boots && vm->platform.balloon)
+		virtio_balloon_machine_reset(vm->platform.balloon);
 	/*
 	 * Only then the last boot's RAM goes: a device's I/O thread (a packet
 	 * arriving for virtio-net) writes into guest RAM until its reset has
@@ -814,7 +797,7 @@ static int vm_boot(struct vm *vm)
 	 */
 	if (vm->boots)
 		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
-	if (platform_map_flash(vm) < 0 || load_guest(vm) < 0)
+	if (platform_map_flash(&vm->platform) < 0 || load_guest(vm) < 0)
 		return -1;
 	vm->boots++;
 	console_hold_output(vm->console, false);
@@ -842,8 +825,8 @@ static int vm_run_loop(struct vm *vm)
 
 	/* No SA_RESTART: the kick must make KVM_RUN return EINTR. */
 	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
-	if (console_start_input(vm->console, uart_input, vm->uart, console_quit,
-				vm) < 0) {
+	if (console_start_input(vm->console, uart_input, vm->platform.uart,
+				console_quit, vm) < 0) {
 		pr_err("console: cannot start the input thread");
 		return 1;
 	}
@@ -890,7 +873,7 @@ void vm_exit(struct vm *vm)
 {
 	console_close(vm->console);
 	vm->console = NULL;
-	platform_destroy(vm); /* removes every doorbell */
+	platform_destroy(&vm->platform); /* removes every doorbell */
 	ioevents_destroy(vm->ioevents);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
@@ -924,19 +907,5 @@ static int vm_enter_jail(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-	struct control_server *control = NULL;
-	int ret;
-
-	if (vm->cfg->api_socket) {
-		control = control_cmds_start(vm, vm->cfg->api_socket);
-		if (!control) {
-			confine_release_threads(-1);
-			return 1;
-		}
-	}
-	ret = vm_enter_jail(vm) < 0 ? 1 : vm_run_loop(vm);
-	/* After the vCPUs: a device-del still waiting gives up by itself. */
-	if (control)
-		control_stop(control);
-	return ret;
+	return vm_enter_jail(vm) < 0 ? 1 : vm_run_loop(vm);
 }

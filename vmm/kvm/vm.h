@@ -24,11 +24,11 @@
 #include "vmm/config.h"
 #include "vmm/kvm/kvm.h"
 #include "vmm/machine.h"
+#include "vmm/plan.h"
+#include "vmm/platform.h"
 
 struct console;
 struct ioevents;
-struct pci_host;
-struct virtio_dev;
 struct vm;
 
 /* KVM memory slots. */
@@ -36,27 +36,6 @@ enum {
 	SLOT_RAM,
 	SLOT_FLASH_CODE, /* always mapped (the firmware executes in place) */
 	SLOT_FLASH_VARS, /* mapped while the bank is in read-array mode */
-};
-
-/* A device the user can see and (if hot-plugged) remove by its id. */
-struct vm_device {
-	char id[64];
-	char type[16];	/* "block", "net", ... */
-	char path[256]; /* backing file or backend, for device-list */
-	bool readonly;
-	bool writethrough;	     /* block: its cache mode at reset */
-	enum vm_transport transport; /* PCI or MMIO (never DEFAULT) */
-	struct pcie_port *port;	 /* NULL: given at start-up, on bus 0 or MMIO */
-	struct pci_function *fn; /* NULL on virtio-mmio */
-};
-
-#define VM_MAX_DEVICES 64
-
-/* A CFI flash bank's backing: a file mapping (or anonymous memory). */
-struct flash_backing {
-	uint8_t *map;
-	uint64_t map_size; /* a multiple of the erase block */
-	int fd;		   /* -1: anonymous, nothing to sync */
 };
 
 struct vcpu {
@@ -82,12 +61,10 @@ enum vm_event {
 
 struct vm {
 	const struct vm_config *cfg;
+	struct machine_plan plan; /* decided once in vm_init */
+	struct platform platform; /* the devices */
 	int kvm_fd;
 	int vcpu_mmap_size;
-	int gic_version;
-	/* The vCPUs start in AArch32 (KVM_ARM_VCPU_EL1_32BIT): --arch, or
-	 * chosen from the kernel file or the boot disk. */
-	bool aarch32;
 
 	/* KVM objects of the current boot; -1 when torn down. */
 	int vm_fd;
@@ -100,30 +77,7 @@ struct vm {
 
 	uint8_t *ram;
 	uint64_t ram_size;
-	struct guest_mem mem; /* what devices see of RAM */
-
-	struct mmio_bus bus;
-	struct device *uart;
-	struct device *rtc;
-	struct device *gpio; /* the power button */
-	struct pci_host *pci;
-	struct virtio_dev *balloon; /* NULL with --no-balloon */
-	struct ioevents *ioevents;  /* virtio doorbells (KVM ioeventfd) */
-	/* The doorbell thread's sink, for the virtio-mmio transports (the
-	 * PCI host holds a copy); filled once it starts, after the devices
-	 * are made. */
-	struct doorbell_sink doorbells;
-	unsigned int mmio_slots; /* virtio-mmio slots taken, from slot 0 */
-	bool msi; /* the host has an ITS: PCI devices get MSI-X */
-	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
-	pthread_mutex_t devices_lock; /* the table below */
-	struct vm_device devices[VM_MAX_DEVICES];
-	unsigned int nr_devices;
-
-	/* UEFI boot (no --kernel): the two CFI flash banks. */
-	bool firmware_boot;
-	struct flash_backing code, vars;
-	struct device *flash_code, *flash_vars;
+	struct ioevents *ioevents; /* virtio doorbells (KVM ioeventfd) */
 	struct console *console;
 
 	struct kernel_image kernel;

@@ -31,36 +31,8 @@
 #include "image/check.h"
 #include "vmm/console.h"
 #include "vmm/firmware.h"
-#include "vmm/kvm/kvm.h"
-#include "vmm/kvm/platform.h"
-#include "vmm/kvm/vm.h"
 #include "vmm/machine.h"
-
-/* irq_sink of every device: an SPI of the in-kernel GIC. */
-static void set_irq(void *opaque, uint32_t spi, bool level)
-{
-	struct vm *vm = opaque;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->vm_fd >= 0 && kvm_irq_line_spi(vm->vm_fd, spi, level) < 0)
-		pr_warn("cannot set interrupt SPI %u: %s", spi,
-			strerror(errno));
-	pthread_mutex_unlock(&vm->irq_lock);
-}
-
-/* msi_sink of the PCIe host: the GICv3 ITS, by requester id. */
-static bool send_msi(void *opaque, uint64_t address, uint32_t data,
-		     uint32_t requester_id)
-{
-	struct vm *vm = opaque;
-	int r = -1;
-
-	pthread_mutex_lock(&vm->irq_lock);
-	if (vm->vm_fd >= 0)
-		r = kvm_signal_msi(vm->vm_fd, address, data, requester_id);
-	pthread_mutex_unlock(&vm->irq_lock);
-	return r > 0;
-}
+#include "vmm/platform.h"
 
 /* The network backend a net_config asks for; NULL after pr_err. */
 static struct net_backend *make_backend(const struct net_config *net)
@@ -80,7 +52,7 @@ static struct net_backend *make_backend(const struct net_config *net)
 	return net_slirp_create(fwds, net->nr_hostfwd, net->host_loopback);
 }
 
-static struct virtio_dev *make_net(struct vm *vm, const char *id,
+static struct virtio_dev *make_net(struct platform *p, const char *id,
 				   const struct net_config *net)
 {
 	struct virtio_net_config cfg = {.id = id};
@@ -96,12 +68,12 @@ static struct virtio_dev *make_net(struct vm *vm, const char *id,
 	cfg.backend = make_backend(net);
 	if (!cfg.backend)
 		return NULL;
-	return virtio_net_create(&cfg, &vm->mem);
+	return virtio_net_create(&cfg, &p->mem);
 }
 
 /* A virtio device of spec's type; NULL after pr_err. */
 static struct virtio_dev *
-make_vdev(struct vm *vm, const struct vm_device_spec *spec, const char *id)
+make_vdev(struct platform *p, const struct vm_device_spec *spec, const char *id)
 {
 	struct virtio_dev *vdev = NULL;
 
@@ -110,13 +82,13 @@ make_vdev(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 			pr_err("block device: expected a path");
 			return NULL;
 		}
-		vdev = virtio_blk_create(spec->path, spec->readonly, &vm->mem);
+		vdev = virtio_blk_create(spec->path, spec->readonly, &p->mem);
 		if (vdev && spec->writethrough)
 			virtio_blk_set_writeback(vdev, false);
 	} else if (!strcmp(spec->type, "net") && spec->net) {
-		vdev = make_net(vm, id, spec->net);
+		vdev = make_net(p, id, spec->net);
 	} else if (!strcmp(spec->type, "rng")) {
-		vdev = virtio_rng_create(&vm->mem);
+		vdev = virtio_rng_create(&p->mem);
 	} else {
 		pr_err("device type '%s': expected block or net", spec->type);
 		return NULL;
@@ -140,11 +112,10 @@ make_vdev(struct vm *vm, const struct vm_device_spec *spec, const char *id)
  * Takes vdev: freed on failure, after a one-line message that names what.
  * *fn (may be NULL) gets the PCI function, NULL on virtio-mmio.
  */
-static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
+static int attach_virtio(struct platform *p, struct virtio_dev *vdev,
 			 enum vm_transport transport, struct pcie_port *port,
 			 const char *what, struct pci_function **fn_out)
 {
-	struct irq_sink irq = {.set_level = set_irq, .opaque = vm};
 	struct pci_function *fn;
 	struct device *dev;
 	uint64_t base;
@@ -161,26 +132,27 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 		return -1;
 	}
 	if (transport == VM_TRANSPORT_MMIO) {
-		if (machine_virtio_mmio_slot(vm->mmio_slots, &base, &spi) < 0) {
+		if (machine_virtio_mmio_slot(p->mmio_slots, &base, &spi) < 0) {
 			pr_err("%s: no virtio-mmio slot left (all %d taken; "
 			       "put some devices on transport=pci)",
 			       what, MACHINE_VIRTIO_MMIO_SLOTS);
 			virtio_destroy(vdev);
 			return -1;
 		}
-		dev = virtio_mmio_create(base, spi, irq, vdev, &vm->doorbells);
+		dev = virtio_mmio_create(base, spi, p->glue.irq, vdev,
+					 &p->doorbells);
 		if (!dev) {
 			virtio_destroy(vdev);
 			pr_err("%s: out of memory", what);
 			return -1;
 		}
-		if (bus_add(&vm->bus, dev) < 0) {
+		if (bus_add(&p->bus, dev) < 0) {
 			dev->ops->destroy(dev);
 			return -1;
 		}
 		pr_info("%s: virtio-mmio slot %u at 0x%llx, SPI %u", what,
-			vm->mmio_slots, (unsigned long long)base, spi);
-		vm->mmio_slots++;
+			p->mmio_slots, (unsigned long long)base, spi);
+		p->mmio_slots++;
 		return 0;
 	}
 	/* MSI-X is offered always: without an ITS the guest finds no MSI
@@ -198,7 +170,7 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 			return -1;
 		}
 	} else {
-		if (pci_host_add(vm->pci, fn, -1) < 0) {
+		if (pci_host_add(p->pci, fn, -1) < 0) {
 			fn->ops->destroy(fn);
 			return -1;
 		}
@@ -209,19 +181,20 @@ static int attach_virtio(struct vm *vm, struct virtio_dev *vdev,
 	return 0;
 }
 
-static struct vm_device *find_device(struct vm *vm, const char *id)
+static struct vm_device *find_device(struct platform *p, const char *id)
 {
-	for (unsigned int i = 0; i < vm->nr_devices; i++)
-		if (!strcmp(vm->devices[i].id, id))
-			return &vm->devices[i];
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (!strcmp(p->devices[i].id, id))
+			return &p->devices[i];
 	return NULL;
 }
 
 /* Record a device in the table (devices_lock held). */
-static struct vm_device *
-record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
+static struct vm_device *record_device(struct platform *p,
+				       const struct vm_device_spec *spec,
+				       const char *id)
 {
-	struct vm_device *d = &vm->devices[vm->nr_devices++];
+	struct vm_device *d = &p->devices[p->nr_devices++];
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->id, sizeof(d->id), "%s", id);
@@ -236,21 +209,22 @@ record_device(struct vm *vm, const struct vm_device_spec *spec, const char *id)
 
 /* A device given on the command line, on its transport, recorded under
  * id; what names it in messages. */
-static int add_startup_device(struct vm *vm, const struct vm_device_spec *spec,
-			      const char *id, const char *what)
+static int add_startup_device(struct platform *p,
+			      const struct vm_device_spec *spec, const char *id,
+			      const char *what)
 {
-	struct virtio_dev *vdev = make_vdev(vm, spec, id);
+	struct virtio_dev *vdev = make_vdev(p, spec, id);
 	struct pci_function *fn;
 
-	if (!vdev || attach_virtio(vm, vdev, spec->transport, NULL, what, &fn))
+	if (!vdev || attach_virtio(p, vdev, spec->transport, NULL, what, &fn))
 		return -1;
-	record_device(vm, spec, id)->fn = fn;
+	record_device(p, spec, id)->fn = fn;
 	return 0;
 }
 
-static int create_disks(struct vm *vm)
+static int create_disks(struct platform *p)
 {
-	const struct vm_config *cfg = vm->cfg;
+	const struct vm_config *cfg = p->cfg;
 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_config *dc = &cfg->disks[i];
@@ -265,7 +239,7 @@ static int create_disks(struct vm *vm)
 		snprintf(what, sizeof(what), "disk %s (virtio-blk%s%s)",
 			 dc->path, dc->readonly ? ", read-only" : "",
 			 dc->writethrough ? ", write-through" : "");
-		if (add_startup_device(vm, &spec, id, what) < 0)
+		if (add_startup_device(p, &spec, id, what) < 0)
 			return -1;
 	}
 	return 0;
@@ -273,22 +247,22 @@ static int create_disks(struct vm *vm)
 
 /* The balloon (IMG-9 has guests carry its driver); the control socket's
  * balloon command sets its size. */
-static int create_balloon(struct vm *vm)
+static int create_balloon(struct platform *p)
 {
-	struct virtio_dev *vdev = virtio_balloon_create(&vm->mem);
+	struct virtio_dev *vdev = virtio_balloon_create(&p->mem);
 
-	if (!vdev || attach_virtio(vm, vdev, vm->cfg->transport, NULL,
+	if (!vdev || attach_virtio(p, vdev, p->cfg->transport, NULL,
 				   "virtio-balloon", NULL) < 0)
 		return -1;
-	vm->balloon = vdev;
+	p->balloon = vdev;
 	return 0;
 }
 
 /* --net devices, then virtio-rng, the balloon and the virtio-console, each
  * on its transport. */
-static int create_other_devices(struct vm *vm)
+static int create_other_devices(struct platform *p)
 {
-	const struct vm_config *cfg = vm->cfg;
+	const struct vm_config *cfg = p->cfg;
 	struct virtio_dev *vdev;
 
 	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
@@ -303,19 +277,19 @@ static int create_other_devices(struct vm *vm)
 		snprintf(id, sizeof(id), "net%u", i);
 		snprintf(what, sizeof(what), "%s (virtio-net, %s)", id,
 			 spec.path);
-		if (add_startup_device(vm, &spec, id, what) < 0)
+		if (add_startup_device(p, &spec, id, what) < 0)
 			return -1;
 	}
 	if (!cfg->no_rng) {
 		/* Entropy for the firmware (EFI_RNG_PROTOCOL) and the OS. */
 		struct vm_device_spec spec = {.type = "rng"};
 
-		vdev = make_vdev(vm, &spec, "rng");
-		if (!vdev || attach_virtio(vm, vdev, cfg->transport, NULL,
+		vdev = make_vdev(p, &spec, "rng");
+		if (!vdev || attach_virtio(p, vdev, cfg->transport, NULL,
 					   "virtio-rng", NULL) < 0)
 			return -1;
 	}
-	if (!cfg->no_balloon && create_balloon(vm) < 0)
+	if (!cfg->no_balloon && create_balloon(p) < 0)
 		return -1;
 	if (cfg->virtio_console_pty) {
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -325,8 +299,8 @@ static int create_other_devices(struct vm *vm)
 			       strerror(errno));
 			return -1;
 		}
-		vdev = virtio_console_create("hvc0", master, master, &vm->mem);
-		if (!vdev || attach_virtio(vm, vdev, cfg->transport, NULL,
+		vdev = virtio_console_create("hvc0", master, master, &p->mem);
+		if (!vdev || attach_virtio(p, vdev, cfg->transport, NULL,
 					   "virtio-console (hvc0)", NULL) < 0)
 			return -1;
 		/* Where a user (or test) connects: the pty's other end. */
@@ -343,28 +317,28 @@ static int create_other_devices(struct vm *vm)
  * hot-pluggable: a VM has one CID, and a jailed armvm could not make the
  * socket file.
  */
-static int create_vsock(struct vm *vm)
+static int create_vsock(struct platform *p)
 {
-	const struct vsock_opts *o = &vm->cfg->vsock;
+	const struct vsock_opts *o = &p->cfg->vsock;
 	struct virtio_vsock_config vc = {.guest_cid = o->cid, .path = o->path};
 	char inner[PATH_MAX];
 	struct virtio_dev *vdev;
 
 	if (!o->path)
 		return 0;
-	if (vm->cfg->jail_dir) {
-		if (jail_inner_path(vm->cfg->jail_dir, o->path, inner,
+	if (p->cfg->jail_dir) {
+		if (jail_inner_path(p->cfg->jail_dir, o->path, inner,
 				    sizeof(inner)) < 0) {
 			pr_err("--vsock path=%s: must be inside --jail %s (the "
 			       "guest's connections to PATH_PORT are made "
 			       "from there): %s",
-			       o->path, vm->cfg->jail_dir, strerror(errno));
+			       o->path, p->cfg->jail_dir, strerror(errno));
 			return -1;
 		}
 		vc.connect_path = inner;
 	}
-	vdev = virtio_vsock_create(&vc, &vm->mem);
-	if (!vdev || attach_virtio(vm, vdev, vm->cfg->transport, NULL,
+	vdev = virtio_vsock_create(&vc, &p->mem);
+	if (!vdev || attach_virtio(p, vdev, p->cfg->transport, NULL,
 				   "virtio-vsock", NULL) < 0)
 		return -1;
 	pr_info("vsock: guest CID %llu, host programs connect to %s",
@@ -373,13 +347,13 @@ static int create_vsock(struct vm *vm)
 }
 
 /* The hot-plug slots: root ports after the start-up devices on bus 0. */
-static int create_ports(struct vm *vm)
+static int create_ports(struct platform *p)
 {
-	for (unsigned int i = 0; i < vm->cfg->hotplug_slots; i++) {
-		vm->ports[i] = pcie_port_create(i + 1);
-		if (!vm->ports[i] ||
-		    pci_host_add(vm->pci, pcie_port_function(vm->ports[i]),
-				 -1) < 0)
+	for (unsigned int i = 0; i < p->cfg->hotplug_slots; i++) {
+		p->ports[i] = pcie_port_create(i + 1);
+		if (!p->ports[i] ||
+		    pci_host_add(p->pci, pcie_port_function(p->ports[i]), -1) <
+			0)
 			return -1;
 	}
 	return 0;
@@ -387,17 +361,17 @@ static int create_ports(struct vm *vm)
 
 /* Free what the guest released after an unplug timed out (table lock
  * held). */
-static void reap_ports(struct vm *vm)
+static void reap_ports(struct platform *p)
 {
-	for (unsigned int i = 0; i < vm->cfg->hotplug_slots; i++) {
-		struct pci_function *fn = pcie_port_reap(vm->ports[i]);
+	for (unsigned int i = 0; i < p->cfg->hotplug_slots; i++) {
+		struct pci_function *fn = pcie_port_reap(p->ports[i]);
 
 		if (!fn)
 			continue;
-		for (unsigned int j = 0; j < vm->nr_devices; j++) {
-			if (vm->devices[j].fn != fn)
+		for (unsigned int j = 0; j < p->nr_devices; j++) {
+			if (p->devices[j].fn != fn)
 				continue;
-			vm->devices[j] = vm->devices[--vm->nr_devices];
+			p->devices[j] = p->devices[--p->nr_devices];
 			break;
 		}
 		fn->ops->destroy(fn);
@@ -457,13 +431,13 @@ static void guard_mapped_file(int which, const char *what, const char *path,
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-bool platform_explain_efault(struct vm *vm)
+bool platform_explain_efault(struct platform *p)
 {
 	struct stat st;
 
-	if (vm->vars.fd < 0 || !mapped_files[MAPPED_VARS].start ||
-	    fstat(vm->vars.fd, &st) < 0 ||
-	    (uint64_t)st.st_size >= vm->vars.map_size)
+	if (p->vars.fd < 0 || !mapped_files[MAPPED_VARS].start ||
+	    fstat(p->vars.fd, &st) < 0 ||
+	    (uint64_t)st.st_size >= p->vars.map_size)
 		return false;
 	if (write(STDERR_FILENO, mapped_files[MAPPED_VARS].msg,
 		  mapped_files[MAPPED_VARS].len) < 0) {
@@ -474,11 +448,11 @@ bool platform_explain_efault(struct vm *vm)
 
 /* The code bank: the firmware file mapped read-only, padded with zeros to
  * whole erase blocks (the tail past the file is anonymous memory). */
-static int map_code(struct vm *vm, const char *path)
+static int map_code(struct platform *p, const char *path)
 {
-	struct flash_backing *b = &vm->code;
+	struct flash_backing *b = &p->code;
 	uint64_t size;
-	void *p;
+	void *file;
 	int fd;
 
 	if (firmware_check_code(path, &size) < 0)
@@ -494,9 +468,9 @@ static int map_code(struct vm *vm, const char *path)
 			close(fd);
 		return -1;
 	}
-	p = mmap(b->map, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+	file = mmap(b->map, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
 	close(fd);
-	if (p == MAP_FAILED) {
+	if (file == MAP_FAILED) {
 		pr_err("--firmware %s: cannot map: %s", path, strerror(errno));
 		return -1;
 	}
@@ -511,9 +485,9 @@ static int map_code(struct vm *vm, const char *path)
  * one. Without a store (no --vars, no --instance) it is anonymous memory:
  * variables for this run only, and never anything written to the image.
  */
-static int map_vars(struct vm *vm, const char *path, const char *template)
+static int map_vars(struct platform *p, const char *path, const char *template)
 {
-	struct flash_backing *b = &vm->vars;
+	struct flash_backing *b = &p->vars;
 	uint64_t size;
 
 	b->fd = -1;
@@ -555,14 +529,13 @@ static int map_vars(struct vm *vm, const char *path, const char *template)
 	return 0;
 }
 
-/* cfi_flash set_mapped: read-array mode is a read-only memslot. */
+/* cfi_flash set_mapped: read-array mode is read-only guest memory. */
 static int vars_set_mapped(void *opaque, bool map)
 {
-	struct vm *vm = opaque;
+	struct platform *p = opaque;
 
-	if (kvm_set_memory(vm->vm_fd, SLOT_FLASH_VARS, true,
-			   machine_map[MR_FLASH_VARS].base,
-			   map ? vm->vars.map_size : 0, vm->vars.map) < 0) {
+	if (p->glue.map_rom(p->glue.opaque, MR_FLASH_VARS, p->vars.map,
+			    map ? p->vars.map_size : 0) < 0) {
 		pr_warn("flash-vars: cannot %s its memory slot: %s",
 			map ? "map" : "unmap", strerror(errno));
 		return -1;
@@ -571,30 +544,28 @@ static int vars_set_mapped(void *opaque, bool map)
 }
 
 /*
- * The execution state of a UEFI boot (PLAT-1): --arch, or with auto the one
- * the boot disk's removable-media boot files are for (IMG-4:
- * \EFI\BOOT\BOOTAA64.EFI, BOOTARM.EFI; aarch64 when it has both), found
- * with the PE reader of `armvm image check`.
+ * What a UEFI boot's disk says of the execution state (PLAT-1; the plan
+ * decides, vmm/plan.c): with --arch auto, the architectures of the boot
+ * disk's removable-media boot files (IMG-4: \EFI\BOOT\BOOTAA64.EFI,
+ * BOOTARM.EFI; aarch64 when it has both), found with the PE reader of
+ * `armvm image check`.
  */
-static int choose_firmware_arch(struct vm *vm)
+static int probe_boot_disk(struct platform *p, struct guest_files *found)
 {
 	static const char *const file[] = {
 	    [PE_ARCH_AARCH64] = "BOOTAA64.EFI", [PE_ARCH_ARM] = "BOOTARM.EFI"};
-	const struct vm_config *cfg = vm->cfg;
+	const struct vm_config *cfg = p->cfg;
 	struct image_boot ib;
 	char why[600];
-	bool found;
+	bool aarch32;
 
-	vm->aarch32 = cfg->arch == VM_ARCH_AARCH32;
 	/*
 	 * The disk is the guest's to write: it is read only when the
 	 * execution state must come from it, and then in a confined child.
 	 */
 	if (!cfg->nr_disks || cfg->arch != VM_ARCH_AUTO)
 		return 0;
-	found =
-	    image_probe_boot(cfg->disks[0].path, &ib, why, sizeof(why)) == 0;
-	if (!found) {
+	if (image_probe_boot(cfg->disks[0].path, &ib, why, sizeof(why)) < 0) {
 		/* A firmware of the user's own may boot anything. */
 		if (cfg->firmware)
 			return 0;
@@ -603,21 +574,23 @@ static int choose_firmware_arch(struct vm *vm)
 		    why);
 		return -1;
 	}
-	vm->aarch32 = !ib.boots[PE_ARCH_AARCH64];
+	aarch32 = !ib.boots[PE_ARCH_AARCH64];
+	found->arch = aarch32 ? VM_ARCH_AARCH32 : VM_ARCH_AARCH64;
+	found->what = cfg->disks[0].path;
 	pr_info("%s: boots %s%s; an %s guest", cfg->disks[0].path,
 		ib.boots[PE_ARCH_AARCH64] ? file[PE_ARCH_AARCH64] : "",
 		ib.boots[PE_ARCH_AARCH64] && ib.boots[PE_ARCH_ARM]
 		    ? " and BOOTARM.EFI"
 		: ib.boots[PE_ARCH_ARM] ? file[PE_ARCH_ARM]
 					: "",
-		vm->aarch32 ? "aarch32" : "aarch64");
+		aarch32 ? "aarch32" : "aarch64");
 	return 0;
 }
 
-static int create_flash(struct vm *vm)
+static int create_flash(struct platform *p)
 {
-	const struct vm_config *cfg = vm->cfg;
-	const char *arch = vm->aarch32 ? "arm" : "aarch64";
+	const struct vm_config *cfg = p->cfg;
+	const char *arch = p->plan->aarch32 ? "arm" : "aarch64";
 	struct firmware_paths fw = {0};
 	char vars_path[PATH_MAX];
 	const char *vars = cfg->vars;
@@ -644,107 +617,127 @@ static int create_flash(struct vm *vm)
 		strcat(vars_path, "/vars.fd");
 		vars = vars_path;
 	}
-	if (map_code(vm, fw.code) < 0 ||
-	    map_vars(vm, vars, fw.vars_template) < 0)
+	if (map_code(p, fw.code) < 0 || map_vars(p, vars, fw.vars_template) < 0)
 		return -1;
-	guard_mapped_file(MAPPED_CODE, "firmware", fw.code, &vm->code);
+	guard_mapped_file(MAPPED_CODE, "firmware", fw.code, &p->code);
 	if (vars)
 		guard_mapped_file(MAPPED_VARS, "variable store", vars,
-				  &vm->vars);
+				  &p->vars);
 	pr_info("firmware %s, variables %s", fw.code,
 		vars ? vars : "(this run only)");
 
 	code_cfg.name = "flash-code";
 	code_cfg.base = machine_map[MR_FLASH_CODE].base;
-	code_cfg.size = vm->code.map_size;
-	code_cfg.data = vm->code.map;
+	code_cfg.size = p->code.map_size;
+	code_cfg.data = p->code.map;
 	code_cfg.writable = false;
 	code_cfg.sync_fd = -1;
-	vm->flash_code = cfi_flash_create(&code_cfg);
+	p->flash_code = cfi_flash_create(&code_cfg);
 
 	vars_cfg.name = "flash-vars";
 	vars_cfg.base = machine_map[MR_FLASH_VARS].base;
-	vars_cfg.size = vm->vars.map_size;
-	vars_cfg.data = vm->vars.map;
+	vars_cfg.size = p->vars.map_size;
+	vars_cfg.data = p->vars.map;
 	vars_cfg.writable = true;
-	vars_cfg.sync_fd = vm->vars.fd;
+	vars_cfg.sync_fd = p->vars.fd;
 	vars_cfg.set_mapped = vars_set_mapped;
-	vars_cfg.opaque = vm;
-	vm->flash_vars = cfi_flash_create(&vars_cfg);
-	if (!vm->flash_code || !vm->flash_vars ||
-	    bus_add(&vm->bus, vm->flash_code) < 0 ||
-	    bus_add(&vm->bus, vm->flash_vars) < 0)
+	vars_cfg.opaque = p;
+	p->flash_vars = cfi_flash_create(&vars_cfg);
+	if (!p->flash_code || !p->flash_vars ||
+	    bus_add(&p->bus, p->flash_code) < 0 ||
+	    bus_add(&p->bus, p->flash_vars) < 0)
 		return -1;
 	return 0;
 }
 
-int platform_create(struct vm *vm)
+void platform_init(struct platform *p, const struct vm_config *cfg,
+		   const struct platform_glue *glue, struct console *console)
 {
-	struct irq_sink irq = {.set_level = set_irq, .opaque = vm};
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->glue = *glue;
+	p->console = console;
+	p->code.fd = p->vars.fd = -1;
+	pthread_mutex_init(&p->devices_lock, NULL);
+}
+
+int platform_create(struct platform *p, struct guest_files *found)
+{
 	const struct machine_region_desc *ecam = &machine_map[MR_PCIE_ECAM];
 	const struct machine_region_desc *mmio = &machine_map[MR_PCIE_MMIO];
+	const struct irq_sink irq = p->glue.irq;
 
-	vm->firmware_boot = !vm->cfg->kernel;
-	vm->uart =
+	p->uart =
 	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
-			 irq, console_write, vm->console);
-	vm->gpio = pl061_create(machine_map[MR_GPIO].base,
-				machine_map[MR_GPIO].spi, irq);
-	vm->pci = pci_host_create(ecam->base, ecam->size, mmio->base,
-				  mmio->size, mmio->spi, irq);
-	if (!vm->uart || !vm->gpio || !vm->pci) {
+			 irq, console_write, p->console);
+	p->gpio = pl061_create(machine_map[MR_GPIO].base,
+			       machine_map[MR_GPIO].spi, irq);
+	p->pci = pci_host_create(ecam->base, ecam->size, mmio->base, mmio->size,
+				 mmio->spi, irq);
+	if (!p->uart || !p->gpio || !p->pci) {
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
-	vm->pci->msi = (struct msi_sink){.send = send_msi, .opaque = vm};
-	vm->pci->msi_controller = vm->msi;
-	vm->pci->msi_phandle = PHANDLE_GIC_ITS;
-	if (bus_add(&vm->bus, vm->uart) < 0 ||
-	    bus_add(&vm->bus, vm->gpio) < 0 ||
-	    bus_add(&vm->bus, &vm->pci->ecam) < 0 ||
-	    bus_add(&vm->bus, &vm->pci->mmio) < 0)
+	p->pci->msi = p->glue.msi;
+	p->pci->msi_phandle = PHANDLE_GIC_ITS;
+	if (bus_add(&p->bus, p->uart) < 0 || bus_add(&p->bus, p->gpio) < 0 ||
+	    bus_add(&p->bus, &p->pci->ecam) < 0 ||
+	    bus_add(&p->bus, &p->pci->mmio) < 0)
 		return -1;
-	if (create_disks(vm) < 0)
+	if (create_disks(p) < 0)
 		return -1;
 	/* The disks checked, and before any thread starts (the pl031's, the
 	 * virtio backends'): the probe forks a child that allocates, and a
 	 * lock (an allocator's, with sanitizers) held by another thread at
 	 * the fork would never be released in it. */
-	if (vm->firmware_boot && choose_firmware_arch(vm) < 0)
+	if (!p->cfg->kernel && probe_boot_disk(p, found) < 0)
 		return -1;
-	vm->rtc = pl031_create(machine_map[MR_RTC].base,
-			       machine_map[MR_RTC].spi, irq, NULL);
-	if (!vm->rtc) {
+	p->rtc = pl031_create(machine_map[MR_RTC].base, machine_map[MR_RTC].spi,
+			      irq, NULL);
+	if (!p->rtc) {
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
-	if (bus_add(&vm->bus, vm->rtc) < 0 || create_other_devices(vm) < 0 ||
-	    create_vsock(vm) < 0 || create_ports(vm) < 0)
-		return -1;
-	if (vm->firmware_boot && create_flash(vm) < 0)
+	if (bus_add(&p->bus, p->rtc) < 0 || create_other_devices(p) < 0 ||
+	    create_vsock(p) < 0 || create_ports(p) < 0)
 		return -1;
 	return 0;
 }
 
-bool platform_press_power(struct vm *vm)
+int platform_apply_plan(struct platform *p, const struct machine_plan *plan)
 {
-	return pl061_press_power(vm->gpio);
+	p->plan = plan;
+	/* The one place the PCI host learns whether MSIs have a taker. */
+	p->pci->msi_controller = plan->its;
+	if (plan->firmware_boot && create_flash(p) < 0)
+		return -1;
+	return 0;
 }
 
-int platform_map_flash(struct vm *vm)
+void platform_set_doorbells(struct platform *p,
+			    const struct doorbell_sink *doorbells)
 {
-	if (!vm->firmware_boot)
+	p->doorbells = *doorbells;
+	p->pci->doorbells = *doorbells;
+}
+
+bool platform_press_power(struct platform *p)
+{
+	return pl061_press_power(p->gpio);
+}
+
+int platform_map_flash(struct platform *p)
+{
+	if (!p->plan->firmware_boot)
 		return 0;
 	/* The code bank executes in place: a read-only slot whose writes
 	 * exit as MMIO to a bank that ignores them (research 2.4). */
-	if (kvm_set_memory(vm->vm_fd, SLOT_FLASH_CODE, true,
-			   machine_map[MR_FLASH_CODE].base, vm->code.map_size,
-			   vm->code.map) < 0) {
+	if (p->glue.map_rom(p->glue.opaque, MR_FLASH_CODE, p->code.map,
+			    p->code.map_size) < 0) {
 		pr_err("cannot map the firmware: %s", strerror(errno));
 		return -1;
 	}
-	if (cfi_flash_array_mode(vm->flash_vars) &&
-	    vars_set_mapped(vm, true) < 0)
+	if (cfi_flash_array_mode(p->flash_vars) && vars_set_mapped(p, true) < 0)
 		return -1;
 	return 0;
 }
@@ -761,21 +754,21 @@ static void unmap_backing(struct flash_backing *b)
 	b->fd = -1;
 }
 
-void platform_destroy(struct vm *vm)
+void platform_destroy(struct platform *p)
 {
 	/* The bus destroys uart, rtc, flash and the virtio-mmio devices; the
 	 * PCI host's two windows have no destroy of their own: the host owns
 	 * them and its functions. The balloon goes with its transport. */
-	bus_destroy_all(&vm->bus);
-	pci_host_destroy(vm->pci);
-	vm->pci = NULL;
-	vm->balloon = NULL;
+	bus_destroy_all(&p->bus);
+	pci_host_destroy(p->pci);
+	p->pci = NULL;
+	p->balloon = NULL;
 	memset(mapped_files, 0, sizeof(mapped_files));
-	unmap_backing(&vm->code);
-	unmap_backing(&vm->vars);
+	unmap_backing(&p->code);
+	unmap_backing(&p->vars);
 }
 
-int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
+int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size)
 {
 	struct pcie_port *port = NULL;
@@ -785,25 +778,25 @@ int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 	char id[64];
 	int ret = -1;
 
-	pthread_mutex_lock(&vm->devices_lock);
-	reap_ports(vm);
+	pthread_mutex_lock(&p->devices_lock);
+	reap_ports(p);
 	if (spec->id && (!*spec->id || strlen(spec->id) >= sizeof(id))) {
 		pr_err("id '%s': expected 1 to %zu characters", spec->id,
 		       sizeof(id) - 1);
 		goto out;
 	}
-	if (spec->id && find_device(vm, spec->id)) {
+	if (spec->id && find_device(p, spec->id)) {
 		pr_err("id '%s' is already in use", spec->id);
 		goto out;
 	}
-	for (unsigned int i = 0; i < vm->cfg->hotplug_slots && !port; i++)
-		if (!pcie_port_child(vm->ports[i]) &&
-		    !pcie_port_unplug_pending(vm->ports[i]))
-			port = vm->ports[i];
-	if (!port || vm->nr_devices == VM_MAX_DEVICES) {
+	for (unsigned int i = 0; i < p->cfg->hotplug_slots && !port; i++)
+		if (!pcie_port_child(p->ports[i]) &&
+		    !pcie_port_unplug_pending(p->ports[i]))
+			port = p->ports[i];
+	if (!port || p->nr_devices == VM_MAX_DEVICES) {
 		pr_err(
 		    "no free hot-plug slot (all %u in use; see --hotplug-slots)",
-		    vm->cfg->hotplug_slots);
+		    p->cfg->hotplug_slots);
 		goto out;
 	}
 	if (spec->id) {
@@ -811,33 +804,32 @@ int platform_device_add(struct vm *vm, const struct vm_device_spec *spec,
 	} else {
 		for (unsigned int n = 0;; n++) {
 			snprintf(id, sizeof(id), "%s%u", spec->type, n);
-			if (!find_device(vm, id))
+			if (!find_device(p, id))
 				break;
 		}
 	}
-	vdev = make_vdev(vm, spec, id);
-	if (!vdev ||
-	    attach_virtio(vm, vdev, spec->transport, port, id, &fn) < 0)
+	vdev = make_vdev(p, spec, id);
+	if (!vdev || attach_virtio(p, vdev, spec->transport, port, id, &fn) < 0)
 		goto out;
-	d = record_device(vm, spec, id);
+	d = record_device(p, spec, id);
 	d->fn = fn;
 	d->port = port;
 	snprintf(id_out, id_size, "%s", id);
 	ret = 0;
 out:
-	pthread_mutex_unlock(&vm->devices_lock);
+	pthread_mutex_unlock(&p->devices_lock);
 	return ret;
 }
 
-int platform_device_del(struct vm *vm, const char *id)
+int platform_device_del(struct platform *p, const char *id)
 {
 	struct pci_function *removed = NULL;
 	struct vm_device *d;
 	int r;
 
-	pthread_mutex_lock(&vm->devices_lock);
-	reap_ports(vm);
-	d = find_device(vm, id);
+	pthread_mutex_lock(&p->devices_lock);
+	reap_ports(p);
+	d = find_device(p, id);
 	if (!d || !d->port) {
 		if (!d)
 			pr_err("no device with id '%s'", id);
@@ -845,7 +837,7 @@ int platform_device_del(struct vm *vm, const char *id)
 			pr_err(
 			    "device '%s' was given at start-up and is not hot-pluggable",
 			    id);
-		pthread_mutex_unlock(&vm->devices_lock);
+		pthread_mutex_unlock(&p->devices_lock);
 		return -1;
 	}
 	/* No wait here: the guest takes seconds (Linux's pciehp waits 5 s
@@ -854,22 +846,22 @@ int platform_device_del(struct vm *vm, const char *id)
 	 * by reap_ports(). */
 	r = pcie_port_unplug(d->port, 0, &removed);
 	if (r == 0) {
-		*d = vm->devices[--vm->nr_devices];
+		*d = p->devices[--p->nr_devices];
 		removed->ops->destroy(removed);
 	}
-	pthread_mutex_unlock(&vm->devices_lock);
+	pthread_mutex_unlock(&p->devices_lock);
 	return r == 0 ? 1 : 0;
 }
 
-unsigned int platform_device_list(struct vm *vm, struct vm_device *out,
+unsigned int platform_device_list(struct platform *p, struct vm_device *out,
 				  unsigned int max)
 {
 	unsigned int n;
 
-	pthread_mutex_lock(&vm->devices_lock);
-	reap_ports(vm);
-	n = vm->nr_devices < max ? vm->nr_devices : max;
-	memcpy(out, vm->devices, n * sizeof(*out));
-	pthread_mutex_unlock(&vm->devices_lock);
+	pthread_mutex_lock(&p->devices_lock);
+	reap_ports(p);
+	n = p->nr_devices < max ? p->nr_devices : max;
+	memcpy(out, p->devices, n * sizeof(*out));
+	pthread_mutex_unlock(&p->devices_lock);
 	return n;
 }

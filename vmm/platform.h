@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The machine's composition root: every device, assembled from the options,
+ * the machine plan (vmm/plan.h) and the memory map (vmm/machine.h): UART,
+ * RTC, GPIO power button, PCIe host with the virtio devices and the
+ * hot-plug root ports, virtio-mmio slots, and for a UEFI boot the
+ * firmware's two flash banks; and the table of the devices a user sees
+ * (hot-plug). Portable: what it needs of the hypervisor (interrupt lines,
+ * MSIs, read-only memory for the flash) it gets through struct
+ * platform_glue, which vmm/kvm/vm.c supplies.
+ */
+#ifndef ARMVM_VMM_PLATFORM_H
+#define ARMVM_VMM_PLATFORM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/device.h"
+#include "devices/pci.h"
+#include "lib/guest_mem.h"
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/machine.h"
+#include "vmm/plan.h"
+
+struct console;
+struct net_config;
+struct pcie_port;
+struct virtio_dev;
+
+/* What the hypervisor layer lends the machine. */
+struct platform_glue {
+	struct irq_sink irq; /* the GIC's SPIs */
+	struct msi_sink msi; /* the ITS (when the plan has one) */
+	/*
+	 * Map size bytes of host memory at host read-only at the base of
+	 * region (a flash bank in read-array mode), or unmap it (size 0).
+	 * 0, or -1 with errno.
+	 */
+	int (*map_rom)(void *opaque, enum machine_region region, void *host,
+		       uint64_t size);
+	void *opaque;
+};
+
+/* A device the user can see and (if hot-plugged) remove by its id. */
+struct vm_device {
+	char id[64];
+	char type[16];	/* "block", "net", ... */
+	char path[256]; /* backing file or backend, for device-list */
+	bool readonly;
+	bool writethrough;	     /* block: its cache mode at reset */
+	enum vm_transport transport; /* PCI or MMIO (never DEFAULT) */
+	struct pcie_port *port;	 /* NULL: given at start-up, on bus 0 or MMIO */
+	struct pci_function *fn; /* NULL on virtio-mmio */
+};
+
+#define VM_MAX_DEVICES 64
+
+/* A CFI flash bank's backing: a file mapping (or anonymous memory). */
+struct flash_backing {
+	uint8_t *map;
+	uint64_t map_size; /* a multiple of the erase block */
+	int fd;		   /* -1: anonymous, nothing to sync */
+};
+
+struct platform {
+	const struct vm_config *cfg;
+	const struct machine_plan *plan; /* from platform_apply_plan on */
+	struct platform_glue glue;
+	struct console *console; /* the UART's output */
+	/* Guest RAM as the devices see it: filled in once it is allocated
+	 * (the devices keep this address, not a copy). */
+	struct guest_mem mem;
+
+	struct mmio_bus bus; /* every device with registers, by address */
+	struct device *uart;
+	struct device *rtc;
+	struct device *gpio; /* the power button */
+	struct pci_host *pci;
+	struct virtio_dev *balloon; /* NULL with --no-balloon */
+	/* The doorbell thread's sink, for the virtio-mmio transports (the
+	 * PCI host holds a copy): set once it starts, after the devices are
+	 * made (platform_set_doorbells). */
+	struct doorbell_sink doorbells;
+	unsigned int mmio_slots;      /* virtio-mmio slots taken, from 0 */
+	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
+	pthread_mutex_t devices_lock; /* the table below */
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned int nr_devices;
+
+	/* UEFI boot: the two CFI flash banks. */
+	struct flash_backing code, vars;
+	struct device *flash_code, *flash_vars;
+};
+
+void platform_init(struct platform *p, const struct vm_config *cfg,
+		   const struct platform_glue *glue, struct console *console);
+/*
+ * Check the user's files (the disks) and create the devices the plan does
+ * not shape. For a UEFI boot with --arch auto, *found gets what the boot
+ * disk's boot files say of the execution state. Before any thread starts
+ * (the disk is probed in a forked child). -1 after a one-line message.
+ */
+int platform_create(struct platform *p, struct guest_files *found);
+/* With the plan made: the PCI host's MSI parent, and for a UEFI boot the
+ * firmware and the variable store (checked, mapped, locked). */
+int platform_apply_plan(struct platform *p, const struct machine_plan *plan);
+/* The doorbell thread's sink, once it runs (struct doorbell_sink). */
+void platform_set_doorbells(struct platform *p,
+			    const struct doorbell_sink *doorbells);
+/* Press the power button (pl061 line 3, gpio-keys KEY_POWER); false if no
+ * guest driver listens. Sleeps ~100 ms: not on a vCPU thread. */
+bool platform_press_power(struct platform *p);
+/* At each boot, after the devices' reset: map the flash banks. */
+int platform_map_flash(struct platform *p);
+void platform_destroy(struct platform *p);
+/* After KVM_RUN failed with EFAULT: if the variable store shrank under
+ * armvm (the guest read lost pages), print why and return true. */
+bool platform_explain_efault(struct platform *p);
+
+/* Hot-plug (the control socket's device-add/-del/-list). Each returns 0,
+ * or -1 with a one-line message (pr_err; captured by the caller). */
+struct vm_device_spec {
+	const char *type; /* "block" or "net" */
+	const char *id;	  /* NULL: made up */
+	const char *path; /* block: the image */
+	bool readonly;
+	bool writethrough;	      /* block: cache=writethrough */
+	const struct net_config *net; /* net: backend, MAC, forwards */
+	/* PCI (or DEFAULT, the same); MMIO only at start-up: device-add
+	 * refuses it, since hot-plug is PCIe's */
+	enum vm_transport transport;
+};
+int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
+			char *id_out, size_t id_size);
+/*
+ * Start the orderly removal (press the slot's attention button) and return
+ * at once: 1 when the device is already gone (its slot was off), 0 when
+ * the guest has yet to release it (device-list shows it "removing" until
+ * then), -1 with a message.
+ */
+int platform_device_del(struct platform *p, const char *id);
+/* Copy the table (devices_lock taken). Returns the count. */
+unsigned int platform_device_list(struct platform *p, struct vm_device *out,
+				  unsigned int max);
+
+#endif
