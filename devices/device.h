@@ -89,7 +89,6 @@ enum fdt_phandle {
 	PHANDLE_GIC = 1,
 	PHANDLE_APB_PCLK = 2,
 	PHANDLE_GIC_ITS = 3,
-	PHANDLE_GICV2M = 4,
 	PHANDLE_GPIO = 5,
 };
 

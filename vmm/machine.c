@@ -5,15 +5,15 @@
  * QEMU 7.2 hw/arm/virt.c base_memmap and a15irqmap (as facts, see
  * shared/research/stock-firmware.md section 8). No two regions and no two
  * SPI ranges overlap (tests/unit/test_machine.c): the PCIe host's INTA-D
- * are SPIs 3-6, the virtio-mmio slots 16-47, the GICv2m frame (reserved,
- * not created) would take 48-111.
+ * are SPIs 3-6, the virtio-mmio slots 16-47. Only regions armvm creates
+ * are listed: QEMU's GICv2m frame (0x08020000, SPIs 48-111) and PCIe I/O
+ * window (0x3eff0000) would come back with a model that uses them.
  */
 const struct machine_region_desc machine_map[MR_COUNT] = {
     [MR_FLASH_CODE] = {"flash-code", 0x00000000, 0x04000000, 0, 0},
     [MR_FLASH_VARS] = {"flash-vars", 0x04000000, 0x04000000, 0, 0},
     [MR_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, 0, 0},
     [MR_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, 0, 0},
-    [MR_GICV2M] = {"gicv2m", 0x08020000, 0x00001000, 48, 64},
     [MR_GIC_ITS] = {"gic-its", 0x08080000, 0x00020000, 0, 0},
     [MR_GIC_REDIST] = {"gic-redist", 0x080a0000, 0x00f60000, 0, 0},
     [MR_UART] = {"uart", 0x09000000, 0x00001000, 1, 1},
@@ -22,7 +22,6 @@ const struct machine_region_desc machine_map[MR_COUNT] = {
     [MR_VIRTIO_MMIO] = {"virtio-mmio", 0x0a000000, MACHINE_VIRTIO_MMIO_SIZE, 16,
 			MACHINE_VIRTIO_MMIO_SLOTS},
     [MR_PCIE_MMIO] = {"pcie-mmio", 0x10000000, 0x2eff0000, 3, 4},
-    [MR_PCIE_PIO] = {"pcie-pio", 0x3eff0000, 0x00010000, 0, 0},
     [MR_PCIE_ECAM] = {"pcie-ecam", 0x3f000000, 0x01000000, 0, 0},
     [MR_RAM] = {"ram", 0x40000000, 0, 0, 0},
 };

@@ -20,7 +20,6 @@ enum machine_region {
 	MR_FLASH_VARS,
 	MR_GIC_DIST,
 	MR_GIC_CPU, /* GICv2 CPU interface */
-	MR_GICV2M,  /* GICv2 MSI frame */
 	MR_GIC_ITS,
 	MR_GIC_REDIST,
 	MR_UART,
@@ -28,7 +27,6 @@ enum machine_region {
 	MR_GPIO,
 	MR_VIRTIO_MMIO,
 	MR_PCIE_MMIO,
-	MR_PCIE_PIO,
 	MR_PCIE_ECAM,
 	MR_RAM,
 	MR_COUNT
