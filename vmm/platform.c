@@ -96,6 +96,67 @@ make_vdev(struct platform *p, const struct vm_device_spec *spec, const char *id)
 	return vdev;
 }
 
+static struct machine_device *find_device(struct platform *p, const char *id)
+{
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (!strcmp(p->devices[i].id, id))
+			return &p->devices[i];
+	return NULL;
+}
+
+/*
+ * Enter a device in the registry under id (devices_lock held, or before
+ * any other thread runs). The caller fills in the model's pointers. NULL
+ * after a message when the table is full.
+ */
+static struct machine_device *register_device(struct platform *p,
+					      enum machine_device_kind kind,
+					      const char *id)
+{
+	struct machine_device *d;
+
+	if (p->nr_devices == MACHINE_MAX_DEVICES) {
+		pr_err("%s: too many devices (at most %d)", id,
+		       MACHINE_MAX_DEVICES);
+		return NULL;
+	}
+	d = &p->devices[p->nr_devices++];
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	return d;
+}
+
+/* Leave the registry, keeping the others in their order (that of reset
+ * and of the device tree). */
+static void unregister_device(struct platform *p, struct machine_device *d)
+{
+	unsigned int i = d - p->devices;
+
+	memmove(d, d + 1, (p->nr_devices - i - 1) * sizeof(*d));
+	p->nr_devices--;
+}
+
+/* A model with registers of its own: on the bus and in the registry. Takes
+ * dev (destroyed on failure; NULL: out of memory). */
+static int add_mmio_model(struct platform *p, const char *id,
+			  struct device *dev)
+{
+	struct machine_device *d;
+
+	if (!dev) {
+		pr_err("%s: out of memory", id);
+		return -1;
+	}
+	if (bus_add(&p->bus, dev) < 0 ||
+	    !(d = register_device(p, MDEV_MMIO, id))) {
+		dev->ops->destroy(dev);
+		return -1;
+	}
+	d->dev = dev;
+	return 0;
+}
+
 /*
  * The one place a virtio device meets its transport (issue 12), for the
  * devices given at start-up and hot-plugged alike:
@@ -109,21 +170,22 @@ make_vdev(struct platform *p, const struct vm_device_spec *spec, const char *id)
  *   on QueueNotify from the VM's doorbell thread;
  * - otherwise: a PCI function on bus 0 (section 4.1).
  *
- * Takes vdev: freed on failure, after a one-line message that names what.
- * *fn (may be NULL) gets the PCI function, NULL on virtio-mmio.
+ * Then it enters the registry under id, with what spec says for
+ * device-list. Takes vdev: freed on failure, after a one-line message that
+ * names what.
  */
 static int attach_virtio(struct platform *p, struct virtio_dev *vdev,
-			 enum vm_transport transport, struct pcie_port *port,
-			 const char *what, struct pci_function **fn_out)
+			 const struct vm_device_spec *spec, const char *id,
+			 struct pcie_port *port, const char *what)
 {
-	struct pci_function *fn;
-	struct device *dev;
+	bool mmio = spec->transport == VM_TRANSPORT_MMIO;
+	struct pci_function *fn = NULL;
+	struct machine_device *d;
+	struct device *dev = NULL;
 	uint64_t base;
 	uint32_t spi;
 
-	if (fn_out)
-		*fn_out = NULL;
-	if (transport == VM_TRANSPORT_MMIO && port) {
+	if (mmio && port) {
 		pr_err("%s: hot-plugged devices go on PCIe root ports only "
 		       "(transport pci); virtio-mmio devices are given at "
 		       "start-up",
@@ -131,7 +193,13 @@ static int attach_virtio(struct platform *p, struct virtio_dev *vdev,
 		virtio_destroy(vdev);
 		return -1;
 	}
-	if (transport == VM_TRANSPORT_MMIO) {
+	if (p->nr_devices == MACHINE_MAX_DEVICES) {
+		pr_err("%s: too many devices (at most %d)", what,
+		       MACHINE_MAX_DEVICES);
+		virtio_destroy(vdev);
+		return -1;
+	}
+	if (mmio) {
 		if (machine_virtio_mmio_slot(p->mmio_slots, &base, &spi) < 0) {
 			pr_err("%s: no virtio-mmio slot left (all %d taken; "
 			       "put some devices on transport=pci)",
@@ -153,72 +221,53 @@ static int attach_virtio(struct platform *p, struct virtio_dev *vdev,
 		pr_info("%s: virtio-mmio slot %u at 0x%llx, SPI %u", what,
 			p->mmio_slots, (unsigned long long)base, spi);
 		p->mmio_slots++;
-		return 0;
-	}
-	/* MSI-X is offered always: without an ITS the guest finds no MSI
-	 * domain in the device tree and falls back to INTx. */
-	fn = virtio_pci_create(vdev, true);
-	if (!fn) {
-		virtio_destroy(vdev);
-		pr_err("%s: out of memory", what);
-		return -1;
-	}
-	if (port) {
-		if (pcie_port_plug(port, fn) < 0) {
-			fn->ops->destroy(fn);
-			pr_err("the hot-plug slot is busy");
-			return -1;
-		}
 	} else {
-		if (pci_host_add(p->pci, fn, -1) < 0) {
-			fn->ops->destroy(fn);
+		/* MSI-X is offered always: without an ITS the guest finds no
+		 * MSI domain in the device tree and falls back to INTx. */
+		fn = virtio_pci_create(vdev, true);
+		if (!fn) {
+			virtio_destroy(vdev);
+			pr_err("%s: out of memory", what);
 			return -1;
 		}
-		pr_info("%s: PCI 00:%02x.0", what, fn->devfn >> 3);
+		if (port) {
+			if (pcie_port_plug(port, fn) < 0) {
+				fn->ops->destroy(fn);
+				pr_err("the hot-plug slot is busy");
+				return -1;
+			}
+		} else {
+			if (pci_host_add(p->pci, fn, -1) < 0) {
+				fn->ops->destroy(fn);
+				return -1;
+			}
+			pr_info("%s: PCI 00:%02x.0", what, fn->devfn >> 3);
+		}
 	}
-	if (fn_out)
-		*fn_out = fn;
-	return 0;
-}
-
-static struct vm_device *find_device(struct platform *p, const char *id)
-{
-	for (unsigned int i = 0; i < p->nr_devices; i++)
-		if (!strcmp(p->devices[i].id, id))
-			return &p->devices[i];
-	return NULL;
-}
-
-/* Record a device in the table (devices_lock held). */
-static struct vm_device *record_device(struct platform *p,
-				       const struct vm_device_spec *spec,
-				       const char *id)
-{
-	struct vm_device *d = &p->devices[p->nr_devices++];
-
-	memset(d, 0, sizeof(*d));
-	snprintf(d->id, sizeof(d->id), "%s", id);
+	/* Room was checked above: this cannot fail. */
+	d = register_device(p, mmio ? MDEV_VIRTIO_MMIO : MDEV_VIRTIO_PCI, id);
+	d->dev = dev;
+	d->fn = fn;
+	d->vdev = vdev;
+	d->port = port;
 	snprintf(d->type, sizeof(d->type), "%s", spec->type);
 	snprintf(d->path, sizeof(d->path), "%s", spec->path ? spec->path : "");
 	d->readonly = spec->readonly;
 	d->writethrough = spec->writethrough;
-	d->transport = spec->transport == VM_TRANSPORT_MMIO ? VM_TRANSPORT_MMIO
-							    : VM_TRANSPORT_PCI;
-	return d;
+	d->transport = mmio ? VM_TRANSPORT_MMIO : VM_TRANSPORT_PCI;
+	return 0;
 }
 
-/* A device given on the command line, on its transport, recorded under
+/* A device given on the command line, on its transport, registered under
  * id; what names it in messages. */
 static int add_startup_device(struct platform *p,
 			      const struct vm_device_spec *spec, const char *id,
 			      const char *what)
 {
 	struct virtio_dev *vdev = make_vdev(p, spec, id);
-	struct pci_function *fn;
 
-	if (!vdev || attach_virtio(p, vdev, spec->transport, NULL, what, &fn))
+	if (!vdev || attach_virtio(p, vdev, spec, id, NULL, what) < 0)
 		return -1;
-	record_device(p, spec, id)->fn = fn;
 	return 0;
 }
 
@@ -249,10 +298,12 @@ static int create_disks(struct platform *p)
  * balloon command sets its size. */
 static int create_balloon(struct platform *p)
 {
+	struct vm_device_spec spec = {.type = "balloon",
+				      .transport = p->cfg->transport};
 	struct virtio_dev *vdev = virtio_balloon_create(&p->mem);
 
-	if (!vdev || attach_virtio(p, vdev, p->cfg->transport, NULL,
-				   "virtio-balloon", NULL) < 0)
+	if (!vdev || attach_virtio(p, vdev, &spec, "balloon", NULL,
+				   "virtio-balloon") < 0)
 		return -1;
 	p->balloon = vdev;
 	return 0;
@@ -282,26 +333,28 @@ static int create_other_devices(struct platform *p)
 	}
 	if (!cfg->no_rng) {
 		/* Entropy for the firmware (EFI_RNG_PROTOCOL) and the OS. */
-		struct vm_device_spec spec = {.type = "rng"};
+		struct vm_device_spec spec = {.type = "rng",
+					      .transport = cfg->transport};
 
-		vdev = make_vdev(p, &spec, "rng");
-		if (!vdev || attach_virtio(p, vdev, cfg->transport, NULL,
-					   "virtio-rng", NULL) < 0)
+		if (add_startup_device(p, &spec, "rng", "virtio-rng") < 0)
 			return -1;
 	}
 	if (!cfg->no_balloon && create_balloon(p) < 0)
 		return -1;
 	if (cfg->virtio_console_pty) {
 		int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		struct vm_device_spec spec = {.type = "console",
+					      .transport = cfg->transport};
 
 		if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
 			pr_err("--virtio-console pty: cannot make a pty: %s",
 			       strerror(errno));
 			return -1;
 		}
+		spec.path = ptsname(master);
 		vdev = virtio_console_create("hvc0", master, master, &p->mem);
-		if (!vdev || attach_virtio(p, vdev, cfg->transport, NULL,
-					   "virtio-console (hvc0)", NULL) < 0)
+		if (!vdev || attach_virtio(p, vdev, &spec, "hvc0", NULL,
+					   "virtio-console (hvc0)") < 0)
 			return -1;
 		/* Where a user (or test) connects: the pty's other end. */
 		fprintf(stderr, "armvm: virtio-console (hvc0) on %s\n",
@@ -321,6 +374,8 @@ static int create_vsock(struct platform *p)
 {
 	const struct vsock_opts *o = &p->cfg->vsock;
 	struct virtio_vsock_config vc = {.guest_cid = o->cid, .path = o->path};
+	struct vm_device_spec spec = {
+	    .type = "vsock", .path = o->path, .transport = p->cfg->transport};
 	char inner[PATH_MAX];
 	struct virtio_dev *vdev;
 
@@ -338,28 +393,36 @@ static int create_vsock(struct platform *p)
 		vc.connect_path = inner;
 	}
 	vdev = virtio_vsock_create(&vc, &p->mem);
-	if (!vdev || attach_virtio(p, vdev, p->cfg->transport, NULL,
-				   "virtio-vsock", NULL) < 0)
+	if (!vdev ||
+	    attach_virtio(p, vdev, &spec, "vsock", NULL, "virtio-vsock") < 0)
 		return -1;
 	pr_info("vsock: guest CID %llu, host programs connect to %s",
 		(unsigned long long)o->cid, o->path);
 	return 0;
 }
 
-/* The hot-plug slots: root ports after the start-up devices on bus 0. */
+/* The hot-plug slots: root ports after the start-up devices on bus 0,
+ * "port1" on. */
 static int create_ports(struct platform *p)
 {
 	for (unsigned int i = 0; i < p->cfg->hotplug_slots; i++) {
+		struct machine_device *d;
+		char id[16];
+
+		snprintf(id, sizeof(id), "port%u", i + 1);
 		p->ports[i] = pcie_port_create(i + 1);
 		if (!p->ports[i] ||
 		    pci_host_add(p->pci, pcie_port_function(p->ports[i]), -1) <
-			0)
+			0 ||
+		    !(d = register_device(p, MDEV_ROOT_PORT, id)))
 			return -1;
+		d->fn = pcie_port_function(p->ports[i]);
+		d->port = p->ports[i];
 	}
 	return 0;
 }
 
-/* Free what the guest released after an unplug timed out (table lock
+/* Free what the guest released after an unplug timed out (devices_lock
  * held). */
 static void reap_ports(struct platform *p)
 {
@@ -371,7 +434,7 @@ static void reap_ports(struct platform *p)
 		for (unsigned int j = 0; j < p->nr_devices; j++) {
 			if (p->devices[j].fn != fn)
 				continue;
-			p->devices[j] = p->devices[--p->nr_devices];
+			unregister_device(p, &p->devices[j]);
 			break;
 		}
 		fn->ops->destroy(fn);
@@ -643,10 +706,14 @@ static int create_flash(struct platform *p)
 	vars_cfg.set_mapped = vars_set_mapped;
 	vars_cfg.opaque = p;
 	p->flash_vars = cfi_flash_create(&vars_cfg);
-	if (!p->flash_code || !p->flash_vars ||
-	    bus_add(&p->bus, p->flash_code) < 0 ||
-	    bus_add(&p->bus, p->flash_vars) < 0)
+	if (add_mmio_model(p, "flash-code", p->flash_code) < 0) {
+		p->flash_code = NULL;
 		return -1;
+	}
+	if (add_mmio_model(p, "flash-vars", p->flash_vars) < 0) {
+		p->flash_vars = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -666,24 +733,33 @@ int platform_create(struct platform *p, struct guest_files *found)
 	const struct machine_region_desc *ecam = &machine_map[MR_PCIE_ECAM];
 	const struct machine_region_desc *mmio = &machine_map[MR_PCIE_MMIO];
 	const struct irq_sink irq = p->glue.irq;
+	struct machine_device *d;
 
-	p->uart =
-	    pl011_create(machine_map[MR_UART].base, machine_map[MR_UART].spi,
-			 irq, console_write, p->console);
-	p->gpio = pl061_create(machine_map[MR_GPIO].base,
-			       machine_map[MR_GPIO].spi, irq);
+	if (add_mmio_model(p, "uart",
+			   pl011_create(machine_map[MR_UART].base,
+					machine_map[MR_UART].spi, irq,
+					console_write, p->console)) < 0 ||
+	    add_mmio_model(p, "gpio",
+			   pl061_create(machine_map[MR_GPIO].base,
+					machine_map[MR_GPIO].spi, irq)) < 0)
+		return -1;
+	p->uart = p->devices[0].dev;
+	p->gpio = p->devices[1].dev;
 	p->pci = pci_host_create(ecam->base, ecam->size, mmio->base, mmio->size,
 				 mmio->spi, irq);
-	if (!p->uart || !p->gpio || !p->pci) {
+	if (!p->pci) {
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
 	p->pci->msi = p->glue.msi;
 	p->pci->msi_phandle = PHANDLE_GIC_ITS;
-	if (bus_add(&p->bus, p->uart) < 0 || bus_add(&p->bus, p->gpio) < 0 ||
-	    bus_add(&p->bus, &p->pci->ecam) < 0 ||
-	    bus_add(&p->bus, &p->pci->mmio) < 0)
+	/* The host bridge: its configuration window is the entry (reset and
+	 * the device tree go through it); the memory window is only routed. */
+	if (bus_add(&p->bus, &p->pci->ecam) < 0 ||
+	    bus_add(&p->bus, &p->pci->mmio) < 0 ||
+	    !(d = register_device(p, MDEV_PCI_HOST, "pcie")))
 		return -1;
+	d->dev = &p->pci->ecam;
 	if (create_disks(p) < 0)
 		return -1;
 	/* The disks checked, and before any thread starts (the pl031's, the
@@ -694,12 +770,12 @@ int platform_create(struct platform *p, struct guest_files *found)
 		return -1;
 	p->rtc = pl031_create(machine_map[MR_RTC].base, machine_map[MR_RTC].spi,
 			      irq, NULL);
-	if (!p->rtc) {
-		pr_err("out of memory creating the devices");
+	if (add_mmio_model(p, "rtc", p->rtc) < 0) {
+		p->rtc = NULL;
 		return -1;
 	}
-	if (bus_add(&p->bus, p->rtc) < 0 || create_other_devices(p) < 0 ||
-	    create_vsock(p) < 0 || create_ports(p) < 0)
+	if (create_other_devices(p) < 0 || create_vsock(p) < 0 ||
+	    create_ports(p) < 0)
 		return -1;
 	return 0;
 }
@@ -754,14 +830,54 @@ static void unmap_backing(struct flash_backing *b)
 	b->fd = -1;
 }
 
+/*
+ * Every device back to its power-on state, in the order they were made
+ * (the PCI host resets its functions, root ports and what is plugged in
+ * them, itself).
+ */
+void platform_reset(struct platform *p)
+{
+	pthread_mutex_lock(&p->devices_lock);
+	for (unsigned int i = 0; i < p->nr_devices; i++) {
+		struct device *dev = p->devices[i].dev;
+
+		if (dev && dev->ops->reset)
+			dev->ops->reset(dev);
+	}
+	pthread_mutex_unlock(&p->devices_lock);
+}
+
+unsigned int platform_fdt_devices(struct platform *p, struct device **out,
+				  unsigned int max)
+{
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&p->devices_lock);
+	for (unsigned int i = 0; i < p->nr_devices && n < max; i++)
+		if (p->devices[i].dev && p->devices[i].dev->ops->fdt_node)
+			out[n++] = p->devices[i].dev;
+	pthread_mutex_unlock(&p->devices_lock);
+	return n;
+}
+
 void platform_destroy(struct platform *p)
 {
-	/* The bus destroys uart, rtc, flash and the virtio-mmio devices; the
-	 * PCI host's two windows have no destroy of their own: the host owns
-	 * them and its functions. The balloon goes with its transport. */
-	bus_destroy_all(&p->bus);
+	/*
+	 * The models with registers of their own (a virtio-mmio transport
+	 * takes its device with it), then the PCI host, which owns its two
+	 * windows and every function (a virtio-pci function its device; the
+	 * balloon goes with its transport).
+	 */
+	for (unsigned int i = 0; i < p->nr_devices; i++) {
+		struct machine_device *d = &p->devices[i];
+
+		if (d->kind == MDEV_MMIO || d->kind == MDEV_VIRTIO_MMIO)
+			d->dev->ops->destroy(d->dev);
+	}
+	p->nr_devices = 0;
 	pci_host_destroy(p->pci);
 	p->pci = NULL;
+	p->uart = p->rtc = p->gpio = p->flash_code = p->flash_vars = NULL;
 	p->balloon = NULL;
 	memset(mapped_files, 0, sizeof(mapped_files));
 	unmap_backing(&p->code);
@@ -772,10 +888,8 @@ int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size)
 {
 	struct pcie_port *port = NULL;
-	struct pci_function *fn;
 	struct virtio_dev *vdev;
-	struct vm_device *d;
-	char id[64];
+	char id[MACHINE_DEVICE_ID_MAX];
 	int ret = -1;
 
 	pthread_mutex_lock(&p->devices_lock);
@@ -793,7 +907,7 @@ int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 		if (!pcie_port_child(p->ports[i]) &&
 		    !pcie_port_unplug_pending(p->ports[i]))
 			port = p->ports[i];
-	if (!port || p->nr_devices == VM_MAX_DEVICES) {
+	if (!port) {
 		pr_err(
 		    "no free hot-plug slot (all %u in use; see --hotplug-slots)",
 		    p->cfg->hotplug_slots);
@@ -809,11 +923,8 @@ int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 		}
 	}
 	vdev = make_vdev(p, spec, id);
-	if (!vdev || attach_virtio(p, vdev, spec->transport, port, id, &fn) < 0)
+	if (!vdev || attach_virtio(p, vdev, spec, id, port, id) < 0)
 		goto out;
-	d = record_device(p, spec, id);
-	d->fn = fn;
-	d->port = port;
 	snprintf(id_out, id_size, "%s", id);
 	ret = 0;
 out:
@@ -824,13 +935,13 @@ out:
 int platform_device_del(struct platform *p, const char *id)
 {
 	struct pci_function *removed = NULL;
-	struct vm_device *d;
+	struct machine_device *d;
 	int r;
 
 	pthread_mutex_lock(&p->devices_lock);
 	reap_ports(p);
 	d = find_device(p, id);
-	if (!d || !d->port) {
+	if (!d || d->kind != MDEV_VIRTIO_PCI || !d->port) {
 		if (!d)
 			pr_err("no device with id '%s'", id);
 		else
@@ -846,22 +957,23 @@ int platform_device_del(struct platform *p, const char *id)
 	 * by reap_ports(). */
 	r = pcie_port_unplug(d->port, 0, &removed);
 	if (r == 0) {
-		*d = p->devices[--p->nr_devices];
+		unregister_device(p, d);
 		removed->ops->destroy(removed);
 	}
 	pthread_mutex_unlock(&p->devices_lock);
 	return r == 0 ? 1 : 0;
 }
 
-unsigned int platform_device_list(struct platform *p, struct vm_device *out,
-				  unsigned int max)
+unsigned int platform_device_list(struct platform *p,
+				  struct machine_device *out, unsigned int max)
 {
-	unsigned int n;
+	unsigned int n = 0;
 
 	pthread_mutex_lock(&p->devices_lock);
 	reap_ports(p);
-	n = p->nr_devices < max ? p->nr_devices : max;
-	memcpy(out, p->devices, n * sizeof(*out));
+	for (unsigned int i = 0; i < p->nr_devices && n < max; i++)
+		if (p->devices[i].vdev)
+			out[n++] = p->devices[i];
 	pthread_mutex_unlock(&p->devices_lock);
 	return n;
 }

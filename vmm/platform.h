@@ -44,19 +44,41 @@ struct platform_glue {
 	void *opaque;
 };
 
-/* A device the user can see and (if hot-plugged) remove by its id. */
-struct vm_device {
-	char id[64];
-	char type[16];	/* "block", "net", ... */
-	char path[256]; /* backing file or backend, for device-list */
+/*
+ * The registry: every device of the machine, in the order it was made
+ * (the order of reset and of the device tree), under an id that stays the
+ * same for the VM's life. What an entry is decides how its lifecycle runs:
+ */
+enum machine_device_kind {
+	MDEV_MMIO,	  /* a model on the MMIO bus: UART, GPIO, RTC, flash */
+	MDEV_PCI_HOST,	  /* the PCIe host bridge (it resets and frees its
+			     functions, root ports and what they hold) */
+	MDEV_ROOT_PORT,	  /* a hot-plug slot: a PCI function on bus 0 */
+	MDEV_VIRTIO_PCI,  /* a virtio device on a PCI function */
+	MDEV_VIRTIO_MMIO, /* a virtio device in a virtio-mmio slot */
+};
+
+#define MACHINE_DEVICE_ID_MAX 64
+#define MACHINE_MAX_DEVICES   96
+
+struct machine_device {
+	char id[MACHINE_DEVICE_ID_MAX]; /* "uart", "disk0", a device-add's */
+	enum machine_device_kind kind;
+	/* The model with registers on the bus (MMIO; the host's ECAM
+	 * window; a virtio-mmio transport), or NULL. */
+	struct device *dev;
+	struct pci_function *fn; /* root port, virtio-pci: the function */
+	struct virtio_dev *vdev; /* virtio: the device on its transport */
+	/* A root port: itself. A virtio-pci device: the slot it was
+	 * hot-plugged into, NULL if given at start-up. */
+	struct pcie_port *port;
+	/* Virtio devices, for device-list: what the user gave. */
+	char type[16];	/* "block", "net", "rng", "balloon", ... */
+	char path[256]; /* backing file or backend */
 	bool readonly;
 	bool writethrough;	     /* block: its cache mode at reset */
 	enum vm_transport transport; /* PCI or MMIO (never DEFAULT) */
-	struct pcie_port *port;	 /* NULL: given at start-up, on bus 0 or MMIO */
-	struct pci_function *fn; /* NULL on virtio-mmio */
 };
-
-#define VM_MAX_DEVICES 64
 
 /* A CFI flash bank's backing: a file mapping (or anonymous memory). */
 struct flash_backing {
@@ -86,8 +108,8 @@ struct platform {
 	struct doorbell_sink doorbells;
 	unsigned int mmio_slots;      /* virtio-mmio slots taken, from 0 */
 	struct pcie_port *ports[16];  /* hot-plug slots: cfg->hotplug_slots */
-	pthread_mutex_t devices_lock; /* the table below */
-	struct vm_device devices[VM_MAX_DEVICES];
+	pthread_mutex_t devices_lock; /* the registry */
+	struct machine_device devices[MACHINE_MAX_DEVICES];
 	unsigned int nr_devices;
 
 	/* UEFI boot: the two CFI flash banks. */
@@ -113,6 +135,11 @@ void platform_set_doorbells(struct platform *p,
 /* Press the power button (pl061 line 3, gpio-keys KEY_POWER); false if no
  * guest driver listens. Sleeps ~100 ms: not on a vCPU thread. */
 bool platform_press_power(struct platform *p);
+/* Every device to its power-on state (at each boot). */
+void platform_reset(struct platform *p);
+/* The devices with a device-tree node, in registry order, into out. */
+unsigned int platform_fdt_devices(struct platform *p, struct device **out,
+				  unsigned int max);
 /* At each boot, after the devices' reset: map the flash banks. */
 int platform_map_flash(struct platform *p);
 void platform_destroy(struct platform *p);
@@ -142,8 +169,9 @@ int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
  * then), -1 with a message.
  */
 int platform_device_del(struct platform *p, const char *id);
-/* Copy the table (devices_lock taken). Returns the count. */
-unsigned int platform_device_list(struct platform *p, struct vm_device *out,
-				  unsigned int max);
+/* Copy the virtio devices' entries (devices_lock taken). Returns the
+ * count. */
+unsigned int platform_device_list(struct platform *p,
+				  struct machine_device *out, unsigned int max);
 
 #endif

@@ -238,14 +238,14 @@ static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 static int cmd_device_list(void *opaque, json_object *args,
 			   json_object **result, char *err, size_t errlen)
 {
-	static struct vm_device list[VM_MAX_DEVICES];
+	static struct machine_device list[MACHINE_MAX_DEVICES];
 	unsigned int n;
 	json_object *arr;
 
 	if (no_args(args, err, errlen))
 		return -1;
 	n = platform_device_list(&((struct vm *)opaque)->platform, list,
-				 VM_MAX_DEVICES);
+				 MACHINE_MAX_DEVICES);
 	arr = json_object_new_array();
 	for (unsigned int i = 0; i < n; i++) {
 		json_object *d = json_object_new_object();

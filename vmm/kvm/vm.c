@@ -667,8 +667,7 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
  * x0), high for a zImage (address in r2). */
 static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 {
-	const struct mmio_bus *bus = &vm->platform.bus;
-	struct device *devices[BUS_MAX_DEVICES];
+	struct device *devices[MACHINE_MAX_DEVICES];
 	struct fdt_machine m = {0};
 	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
 	uint8_t seed[32];
@@ -676,8 +675,6 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
 		mpidr[i] = vm->vcpus[i].mpidr;
-	for (unsigned int i = 0; i < bus->nr_devices; i++)
-		devices[i] = bus->devices[i];
 	m.nr_cpus = vm->plan.cpus;
 	m.mpidr = mpidr;
 	m.aarch32 = vm->plan.aarch32;
@@ -693,7 +690,8 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
 		m.rng_seed = seed;
 	m.devices = devices;
-	m.nr_devices = bus->nr_devices;
+	m.nr_devices =
+	    platform_fdt_devices(&vm->platform, devices, MACHINE_MAX_DEVICES);
 	m.stdout_dev = vm->platform.uart;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
@@ -784,7 +782,7 @@ static int vm_boot(struct vm *vm)
 		return -1;
 	/* Devices back to power-on state (flash in read-array mode) before
 	 * the flash slots are mapped and the guest loaded. */
-	bus_reset_all(&vm->platform.bus);
+	platform_reset(&vm->platform);
 	/* A reboot starts with every page the guest's: the balloon's target
 	 * goes with the old guest (its driver's pages did at the reset). */
 	if (vm->boots && vm->platform.balloon)
