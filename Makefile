@@ -22,9 +22,10 @@
 #   devices/  device models (pl011, ...): portable, no KVM calls
 #   virtio/   virtio core and devices: portable
 #   image/    portable disk image tooling (GPT, FAT, PE)
-#   vmm/      the VMM core's portable half: machine layout, device tree,
+#   vmm/      the VMM core's portable half: machine plan, devices and their
+#             registry, machine layout, device tree,
 #             kernel loading, options (unit-tested on any host)
-#   vmm/kvm/  the VMM core's KVM half: VM, vCPUs, run loop (arm64 only)
+#   vmm/kvm/  the VMM core's KVM glue: VM, vCPUs, run loop (arm64 only)
 #   tests/unit/test_*.c   one host-native unit test program each
 #   fuzz/fuzz_*.c         one libFuzzer target each (docs/fuzzing.md)
 

@@ -301,7 +301,7 @@ static void fz_create(void)
 		abort();
 	unlink(vpath); /* it listens on, nameless */
 	rmdir(vdir);
-	/* virtio-mmio, as attach_virtio places devices (vmm/kvm/platform.c):
+	/* virtio-mmio, as attach_virtio places devices (vmm/platform.c):
 	 * a disk in slot 0, the rng in slot 1, on the bus. */
 	for (unsigned int i = 0; i < FZ_MMIO_SLOTS; i++) {
 		struct virtio_dev *vdev =

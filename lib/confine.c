@@ -72,7 +72,7 @@ static const struct group base = {
 	      "epoll_pwait", "sched_getaffinity", "epoll_wait"),
     .special = SP_MMAP_NO_EXEC | SP_SIGACTION,
 };
-/* Raising an interrupt from a device model (irq_sink, vmm/kvm/platform.c). */
+/* Raising an interrupt from a device model (irq_sink; vm.c's platform glue). */
 static const struct group irq = {
     IOCTLS(KVM_IRQ_LINE, KVM_SIGNAL_MSI),
 };
