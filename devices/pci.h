@@ -107,13 +107,6 @@ void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
 /* bus << 8 | devfn: what MSIs carry and the ITS translates (msi-map). */
 uint32_t pci_requester_id(const struct pci_function *fn);
 
-/* A PCI-to-PCI bridge header (type 1, class 0x0604): bus numbers and
- * forwarding windows writable (PCI-to-PCI Bridge 1.2, chapter 3). */
-void pci_bridge_init(struct pci_function *fn, const char *name, uint16_t vendor,
-		     uint16_t device);
-/* bus << 8 | devfn: what MSIs carry and the ITS translates (msi-map). */
-uint32_t pci_requester_id(const struct pci_function *fn);
-
 /* Fill a function's header: IDs, class, INTA# if intx. */
 void pci_function_init(struct pci_function *fn, const char *name,
 		       uint16_t vendor, uint16_t device, uint8_t revision,
