@@ -50,6 +50,7 @@
 #include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
+#include "virtio/net_backend.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "virtio/virtio.h"

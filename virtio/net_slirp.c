@@ -18,7 +18,7 @@
 #include <slirp/libslirp.h>
 
 #include "lib/util.h"
-#include "virtio/net.h"
+#include "virtio/net_backend.h"
 
 #define SLIRP_MAX_WARNINGS 10
 

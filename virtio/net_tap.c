@@ -2,7 +2,8 @@
 /*
  * The TAP backend of virtio-net: an existing (or, with CAP_NET_ADMIN, new)
  * TAP interface opened through /dev/net/tun with IFF_TAP | IFF_NO_PI |
- * IFF_VNET_HDR, the frames read and written by the fd backend in net.c.
+ * IFF_VNET_HDR, the frames read and written by the fd backend (net_fd.c),
+ * which also sets the offloads.
  * With IFF_VNET_HDR every frame carries a virtio_net_hdr_v1 (12 bytes, set
  * with TUNSETVNETHDRSZ), so a guest's 64 KiB TCP segment goes to the host
  * kernel as one write with its partial checksum, and the kernel hands the
@@ -16,30 +17,10 @@
 #include <unistd.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <stdint.h>
 #include <sys/ioctl.h>
 
 #include "lib/util.h"
-#include "virtio/net.h"
-
-void net_tap_set_offloads(int fd, uint64_t features)
-{
-	unsigned long tun = 0;
-
-	/* The tun driver takes TSO only together with CSUM, as virtio-net
-	 * needs GUEST_CSUM for GUEST_TSO4/6 (5.1.3.1). */
-	if (features >> VIRTIO_NET_F_GUEST_CSUM & 1) {
-		tun |= TUN_F_CSUM;
-		if (features >> VIRTIO_NET_F_GUEST_TSO4 & 1)
-			tun |= TUN_F_TSO4;
-		if (features >> VIRTIO_NET_F_GUEST_TSO6 & 1)
-			tun |= TUN_F_TSO6;
-		if (features >> VIRTIO_NET_F_GUEST_ECN & 1)
-			tun |= TUN_F_TSO_ECN;
-	}
-	if (ioctl(fd, TUNSETOFFLOAD, tun) < 0 && tun)
-		ioctl(fd, TUNSETOFFLOAD, 0UL); /* then at least plain frames */
-}
+#include "virtio/net_backend.h"
 
 struct net_backend *net_tap_create(const char *ifname)
 {

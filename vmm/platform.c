@@ -24,6 +24,8 @@
 #include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/net.h"
+#include "virtio/net_backend.h"
+#include "virtio/net_mac.h"
 #include "virtio/rng.h"
 #include "virtio/pci.h"
 #include "virtio/vsock.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of virtio-net (virtio/net.c) on the fd backend over a
+ * Unit tests of virtio-net (virtio/net.c) on the fd backend (net_fd.c) over a
  * socketpair: features and config space, frames both ways through
  * driver-side rings in fake guest RAM, header handling with and without
  * mergeable buffers, receive-buffer exhaustion and the kick that resumes,
@@ -21,6 +21,8 @@
 
 #include "tests/unit/check.h"
 #include "virtio/net.h"
+#include "virtio/net_backend.h"
+#include "virtio/net_mac.h"
 #include "virtio/virtq_driver.h"
 
 #define RAM_BASE 0x40000000ULL
