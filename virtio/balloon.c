@@ -235,7 +235,9 @@ static void run_add(struct virtio_balloon *b, struct run *r, uint32_t pfn,
 /*
  * The le32 PFNs of an inflate request, across its readable buffers (an
  * entry may straddle two). At most one per page of RAM is looked at: a
- * longer list repeats itself, and a hostile one must not keep the vCPU.
+ * longer list repeats itself, and a hostile one must not keep the thread
+ * serving the queue (the doorbell thread, which every device's
+ * notifications wait for, or a vCPU).
  */
 static void inflate(struct virtio_balloon *b, const struct virtq_elem *e,
 		    struct bl_counts *c)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtio-blk (virtio 1.2 section 5.2) on a raw image file, one request
- * queue. Requests run synchronously on the thread that kicked the queue
- * (a vCPU thread): preadv/pwritev straight into and out of guest RAM.
+ * queue. Requests run synchronously where the queue's notification is
+ * served (see virtio.h): on the doorbell thread, or on the vCPU that wrote
+ * it when the write was an ordinary MMIO exit; preadv/pwritev straight
+ * into and out of guest RAM.
  *
  * Requests (5.2.6): a 16-byte readable header { le32 type, le32 reserved,
  * le64 sector }, data, and a final writable status byte. The device makes

@@ -10,7 +10,8 @@
  * lock, only while the device is live). With no receive buffers it waits
  * for the guest's kick; input typed before the driver runs waits too.
  *
- * Output: transmit runs on the kicking thread with non-blocking writes;
+ * Output: transmit runs where the transmit queue's notification is served
+ * (the doorbell thread or a vCPU, see virtio.h) with non-blocking writes;
  * when out_fd is full the chain in progress is kept and the I/O thread
  * waits for POLLOUT, then finishes it (5.3.6.2: buffers are returned once
  * written). Linux's hvc driver waits for each buffer to come back, so the

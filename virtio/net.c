@@ -8,15 +8,17 @@
  * (5.1.6.2.1, 5.1.6.4.1). Without one, every header the device writes is
  * zero but for num_buffers, and the guest's transmit headers are skipped.
  *
- * Threads. Transmit runs on the thread that kicked the queue (a vCPU),
- * unless the backend is not thread-safe (libslirp): then on the I/O
- * thread. Receive always runs on the device's I/O thread: backends hand
- * frames to net_deliver(), which queues them in a bounded backlog and wakes
- * the thread; the thread moves them into the guest's receive buffers
+ * Threads. Transmit runs where the transmit queue's notification is
+ * served (see virtio.h): on the doorbell thread, or on a vCPU whose write
+ * was an ordinary MMIO exit; with a backend that is not thread-safe
+ * (libslirp, tx_on_io_thread) it only wakes the I/O thread, which then
+ * transmits. Receive always runs on the device's I/O thread: backends hand
+ * frames to net_deliver(), which queues them in a bounded backlog and
+ * wakes the thread; the thread moves them into the guest's receive buffers
  * through virtio_queue_notify(), i.e. under the receive queue's processing
- * lock and only while the device is live. A guest kick of the receive queue
- * only wakes the thread. So the receive state below needs no lock of its
- * own: it is touched under the receive queue's processing lock only.
+ * lock and only while the device is live. A guest kick of the receive
+ * queue only wakes the thread. So the receive state below needs no lock of
+ * its own: it is touched under the receive queue's processing lock only.
  */
 #include <errno.h>
 #include <stdatomic.h>

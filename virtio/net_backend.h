@@ -71,8 +71,10 @@ struct net_backend_ops {
 	 * guest's virtio_net_hdr (checked) when the backend is vnet_hdr.
 	 * Returns its length or a negative errno; a frame that cannot be
 	 * sent now is dropped (the guest's TCP retransmits). Called with
-	 * the transmit queue's processing lock held: one call at a time, on a
-	 * vCPU thread, or on the I/O thread when b->tx_on_io_thread.
+	 * the transmit queue's processing lock held: one call at a time,
+	 * where the queue's notification is served (the doorbell thread, or
+	 * a vCPU whose write was an MMIO exit: virtio.h), or on the device's
+	 * I/O thread when b->tx_on_io_thread.
 	 */
 	ssize_t (*send)(struct net_backend *b, const struct iovec *iov,
 			int iovcnt);

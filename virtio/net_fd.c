@@ -46,7 +46,8 @@ struct net_fd_backend {
 	int fd;
 	bool is_socket;
 	/* Read failed for good: no longer polled. The fd stays open until
-	 * destroy, as vCPU threads may be sending on it. */
+	 * destroy, as the transmit queue's thread (the doorbell thread or a
+	 * vCPU) may be sending on it. */
 	bool dead;
 	char *name;
 	unsigned int warnings;

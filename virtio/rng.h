@@ -12,7 +12,8 @@
 
 /*
  * A virtio-rng device: one request queue whose device-writable buffers are
- * filled from the host's getrandom(), synchronously on the kicking thread.
+ * filled from the host's getrandom(), synchronously where the queue's
+ * notification is served (the doorbell thread or a vCPU, see virtio.h).
  * On failure one pr_err line and NULL. Free with virtio_destroy().
  */
 struct virtio_dev *virtio_rng_create(struct guest_mem *mem);

@@ -199,8 +199,17 @@ void virtio_queue_set_msix_vector(struct virtio_dev *d, unsigned int q,
 uint16_t virtio_get_config_msix_vector(struct virtio_dev *d);
 void virtio_set_config_msix_vector(struct virtio_dev *d, uint16_t vector);
 
-/* The driver kicked queue q: runs the device's handler if the device is
- * DRIVER_OK and the queue ready; q out of range is ignored. */
+/*
+ * The driver kicked queue q: runs the device's handler if the device is
+ * DRIVER_OK and the queue ready; q out of range is ignored. The handler
+ * runs on the calling thread. For a guest's notification that is the
+ * doorbell thread (one for the whole VM, vmm/kvm/ioevent.c: the write is a
+ * KVM ioeventfd and completes in the kernel), or the vCPU that wrote it
+ * when the write is an ordinary MMIO exit (a doorbell could not be set up,
+ * or the write matches none: see the transports). Devices with a thread of
+ * their own also call it from there, and the balloon from the control
+ * thread to ask for statistics.
+ */
 void virtio_queue_notify(struct virtio_dev *d, unsigned int q);
 
 /* Device config space, any offset and length: bytes outside config_size
