@@ -199,6 +199,25 @@ void pci_function_reset(struct pci_function *fn)
 
 /* --- The host bridge ---------------------------------------------------- */
 
+/* Private to this file: the rest of armvm goes through pci.h's functions. */
+struct pci_host {
+	struct device ecam;   /* the configuration window */
+	struct device mmio;   /* the memory window, routed to BARs */
+	pthread_mutex_t lock; /* the hierarchy, busy counts, INTx counts */
+	pthread_cond_t idle;  /* a function's busy count dropped to zero */
+	struct pci_function *slots[PCI_MAX_SLOTS];
+	unsigned int intx_count[4]; /* functions asserting each of INTA-D */
+	uint32_t intx_spi_base;	    /* SPI of swizzled line 0 */
+	uint64_t mmio_base, mmio_size;
+	uint64_t ecam_base, ecam_size;
+	struct irq_sink irq;
+	/* Set before the guest runs and read without the lock. */
+	struct msi_sink msi;
+	struct doorbell_sink doorbells;
+	bool msi_controller; /* an ITS takes the MSIs */
+	uint32_t msi_phandle;
+};
+
 uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,
 			   uint8_t pin)
 {
@@ -595,6 +614,43 @@ void pci_host_reset(struct pci_host *host)
 		if (host->slots[s]->child)
 			pci_function_reset(host->slots[s]->child);
 	}
+}
+
+struct device *pci_host_ecam(struct pci_host *host)
+{
+	return &host->ecam;
+}
+
+struct device *pci_host_mmio(struct pci_host *host)
+{
+	return &host->mmio;
+}
+
+void pci_host_set_msi(struct pci_host *host, struct msi_sink sink,
+		      bool controller, uint32_t phandle)
+{
+	host->msi = sink;
+	host->msi_controller = controller;
+	host->msi_phandle = phandle;
+}
+
+bool pci_host_send_msi(struct pci_host *host, uint64_t address, uint32_t data,
+		       uint32_t requester_id)
+{
+	if (!host->msi.send)
+		return false;
+	return host->msi.send(host->msi.opaque, address, data, requester_id);
+}
+
+void pci_host_set_doorbells(struct pci_host *host,
+			    const struct doorbell_sink *sink)
+{
+	host->doorbells = *sink;
+}
+
+struct doorbell_sink pci_host_doorbells(const struct pci_host *host)
+{
+	return host->doorbells;
 }
 
 void pci_host_destroy(struct pci_host *host)

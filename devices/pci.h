@@ -138,23 +138,6 @@ struct msi_sink {
 	void *opaque;
 };
 
-struct pci_host {
-	struct device ecam;   /* the configuration window */
-	struct device mmio;   /* the memory window, routed to BARs */
-	pthread_mutex_t lock; /* the hierarchy, busy counts, INTx counts */
-	pthread_cond_t idle;  /* a function's busy count dropped to zero */
-	struct pci_function *slots[PCI_MAX_SLOTS];
-	unsigned int intx_count[4]; /* functions asserting each of INTA-D */
-	uint32_t intx_spi_base;	    /* SPI of swizzled line 0 */
-	uint64_t mmio_base, mmio_size;
-	uint64_t ecam_base, ecam_size;
-	struct irq_sink irq;
-	struct msi_sink msi;
-	struct doorbell_sink doorbells;
-	bool msi_controller; /* an ITS or GICv2m takes the MSIs */
-	uint32_t msi_phandle;
-};
-
 /* Create the host bridge at the machine's ECAM and MMIO windows. */
 struct pci_host *pci_host_create(uint64_t ecam_base, uint64_t ecam_size,
 				 uint64_t mmio_base, uint64_t mmio_size,
@@ -172,5 +155,24 @@ void pci_host_destroy(struct pci_host *host);
 /* The SPI a slot's INTA# reaches through the interrupt-map swizzle. */
 uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,
 			   uint8_t pin);
+/* The configuration window (ECAM) and the memory window, for the MMIO bus. */
+struct device *pci_host_ecam(struct pci_host *host);
+struct device *pci_host_mmio(struct pci_host *host);
+/*
+ * Who takes the functions' MSIs, and whether an MSI controller (an ITS)
+ * translates them: then the host's DT node gets an msi-map to phandle.
+ * Before the guest runs: the functions read it without the host lock.
+ */
+void pci_host_set_msi(struct pci_host *host, struct msi_sink sink,
+		      bool controller, uint32_t phandle);
+/* Send an MSI through the host's sink; false if it has none or the sink
+ * did not deliver it. */
+bool pci_host_send_msi(struct pci_host *host, uint64_t address, uint32_t data,
+		       uint32_t requester_id);
+/* The doorbell thread's sink, which virtio-pci functions put their queue
+ * notifications on. Set before the guest runs, like the MSI sink. */
+void pci_host_set_doorbells(struct pci_host *host,
+			    const struct doorbell_sink *sink);
+struct doorbell_sink pci_host_doorbells(const struct pci_host *host);
 
 #endif

@@ -144,16 +144,16 @@ static void slot_event(struct pcie_port *p, uint16_t events)
 	uint16_t sta = rd16(p, p->exp + EXP_SLTSTA);
 	uint16_t ctl = rd16(p, p->exp + EXP_SLTCTL);
 	uint16_t fresh = events & ~sta & enabled_events(ctl);
-	struct msi_sink *msi = p->fn.host ? &p->fn.host->msi : NULL;
+	struct pci_host *host = p->fn.host;
 
 	wr16(p, p->exp + EXP_SLTSTA, sta | events);
-	if (fresh && msi_enabled(p) && msi && msi->send) {
+	if (fresh && msi_enabled(p) && host) {
 		uint64_t addr =
 		    get_le32(p->fn.cfg + p->msi + MSI_ADDR_LO) |
 		    (uint64_t)get_le32(p->fn.cfg + p->msi + MSI_ADDR_HI) << 32;
 
-		msi->send(msi->opaque, addr, rd16(p, p->msi + MSI_DATA),
-			  pci_requester_id(&p->fn));
+		pci_host_send_msi(host, addr, rd16(p, p->msi + MSI_DATA),
+				  pci_requester_id(&p->fn));
 	}
 	update_intx(p);
 }

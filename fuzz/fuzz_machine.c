@@ -258,10 +258,11 @@ static void fz_create(void)
 	    machine_map[MR_PCIE_MMIO].spi, irq);
 	if (!m.pci)
 		abort();
-	m.pci->msi = (struct msi_sink){.send = fz_send_msi};
-	m.pci->msi_controller = true;
-	if (bus_add(&m.bus, &m.pci->ecam) < 0 ||
-	    bus_add(&m.bus, &m.pci->mmio) < 0)
+	/* No DT is made here, so the msi-map's phandle goes unused. */
+	pci_host_set_msi(m.pci, (struct msi_sink){.send = fz_send_msi}, true,
+			 0);
+	if (bus_add(&m.bus, pci_host_ecam(m.pci)) < 0 ||
+	    bus_add(&m.bus, pci_host_mmio(m.pci)) < 0)
 		abort();
 
 	ncfg.backend = net_fd_backend_create(sv[0], "fuzz", false);

@@ -123,10 +123,8 @@ static void msix_fire(struct virtio_pci *v, uint16_t vector)
 		return;
 	}
 	v->pending &= ~(1ULL << vector);
-	if (host->msi.send)
-		host->msi.send(host->msi.opaque,
-			       (uint64_t)e->addr_hi << 32 | e->addr_lo, e->data,
-			       pci_requester_id(&v->fn));
+	pci_host_send_msi(host, (uint64_t)e->addr_hi << 32 | e->addr_lo,
+			  e->data, pci_requester_id(&v->fn));
 }
 
 static void raise_interrupt(struct virtio_pci *v, uint8_t isr_bit,
@@ -462,7 +460,7 @@ static void update_doorbells(struct virtio_pci *v)
 
 	pthread_mutex_lock(&v->doorbell_lock);
 	if (v->fn.host)
-		v->doorbells = v->fn.host->doorbells;
+		v->doorbells = pci_host_doorbells(v->fn.host);
 	if (base == v->doorbell_base || !v->doorbells.add) {
 		pthread_mutex_unlock(&v->doorbell_lock);
 		return;

@@ -753,15 +753,13 @@ int platform_create(struct platform *p, struct guest_files *found)
 		pr_err("out of memory creating the devices");
 		return -1;
 	}
-	p->pci->msi = p->glue.msi;
-	p->pci->msi_phandle = PHANDLE_GIC_ITS;
 	/* The host bridge: its configuration window is the entry (reset and
 	 * the device tree go through it); the memory window is only routed. */
-	if (bus_add(&p->bus, &p->pci->ecam) < 0 ||
-	    bus_add(&p->bus, &p->pci->mmio) < 0 ||
+	if (bus_add(&p->bus, pci_host_ecam(p->pci)) < 0 ||
+	    bus_add(&p->bus, pci_host_mmio(p->pci)) < 0 ||
 	    !(d = register_device(p, MDEV_PCI_HOST, "pcie")))
 		return -1;
-	d->dev = &p->pci->ecam;
+	d->dev = pci_host_ecam(p->pci);
 	if (create_disks(p) < 0)
 		return -1;
 	/* The disks checked, and before any thread starts (the pl031's, the
@@ -785,8 +783,10 @@ int platform_create(struct platform *p, struct guest_files *found)
 int platform_apply_plan(struct platform *p, const struct machine_plan *plan)
 {
 	p->plan = plan;
-	/* The one place the PCI host learns whether MSIs have a taker. */
-	p->pci->msi_controller = plan->its;
+	/* The one place the PCI host learns whether MSIs have a taker. Its
+	 * sink is set here too: no function sends one before the guest
+	 * enables MSI, so none is lost meanwhile. */
+	pci_host_set_msi(p->pci, p->glue.msi, plan->its, PHANDLE_GIC_ITS);
 	if (plan->firmware_boot && create_flash(p) < 0)
 		return -1;
 	return 0;
@@ -796,7 +796,7 @@ void platform_set_doorbells(struct platform *p,
 			    const struct doorbell_sink *doorbells)
 {
 	p->doorbells = *doorbells;
-	p->pci->doorbells = *doorbells;
+	pci_host_set_doorbells(p->pci, doorbells);
 }
 
 bool platform_press_power(struct platform *p)

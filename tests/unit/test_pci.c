@@ -42,29 +42,37 @@ static struct pci_host *host_new(void)
 
 	memset(line, 0, sizeof(line));
 	msi_count = 0;
-	h->msi = (struct msi_sink){.send = send_msi};
+	pci_host_set_msi(h, (struct msi_sink){.send = send_msi}, false, 0);
 	return h;
 }
 
 static uint32_t cfg_rd(struct pci_host *h, int slot, uint32_t reg, int size)
 {
-	return h->ecam.ops->mmio_read(&h->ecam, (slot << 15) | reg, size);
+	struct device *ecam = pci_host_ecam(h);
+
+	return ecam->ops->mmio_read(ecam, (slot << 15) | reg, size);
 }
 
 static void cfg_wr(struct pci_host *h, int slot, uint32_t reg, int size,
 		   uint32_t v)
 {
-	h->ecam.ops->mmio_write(&h->ecam, (slot << 15) | reg, size, v);
+	struct device *ecam = pci_host_ecam(h);
+
+	ecam->ops->mmio_write(ecam, (slot << 15) | reg, size, v);
 }
 
 static uint64_t bar_rd(struct pci_host *h, uint64_t addr, int size)
 {
-	return h->mmio.ops->mmio_read(&h->mmio, addr - MMIO, size);
+	struct device *mmio = pci_host_mmio(h);
+
+	return mmio->ops->mmio_read(mmio, addr - MMIO, size);
 }
 
 static void bar_wr(struct pci_host *h, uint64_t addr, int size, uint64_t v)
 {
-	h->mmio.ops->mmio_write(&h->mmio, addr - MMIO, size, v);
+	struct device *mmio = pci_host_mmio(h);
+
+	mmio->ops->mmio_write(mmio, addr - MMIO, size, v);
 }
 
 /* A function whose BAR reads return the offset, to see the routing. */
@@ -234,6 +242,7 @@ static void slots_fill_up(void)
 
 static uint8_t ram[1 << 20];
 static struct guest_mem mem = {ram, 0x40000000, sizeof(ram)};
+static struct pci_function *blk_fn; /* what host_with_blk plugged in */
 
 static struct pci_host *host_with_blk(bool msix, char *path)
 {
@@ -248,6 +257,7 @@ static struct pci_host *host_with_blk(bool msix, char *path)
 	CHECK(blk != NULL);
 	fn = virtio_pci_create(blk, msix);
 	CHECK_EQ(pci_host_add(h, fn, -1), 1);
+	blk_fn = fn;
 	cfg_wr(h, 1, 0x10, 4, 0x10000000);
 	cfg_wr(h, 1, 0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	return h;
@@ -329,8 +339,7 @@ static void virtio_interrupts_intx_then_msix(void)
 {
 	char path[] = "/tmp/armvm-test-pci-XXXXXX";
 	struct pci_host *h = host_with_blk(true, path);
-	struct pci_function *fn = h->slots[1];
-	struct virtio_dev *vdev = virtio_pci_device(fn);
+	struct virtio_dev *vdev = virtio_pci_device(blk_fn);
 	const uint64_t bar = 0x10000000;
 	uint8_t cap = 0;
 

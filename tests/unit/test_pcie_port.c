@@ -36,14 +36,17 @@ static struct pci_host *host;
 
 static uint32_t cfg_rd(int bus, int slot, uint32_t reg, int size)
 {
-	return host->ecam.ops->mmio_read(
-	    &host->ecam, (bus << 20) | (slot << 15) | reg, size);
+	struct device *ecam = pci_host_ecam(host);
+
+	return ecam->ops->mmio_read(ecam, (bus << 20) | (slot << 15) | reg,
+				    size);
 }
 
 static void cfg_wr(int bus, int slot, uint32_t reg, int size, uint32_t v)
 {
-	host->ecam.ops->mmio_write(&host->ecam,
-				   (bus << 20) | (slot << 15) | reg, size, v);
+	struct device *ecam = pci_host_ecam(host);
+
+	ecam->ops->mmio_write(ecam, (bus << 20) | (slot << 15) | reg, size, v);
 }
 
 static void echo_destroy(struct pci_function *fn)
@@ -71,7 +74,7 @@ static struct pcie_port *setup(void)
 	msi_count = 0;
 	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
 			       irq);
-	host->msi = (struct msi_sink){.send = send_msi};
+	pci_host_set_msi(host, (struct msi_sink){.send = send_msi}, false, 0);
 	CHECK_EQ(pci_host_add(host, pcie_port_function(port), 1), 1);
 	/* What enumeration and pciehp's init do. */
 	cfg_wr(0, 1, PCI_SECONDARY_BUS, 1, 1);
