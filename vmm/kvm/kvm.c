@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -131,6 +132,76 @@ uint64_t kvm_reg_pc(void)
 	return CORE_REG(regs.pc);
 }
 
+int kvm_get_reg(int vcpu_fd, uint64_t id, void *value)
+{
+	struct kvm_one_reg r = {.id = id, .addr = (uint64_t)(uintptr_t)value};
+
+	return ioctl(vcpu_fd, KVM_GET_ONE_REG, &r);
+}
+
+int kvm_set_reg(int vcpu_fd, uint64_t id, const void *value)
+{
+	struct kvm_one_reg r = {.id = id, .addr = (uint64_t)(uintptr_t)value};
+
+	return ioctl(vcpu_fd, KVM_SET_ONE_REG, &r);
+}
+
+unsigned int kvm_reg_size(uint64_t id)
+{
+	return 1U << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+int kvm_get_reg_list(int vcpu_fd, uint64_t **ids, uint64_t *n)
+{
+	struct kvm_reg_list probe = {.n = 0}, *list;
+
+	/* The first call fails with E2BIG and says how many there are. */
+	if (ioctl(vcpu_fd, KVM_GET_REG_LIST, &probe) == 0 || errno != E2BIG)
+		return -1;
+	list = malloc(sizeof(*list) + probe.n * sizeof(uint64_t));
+	if (!list)
+		return -1;
+	list->n = probe.n;
+	if (ioctl(vcpu_fd, KVM_GET_REG_LIST, list) < 0) {
+		int e = errno;
+
+		free(list);
+		errno = e;
+		return -1;
+	}
+	*n = list->n;
+	*ids = malloc(list->n * sizeof(uint64_t) + 1);
+	if (!*ids) {
+		free(list);
+		return -1;
+	}
+	memcpy(*ids, list->reg, list->n * sizeof(uint64_t));
+	free(list);
+	return 0;
+}
+
+int kvm_get_mp_state(int vcpu_fd, uint32_t *state)
+{
+	struct kvm_mp_state mp;
+
+	if (ioctl(vcpu_fd, KVM_GET_MP_STATE, &mp) < 0)
+		return -1;
+	*state = mp.mp_state;
+	return 0;
+}
+
+int kvm_set_mp_state(int vcpu_fd, uint32_t state)
+{
+	struct kvm_mp_state mp = {.mp_state = state};
+
+	return ioctl(vcpu_fd, KVM_SET_MP_STATE, &mp);
+}
+
+uint64_t kvm_reg_timer_cnt(void)
+{
+	return KVM_REG_ARM_TIMER_CNT; /* the guest's virtual counter */
+}
+
 uint64_t kvm_reg_mpidr(void)
 {
 	return ARM64_SYS_REG(3, 0, 0, 0, 5); /* MPIDR_EL1 */
@@ -248,13 +319,22 @@ bool kvm_gic_supported(int vm_fd, int version)
 	return ioctl(vm_fd, KVM_CREATE_DEVICE, &d) == 0;
 }
 
-static int set_device_attr(int dev_fd, uint32_t group, uint64_t attr,
-			   const void *value)
+int kvm_device_set_attr(int dev_fd, uint32_t group, uint64_t attr,
+			const void *value)
 {
 	struct kvm_device_attr a = {
 	    .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
 
 	return ioctl(dev_fd, KVM_SET_DEVICE_ATTR, &a);
+}
+
+int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr,
+			void *value)
+{
+	struct kvm_device_attr a = {
+	    .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
+
+	return ioctl(dev_fd, KVM_GET_DEVICE_ATTR, &a);
 }
 
 int kvm_create_gic(int vm_fd, int version)
@@ -267,15 +347,15 @@ int kvm_create_gic(int vm_fd, int version)
 
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
 		return -1;
-	if (set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	if (kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST
 					 : KVM_VGIC_V2_ADDR_TYPE_DIST,
 			    &dist) < 0 ||
-	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST
 					 : KVM_VGIC_V2_ADDR_TYPE_CPU,
 			    &cpu_or_redist) < 0 ||
-	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) <
+	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) <
 		0) {
 		int e = errno;
 
@@ -288,7 +368,7 @@ int kvm_create_gic(int vm_fd, int version)
 
 int kvm_init_gic(int gic_fd)
 {
-	return set_device_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	return kvm_device_set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 }
 
@@ -320,9 +400,9 @@ int kvm_create_its(int vm_fd)
 
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
 		return -1;
-	if (set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	if (kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    KVM_VGIC_ITS_ADDR_TYPE, &base) < 0 ||
-	    set_device_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
 		int e = errno;
 

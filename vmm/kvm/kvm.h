@@ -28,12 +28,23 @@ int kvm_create_vcpu(int vm_fd, unsigned int index, int mmap_size,
 int kvm_vcpu_init(int vm_fd, int vcpu_fd, bool powered_off, bool aarch32);
 int kvm_get_reg64(int vcpu_fd, uint64_t id, uint64_t *value);
 int kvm_set_reg64(int vcpu_fd, uint64_t id, uint64_t value);
+/* Any register, of kvm_reg_size(id) bytes at value. */
+int kvm_get_reg(int vcpu_fd, uint64_t id, void *value);
+int kvm_set_reg(int vcpu_fd, uint64_t id, const void *value);
+unsigned int kvm_reg_size(uint64_t id);
+/* Every register KVM saves and restores for this vCPU (KVM_GET_REG_LIST):
+ * *ids is malloc'ed, *n long. */
+int kvm_get_reg_list(int vcpu_fd, uint64_t **ids, uint64_t *n);
+int kvm_get_mp_state(int vcpu_fd, uint32_t *state);
+int kvm_set_mp_state(int vcpu_fd, uint32_t state);
 /* Register ids for the few registers armvm touches. */
 uint64_t kvm_reg_x(unsigned int n);
 uint64_t kvm_reg_pc(void);
 uint64_t kvm_reg_mpidr(void);
 uint64_t kvm_reg_tpidr_el0(void);
 uint64_t kvm_reg_tpidrro_el0(void);
+/* The guest's virtual counter (CNTVCT); writing it moves the VM's offset. */
+uint64_t kvm_reg_timer_cnt(void);
 
 /* One of this thread's EL0 thread registers across KVM_RUN (kvm_run_vcpu). */
 struct kvm_reg_change {
@@ -51,6 +62,12 @@ struct kvm_tls_guard {
 	unsigned long simulate_at;
 };
 int kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls);
+
+/* A KVM device's attributes (the GIC's, the ITS's registers and controls). */
+int kvm_device_set_attr(int dev_fd, uint32_t group, uint64_t attr,
+			const void *value);
+int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr,
+			void *value);
 
 /* Interrupts */
 bool kvm_gic_supported(int vm_fd, int version);
