@@ -82,6 +82,14 @@ void sw_bool(struct state_writer *w, bool v)
 	put_le(w, v ? 1 : 0, 1);
 }
 
+void sw_string(struct state_writer *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	sw_u32(w, (uint32_t)n);
+	sw_bytes(w, s, n);
+}
+
 void sr_init(struct state_reader *r, const void *buf, size_t len)
 {
 	memset(r, 0, sizeof(*r));
@@ -180,4 +188,14 @@ int sr_done(struct state_reader *r)
 		sr_fail(r, "%zu bytes left over at the end of the record",
 			r->len - r->pos);
 	return r->failed ? -1 : 0;
+}
+
+void sr_string(struct state_reader *r, char *buf, size_t size, const char *what)
+{
+	uint32_t n = sr_u32_max(r, (uint32_t)(size - 1), what);
+
+	sr_bytes(r, buf, n);
+	buf[n] = '\0';
+	if (!r->failed && strlen(buf) != n)
+		sr_fail(r, "%s holds a NUL byte", what);
 }

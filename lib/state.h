@@ -31,6 +31,8 @@ void sw_u32(struct state_writer *w, uint32_t v);
 void sw_u64(struct state_writer *w, uint64_t v);
 void sw_bool(struct state_writer *w, bool v);
 void sw_bytes(struct state_writer *w, const void *p, size_t n);
+/* A string: its length (u32), then its bytes. */
+void sw_string(struct state_writer *w, const char *s);
 
 struct state_reader {
 	const uint8_t *buf;
@@ -51,6 +53,10 @@ void sr_bytes(struct state_reader *r, void *p, size_t n);
  * read, or 0 with the reader failed, naming what. */
 uint32_t sr_u32_max(struct state_reader *r, uint32_t max, const char *what);
 uint64_t sr_u64_max(struct state_reader *r, uint64_t max, const char *what);
+/* A string of fewer than size bytes into buf (NUL-terminated); one that
+ * does not fit, or holds a NUL, fails the reader naming what. */
+void sr_string(struct state_reader *r, char *buf, size_t size,
+	       const char *what);
 /* Fail the reader (the first message stays). */
 void sr_fail(struct state_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

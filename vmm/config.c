@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -91,6 +92,10 @@ void vm_config_usage(FILE *f)
 	    "      --hotplug-slots N  PCIe root ports whose slots take devices at\n"
 	    "                      run time (default %d, at most %d)\n"
 	    "      --api-socket PATH  control socket (JSON lines; see armvm ctl)\n"
+	    "      --restore DIR   resume the VM a snapshot holds (armvm ctl\n"
+	    "                      SOCKET snapshot DIR): its options, devices and\n"
+	    "                      state; only --api-socket, --seccomp, --jail,\n"
+	    "                      --user and -v may be given with it\n"
 	    "\n"
 	    "Behaviour:\n"
 	    "      --no-reboot     exit when the guest resets instead of rebooting it\n"
@@ -138,7 +143,8 @@ enum {
 	OPT_JAIL,
 	OPT_USER,
 	OPT_VSOCK,
-	OPT_TRANSPORT
+	OPT_TRANSPORT,
+	OPT_RESTORE,
 };
 
 /*
@@ -349,8 +355,12 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"transport", required_argument, NULL, OPT_TRANSPORT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"restore", required_argument, NULL, OPT_RESTORE},
 	    {0},
 	};
+	/* The first option that shapes the VM (not the process): a
+	 * snapshot brings its own (--restore). */
+	const char *machine_option = NULL;
 	unsigned long n;
 	int c;
 
@@ -359,11 +369,24 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	cfg->memory = DEFAULT_MEMORY;
 	cfg->kvm_path = "/dev/kvm";
 	cfg->hotplug_slots = DEFAULT_HOTPLUG_SLOTS;
+	cfg->argc = argc;
+	cfg->argv = argv;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
 	       -1) {
+		if (!machine_option && c != OPT_RESTORE &&
+		    c != OPT_API_SOCKET && c != OPT_SECCOMP && c != OPT_JAIL &&
+		    c != OPT_USER && c != 'v' && c != 'h' && c != ':' &&
+		    c != '?')
+			/* The option itself, not its separate value. */
+			machine_option = optarg && optarg == argv[optind - 1]
+					     ? argv[optind - 2]
+					     : argv[optind - 1];
 		switch (c) {
+		case OPT_RESTORE:
+			cfg->restore = optarg;
+			break;
 		case 'k':
 			cfg->kernel = optarg;
 			break;
@@ -526,6 +549,15 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		       argv[optind]);
 		return -1;
 	}
+	if (cfg->restore && machine_option) {
+		pr_err("--restore: '%s' cannot be given: the snapshot holds "
+		       "the VM's options (only --api-socket, --seccomp, "
+		       "--jail, --user and -v may be)",
+		       machine_option);
+		return -1;
+	}
+	if (cfg->restore)
+		return 0;
 	if (cfg->gic_version == 2 && cfg->cpus > MACHINE_MAX_CPUS_GICV2) {
 		pr_err(
 		    "--cpus %u: GICv2 supports at most %d vCPUs (PLAT-3); use --gic 3 or fewer vCPUs",
@@ -584,4 +616,32 @@ int vm_config_check_arch(const struct vm_config *cfg, bool aarch32)
 		return -1;
 	}
 	return 0;
+}
+
+int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
+		      int argc, char **argv)
+{
+	char **merged =
+	    calloc((size_t)saved_argc + (size_t)argc + 1, sizeof(*merged));
+	int n = 0;
+
+	if (!merged) {
+		pr_err("--restore: out of memory");
+		return -1;
+	}
+	for (int i = 0; i < saved_argc; i++)
+		merged[n++] = saved_argv[i];
+	/* This run's process options, after the snapshot's: they win. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--restore")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--restore=", 10))
+			continue;
+		merged[n++] = argv[i];
+	}
+	merged[n] = NULL;
+	/* Kept for the VM's life: cfg points into it. */
+	return vm_config_parse(cfg, n, merged) == 0 ? 0 : -1;
 }

@@ -93,6 +93,12 @@ struct vm_config {
 	enum confine_mode seccomp;  /* per-thread filters (lib/confine.h) */
 	const char *jail_dir;	    /* --jail: the root once set up, or NULL */
 	struct jail_user user;	    /* --user: who armvm becomes then */
+	/* --restore DIR: the VM comes from a snapshot, which holds every
+	 * option but those of the process (vm_config_restore). */
+	const char *restore;
+	/* The arguments parsed (argv[0] is "run"): what a snapshot keeps. */
+	int argc;
+	char **argv;
 };
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research
@@ -117,6 +123,15 @@ struct vm_config {
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv);
 
 void vm_config_usage(FILE *f);
+
+/*
+ * --restore: parse the arguments a snapshot was taken with (saved, argv[0]
+ * "run"), then the process options given now (this run's argv, --restore
+ * left out), which win. Fills cfg as vm_config_parse does; the strings
+ * must outlive cfg. 0, or -1 after a one-line message.
+ */
+int vm_config_restore(struct vm_config *cfg, int saved_argc,
+		      char **saved_argv, int argc, char **argv);
 
 /* What the options allow once the execution state is known (--arch, or
  * chosen from the kernel or disk): 0, or -1 after a one-line message. */

@@ -330,9 +330,39 @@ static void bus_routing(void)
 	CHECK_EQ(bus.nr_devices, 0);
 }
 
+/* --restore: only the process's options beside it; the snapshot's
+ * arguments first, this run's after them (they win). */
+static void restore_options(void)
+{
+	char *saved[] = {"run", "--kernel",	"/Image",    "--cpus",
+			 "2",	"--api-socket", "/old.sock", NULL};
+	char *now[] = {"run",	       "--restore", "/snap",
+		       "--api-socket", "/new.sock", NULL};
+	struct vm_config cfg;
+	char msg[256];
+
+	CHECK_EQ(parse(&cfg, "--restore", "/snap", "-v", NULL), 0);
+	CHECK(cfg.restore && !strcmp(cfg.restore, "/snap"));
+	pr_capture_begin(msg, sizeof(msg));
+	CHECK_EQ(parse(&cfg, "--restore", "/snap", "--cpus", "2"), -1);
+	pr_capture_end();
+	CHECK(strstr(msg, "--restore: '--cpus' cannot be given"));
+	armvm_verbose = false;
+	CHECK_EQ(vm_config_restore(&cfg, 7, saved, 5, now), 0);
+	CHECK(!cfg.restore);
+	CHECK(cfg.kernel && !strcmp(cfg.kernel, "/Image"));
+	CHECK_EQ(cfg.cpus, 2);
+	CHECK(!strcmp(cfg.api_socket, "/new.sock"));
+	/* What a snapshot of this VM would keep: without --restore. */
+	CHECK_EQ(cfg.argc, 9);
+	for (int i = 0; i < cfg.argc; i++)
+		CHECK(strcmp(cfg.argv[i], "--restore"));
+}
+
 int main(void)
 {
 	check_suite = "config";
+	RUN(restore_options);
 	RUN(sizes);
 	RUN(defaults_and_values);
 	RUN(bad_options);

@@ -82,6 +82,35 @@ static void bounded_values(void)
 	sw_free(&w);
 }
 
+static void strings(void)
+{
+	struct state_writer w;
+	struct state_reader r;
+	char buf[8], small[4];
+
+	sw_init(&w);
+	sw_string(&w, "disk0");
+	sw_string(&w, "");
+	sr_init(&r, w.buf, w.len);
+	sr_string(&r, buf, sizeof(buf), "id");
+	CHECK(!strcmp(buf, "disk0"));
+	sr_string(&r, buf, sizeof(buf), "id");
+	CHECK(!strcmp(buf, ""));
+	CHECK_EQ(sr_done(&r), 0);
+	/* Too long for the buffer. */
+	sr_init(&r, w.buf, w.len);
+	sr_string(&r, small, sizeof(small), "id");
+	CHECK(r.failed);
+	CHECK(strstr(r.why, "id 5, expected at most 3"));
+	/* A NUL inside. */
+	w.buf[4 + 2] = 0;
+	sr_init(&r, w.buf, w.len);
+	sr_string(&r, buf, sizeof(buf), "id");
+	CHECK(r.failed);
+	CHECK(strstr(r.why, "NUL"));
+	sw_free(&w);
+}
+
 int main(void)
 {
 	check_suite = "state";
@@ -89,5 +118,6 @@ int main(void)
 	RUN(truncated_record_fails);
 	RUN(leftover_bytes_fail);
 	RUN(bounded_values);
+	RUN(strings);
 	return check_main_end();
 }
