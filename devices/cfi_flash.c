@@ -479,6 +479,87 @@ static int cfi_flash_fdt_node(const struct device *dev, void *fdt)
 	return err ? -1 : 0;
 }
 
+/*
+ * Record (docs/snapshot.md): the command state machine (mode, status
+ * register, where the operation was set up) and the write buffer being
+ * filled (its word count, the words received, each one's offset and
+ * value). Not the contents: they live in the bank's file or mapping.
+ */
+static void cfi_flash_save(struct device *dev, struct state_writer *w)
+{
+	struct cfi_flash *f = to_flash(dev);
+
+	pthread_mutex_lock(&f->lock);
+	sw_u8(w, (uint8_t)f->mode);
+	sw_u8(w, f->sr);
+	sw_u64(w, f->op_offset);
+	sw_u8(w, (uint8_t)f->buf_words);
+	sw_u8(w, (uint8_t)f->buf_got);
+	for (unsigned int i = 0; i < f->buf_got; i++) {
+		sw_u64(w, f->buf_off[i]);
+		sw_u32(w, f->buf_val[i]);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/*
+ * What flash_write_locked() could have left: a mode of the enum (the code
+ * bank never leaves read-array), the status bits it sets (SR7 always),
+ * operation and data offsets of aligned bus words inside the bank, data in
+ * the block the operation was set up in, at most BUF_WORDS words and no
+ * more than the count announced (all of them once waiting for confirm).
+ */
+static int cfi_flash_restore(struct device *dev, struct state_reader *r)
+{
+	struct cfi_flash *f = to_flash(dev);
+	uint64_t off[BUF_WORDS], op_offset;
+	uint32_t val[BUF_WORDS];
+	unsigned int mode, words, got;
+	uint8_t sr;
+
+	mode = sr_u8(r);
+	if (mode > MODE_LOCK_SETUP || (!f->writable && mode != MODE_ARRAY))
+		sr_fail(r, "%s: mode %u", f->name, mode);
+	sr = sr_u8_mask(r, SR_READY | SR_SEQ_ERR, "flash status register");
+	if (!r->failed && !(sr & SR_READY))
+		sr_fail(r, "%s: status 0x%x without ready", f->name, sr);
+	op_offset = sr_u64_max(r, f->dev.size - BUS_WIDTH, "flash operation");
+	if (op_offset % BUS_WIDTH)
+		sr_fail(r, "%s: operation offset 0x%llx misaligned", f->name,
+			(unsigned long long)op_offset);
+	words = sr_u8(r);
+	got = sr_u8(r);
+	if (words > BUF_WORDS || got > words ||
+	    (mode == MODE_BUF_DATA && (!words || got == words)) ||
+	    (mode == MODE_BUF_CONFIRM && got != words))
+		sr_fail(r, "%s: %u of %u buffered words in mode %u", f->name,
+			got, words, mode);
+	for (unsigned int i = 0; i < got && !r->failed; i++) {
+		off[i] = sr_u64_max(r, f->dev.size - BUS_WIDTH,
+				    "flash buffered word offset");
+		val[i] = sr_u32(r);
+		if (off[i] % BUS_WIDTH || off[i] / CFI_FLASH_BLOCK_SIZE !=
+					      op_offset / CFI_FLASH_BLOCK_SIZE)
+			sr_fail(r, "%s: buffered word at 0x%llx", f->name,
+				(unsigned long long)off[i]);
+	}
+	if (r->failed)
+		return -1;
+
+	pthread_mutex_lock(&f->lock);
+	f->sr = sr;
+	f->op_offset = op_offset;
+	f->buf_words = words;
+	f->buf_got = got;
+	memcpy(f->buf_off, off, got * sizeof(off[0]));
+	memcpy(f->buf_val, val, got * sizeof(val[0]));
+	/* As on a mode change: a bank outside read-array mode has its slot
+	 * removed (set_mapped(false)), so that accesses trap here. */
+	enter(f, (enum cfi_mode)mode);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
 static void cfi_flash_destroy(struct device *dev)
 {
 	struct cfi_flash *f = to_flash(dev);
@@ -494,6 +575,8 @@ static const struct device_ops cfi_flash_ops = {
     .mmio_write = cfi_flash_write,
     .fdt_node = cfi_flash_fdt_node,
     .destroy = cfi_flash_destroy,
+    .save = cfi_flash_save,
+    .restore = cfi_flash_restore,
 };
 
 struct device *cfi_flash_create(const struct cfi_flash_config *cfg)

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/state.h"
+
 struct device;
 
 /* How a device drives its interrupt line (a GIC SPI, DT numbering). */
@@ -64,6 +66,23 @@ struct device_ops {
 	int (*fdt_node)(const struct device *dev, void *fdt);
 	/* Free the model. */
 	void (*destroy)(struct device *dev);
+	/*
+	 * Snapshots (issue 13, docs/snapshot.md "Device records"): append
+	 * the guest-visible state to w, in a fixed order and width, so that
+	 * the same state always gives the same bytes. The VM is paused: no
+	 * vCPU runs, and virtio devices are quiesced (virtio_quiesce).
+	 */
+	void (*save)(struct device *dev, struct state_writer *w);
+	/*
+	 * Read back what save wrote, into a model freshly created with the
+	 * same configuration and reset. The record is hostile input: every
+	 * value is checked as a guest register write would be; a bad one
+	 * fails r (sr_fail, naming the field) and makes restore return -1,
+	 * leaving a model that is safe to use or destroy. On success it has
+	 * consumed exactly its record and returns 0. May be NULL where there
+	 * is nothing to save (both are then NULL).
+	 */
+	int (*restore)(struct device *dev, struct state_reader *r);
 };
 
 struct device {

@@ -273,6 +273,64 @@ static int pl031_fdt_node(const struct device *dev, void *fdt)
 	return err ? -1 : 0;
 }
 
+/*
+ * Record (docs/snapshot.md): the counter's offset from the host's clock,
+ * then LR, MR, IMSC and RIS. The counter follows host real time (TRM 2.2:
+ * it counts seconds whatever the processor does), so a VM restored later
+ * reads the time of day, as after a suspend; saving the offset rather than
+ * the counter is what keeps a guest-set time (RTCLR) across the restore.
+ */
+static void pl031_save(struct device *dev, struct state_writer *w)
+{
+	struct pl031 *r = to_pl031(dev);
+
+	pthread_mutex_lock(&r->lock);
+	sw_u64(w, (uint64_t)r->offset);
+	sw_u32(w, r->lr);
+	sw_u32(w, r->mr);
+	sw_u32(w, r->imsc);
+	sw_u32(w, r->ris);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* An RTCLR write sets offset = v - now, v < 2^32: with any host time
+ * before 2^40 s it stays within 2^41, which also keeps now + offset from
+ * overflowing. */
+#define MAX_OFFSET (1LL << 41)
+
+static int pl031_restore(struct device *dev, struct state_reader *sr)
+{
+	struct pl031 *r = to_pl031(dev);
+	int64_t offset = (int64_t)sr_u64(sr), now;
+	uint32_t lr, mr, imsc, ris;
+
+	if (offset > MAX_OFFSET || offset < -MAX_OFFSET)
+		sr_fail(sr, "pl031: counter offset %lld out of range",
+			(long long)offset);
+	lr = sr_u32(sr);
+	mr = sr_u32(sr);
+	imsc = sr_u32_mask(sr, RTC_INT, "pl031 IMSC");
+	ris = sr_u32_mask(sr, RTC_INT, "pl031 RIS");
+	if (sr->failed)
+		return -1;
+
+	pthread_mutex_lock(&r->lock);
+	now = host_now(r);
+	r->offset = offset;
+	r->lr = lr;
+	r->mr = mr;
+	r->imsc = imsc;
+	r->ris = ris;
+	/* The next match strictly after now: one the counter reached while
+	 * the VM was saved is not raised (RIS says whether it had been). */
+	r->next_match = next_match_from(r, now, false);
+	pthread_cond_signal(&r->cond); /* the timer thread waits anew */
+	r->irq_level = (r->ris & r->imsc) != 0;
+	device_set_irq(&r->dev, r->irq_level);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
 static void pl031_destroy(struct device *dev)
 {
 	struct pl031 *r = to_pl031(dev);
@@ -293,6 +351,8 @@ static const struct device_ops pl031_ops = {
     .mmio_write = pl031_write,
     .fdt_node = pl031_fdt_node,
     .destroy = pl031_destroy,
+    .save = pl031_save,
+    .restore = pl031_restore,
 };
 
 struct device *pl031_create(uint64_t base, uint32_t spi, struct irq_sink irq,

@@ -182,6 +182,24 @@ uint32_t sr_u32_max(struct state_reader *r, uint32_t max, const char *what)
 	return r->failed ? 0 : v;
 }
 
+uint32_t sr_u32_mask(struct state_reader *r, uint32_t mask, const char *what)
+{
+	uint32_t v = sr_u32(r);
+
+	if (!r->failed && (v & ~mask))
+		sr_fail(r, "%s 0x%x has bits outside 0x%x", what, v, mask);
+	return r->failed ? 0 : v;
+}
+
+uint8_t sr_u8_mask(struct state_reader *r, uint8_t mask, const char *what)
+{
+	uint8_t v = sr_u8(r);
+
+	if (!r->failed && (v & ~mask))
+		sr_fail(r, "%s 0x%x has bits outside 0x%x", what, v, mask);
+	return r->failed ? 0 : v;
+}
+
 int sr_done(struct state_reader *r)
 {
 	if (!r->failed && r->pos != r->len)

@@ -57,6 +57,10 @@ uint64_t sr_u64_max(struct state_reader *r, uint64_t max, const char *what);
  * does not fit, or holds a NUL, fails the reader naming what. */
 void sr_string(struct state_reader *r, char *buf, size_t size,
 	       const char *what);
+/* A register value with no bits outside mask (what a guest write could
+ * leave there): what is read, or 0 with the reader failed, naming what. */
+uint32_t sr_u32_mask(struct state_reader *r, uint32_t mask, const char *what);
+uint8_t sr_u8_mask(struct state_reader *r, uint8_t mask, const char *what);
 /* Fail the reader (the first message stays). */
 void sr_fail(struct state_reader *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

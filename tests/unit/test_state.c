@@ -108,6 +108,19 @@ static void strings(void)
 	sr_string(&r, buf, sizeof(buf), "id");
 	CHECK(r.failed);
 	CHECK(strstr(r.why, "NUL"));
+static void masked_values(void)
+{
+	struct state_writer w;
+	struct state_reader r;
+
+	sw_init(&w);
+	sw_u32(&w, 0x87);
+	sw_u8(&w, 0x10);
+	sr_init(&r, w.buf, w.len);
+	CHECK_EQ(sr_u32_mask(&r, 0xff87, "CR"), 0x87);
+	CHECK_EQ(sr_u8_mask(&r, 0x0f, "mode"), 0);
+	CHECK(r.failed);
+	CHECK(strstr(r.why, "mode 0x10 has bits outside 0xf"));
 	sw_free(&w);
 }
 
@@ -119,5 +132,6 @@ int main(void)
 	RUN(leftover_bytes_fail);
 	RUN(bounded_values);
 	RUN(strings);
+	RUN(masked_values);
 	return check_main_end();
 }
