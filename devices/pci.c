@@ -197,6 +197,55 @@ void pci_function_reset(struct pci_function *fn)
 	pthread_mutex_unlock(&fn->cfg_lock);
 }
 
+/* Record layout: docs/snapshot.md, "PCI functions". */
+int pci_function_save(struct pci_function *fn, struct state_writer *w)
+{
+	pthread_mutex_lock(&fn->cfg_lock);
+	sw_bytes(w, fn->cfg, PCI_CFG_SIZE);
+	sw_bool(w, fn->intx_level);
+	pthread_mutex_unlock(&fn->cfg_lock);
+	if (fn->ops && fn->ops->save)
+		fn->ops->save(fn, w);
+	return w->failed ? -1 : 0;
+}
+
+int pci_function_restore(struct pci_function *fn, struct state_reader *r)
+{
+	uint8_t *cfg = malloc(PCI_CFG_SIZE);
+	bool level;
+
+	if (!cfg) {
+		sr_fail(r, "%s: out of memory", fn->name);
+		return -1;
+	}
+	sr_bytes(r, cfg, PCI_CFG_SIZE);
+	level = sr_bool(r);
+	if (r->failed) {
+		free(cfg);
+		return -1;
+	}
+	pthread_mutex_lock(&fn->cfg_lock);
+	/* As pci_config_write merges a guest's bytes (PCI 3.0 6.2: read-only
+	 * bits keep the function's values; a BAR's wmask drops the address
+	 * bits below its size, 6.2.5.1), except that RW1C bits are taken as
+	 * they were: the function had set them. */
+	for (unsigned int i = 0; i < PCI_CFG_SIZE; i++) {
+		uint8_t w = fn->wmask[i], c = fn->w1cmask[i];
+
+		fn->cfg[i] = (fn->cfg[i] & ~(w | c)) | (cfg[i] & (w | c));
+	}
+	fn->intx_level = level;
+	intx_update(fn);
+	pthread_mutex_unlock(&fn->cfg_lock);
+	free(cfg);
+	if (fn->ops && fn->ops->restore && fn->ops->restore(fn, r)) {
+		if (!r->failed)
+			sr_fail(r, "%s: bad record", fn->name);
+		return -1;
+	}
+	return r->failed ? -1 : 0;
+}
+
 /* --- The host bridge ---------------------------------------------------- */
 
 /* Private to this file: the rest of armvm goes through pci.h's functions. */
@@ -540,11 +589,59 @@ static void host_reset(struct device *dev)
 	pci_host_reset(ecam_to_host(dev));
 }
 
+/* Which slots hold a function, and which of those a device below (a root
+ * port's child): the shape the functions' own records were saved for. */
+static void host_shape(struct pci_host *host, uint32_t *slots,
+		       uint32_t *children)
+{
+	*slots = *children = 0;
+	pthread_mutex_lock(&host->lock);
+	for (unsigned int s = 0; s < PCI_MAX_SLOTS; s++) {
+		if (host->slots[s])
+			*slots |= 1u << s;
+		if (host->slots[s] && host->slots[s]->child)
+			*children |= 1u << s;
+	}
+	pthread_mutex_unlock(&host->lock);
+}
+
+/*
+ * Record (docs/snapshot.md): the host bridge keeps no state of its own
+ * (INTx line counts follow from the functions, restored one by one);
+ * its record is the hierarchy, which the restore checks the caller
+ * rebuilt the same.
+ */
+static void host_save(struct device *dev, struct state_writer *w)
+{
+	uint32_t slots, children;
+
+	host_shape(ecam_to_host(dev), &slots, &children);
+	sw_u32(w, slots);
+	sw_u32(w, children);
+}
+
+static int host_restore(struct device *dev, struct state_reader *r)
+{
+	uint32_t slots, children, want_slots, want_children;
+
+	host_shape(ecam_to_host(dev), &want_slots, &want_children);
+	slots = sr_u32(r);
+	children = sr_u32(r);
+	if (!r->failed && (slots != want_slots || children != want_children))
+		sr_fail(r,
+			"pcie: slots 0x%x with devices below 0x%x, the host "
+			"has 0x%x and 0x%x",
+			slots, children, want_slots, want_children);
+	return r->failed ? -1 : 0;
+}
+
 static const struct device_ops ecam_ops = {
     .reset = host_reset,
     .mmio_read = ecam_read,
     .mmio_write = ecam_write,
     .fdt_node = host_fdt_node,
+    .save = host_save,
+    .restore = host_restore,
 };
 
 /* The memory window has no node of its own; the host bridge's describes it. */

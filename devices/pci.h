@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "devices/device.h"
+#include "lib/state.h"
 
 #define PCI_CFG_SIZE  4096 /* PCIe extended configuration space */
 #define PCI_NUM_BARS  6
@@ -67,6 +68,15 @@ struct pci_function_ops {
 			       unsigned int size);
 	void (*reset)(struct pci_function *fn);
 	void (*destroy)(struct pci_function *fn);
+	/*
+	 * Snapshots, optional (docs/snapshot.md "Device records"): the
+	 * model's own state, after the configuration space that
+	 * pci_function_save/_restore handle. restore runs once that is back
+	 * (without cfg_lock), checks everything as a guest write would be
+	 * checked, and returns -1 with sr_fail on a bad record.
+	 */
+	void (*save)(struct pci_function *fn, struct state_writer *w);
+	int (*restore)(struct pci_function *fn, struct state_reader *r);
 };
 
 struct pci_function {
@@ -129,6 +139,22 @@ uint32_t pci_config_read(struct pci_function *fn, uint32_t offset,
 void pci_config_write(struct pci_function *fn, uint32_t offset,
 		      unsigned int size, uint32_t value);
 void pci_function_reset(struct pci_function *fn);
+
+/*
+ * A function's snapshot record: its configuration space and INTx request,
+ * then the model's (ops->save). 0, or -1 when the writer failed (out of
+ * memory).
+ */
+int pci_function_save(struct pci_function *fn, struct state_writer *w);
+/*
+ * Into a function freshly created with the same configuration, plugged
+ * where it was (the caller re-plugs a root port's device before restoring
+ * the port) and reset. Only the bits a guest may write (wmask, under the
+ * same BAR size masks) or clear (w1cmask) come from the record; the rest
+ * stays the model's. INTx is then driven again through the host's shared
+ * line counts. 0, or -1 with sr_fail's message.
+ */
+int pci_function_restore(struct pci_function *fn, struct state_reader *r);
 
 /* Message-signalled interrupts: the VMM delivers them (KVM_SIGNAL_MSI). */
 struct msi_sink {

@@ -250,10 +250,62 @@ static void port_destroy(struct pci_function *fn)
 	free(p);
 }
 
+/*
+ * Record (docs/snapshot.md), after the configuration space (Slot Control
+ * with its indicators and power, the RW1C Slot Status events, MSI): whether
+ * the slot holds a device and whether the host asked for its removal
+ * (the attention button pressed, the guest not done yet). A device the
+ * guest released but the host has not collected is no longer the slot's.
+ */
+static void port_save(struct pci_function *fn, struct state_writer *w)
+{
+	struct pcie_port *p = to_port(fn);
+
+	pthread_mutex_lock(&p->fn.cfg_lock);
+	sw_bool(w, p->fn.child != NULL);
+	sw_bool(w, p->unplug_requested);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
+}
+
+static int port_restore(struct pci_function *fn, struct state_reader *r)
+{
+	struct pcie_port *p = to_port(fn);
+	bool present = sr_bool(r), unplug = sr_bool(r);
+	uint16_t sta, lnk;
+
+	pthread_mutex_lock(&p->fn.cfg_lock);
+	if (!r->failed && present != (p->fn.child != NULL))
+		sr_fail(r, "%s %u: the record has %s device, the slot %s",
+			p->fn.name, p->slot_number, present ? "a" : "no",
+			p->fn.child ? "has one" : "is empty");
+	if (!r->failed && unplug && !present)
+		sr_fail(r, "%s %u: a removal pending on an empty slot",
+			p->fn.name, p->slot_number);
+	if (r->failed) {
+		pthread_mutex_unlock(&p->fn.cfg_lock);
+		return -1;
+	}
+	p->unplug_requested = unplug;
+	/* Presence Detect State and Data Link Layer Link Active are the
+	 * slot's read-only view of itself (7.5.3.11, 7.5.3.8): a device
+	 * present, and the link up while it is powered. */
+	sta = rd16(p, p->exp + EXP_SLTSTA);
+	wr16(p, p->exp + EXP_SLTSTA,
+	     present ? sta | SLTSTA_PDS : sta & ~SLTSTA_PDS);
+	lnk = rd16(p, p->exp + EXP_LNKSTA);
+	wr16(p, p->exp + EXP_LNKSTA,
+	     present && powered(p) ? lnk | LNKSTA_DLLLA : lnk & ~LNKSTA_DLLLA);
+	update_intx(p);
+	pthread_mutex_unlock(&p->fn.cfg_lock);
+	return 0;
+}
+
 static const struct pci_function_ops port_ops = {
     .config_written = port_config_written,
     .reset = port_reset,
     .destroy = port_destroy,
+    .save = port_save,
+    .restore = port_restore,
 };
 
 struct pcie_port *pcie_port_create(unsigned int slot_number)

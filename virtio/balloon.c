@@ -448,6 +448,64 @@ static void bl_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/*
+ * Record (docs/snapshot.md): the config space (num_pages, the host's
+ * target; actual, the driver's), then the guest's last statistics (the
+ * valid tags' mask and the 16 values), which balloon-stats reports. The
+ * statistics buffer the device holds is given back (bl_queue_held) and
+ * taken again after the restore, as the driver left it. Inflate, deflate
+ * and reporting requests complete on the thread that rang, so none is in
+ * flight once quiesced; the host's counters are not the guest's and start
+ * again from zero.
+ */
+static void bl_save(struct virtio_dev *d, struct state_writer *w)
+{
+	struct virtio_balloon *b = to_bl(d);
+
+	sw_bytes(w, b->config, CFG_BYTES);
+	pthread_mutex_lock(&b->lock);
+	sw_u32(w, b->stats_valid);
+	for (unsigned int i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		sw_u64(w, b->stats[i]);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static int bl_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	struct virtio_balloon *b = to_bl(d);
+	uint64_t stats[VIRTIO_BALLOON_S_NR];
+	uint32_t pages = sr_u32(r), actual = sr_u32(r), valid;
+
+	/* virtio_balloon_set_target's bound: at most the guest's RAM. */
+	if (!r->failed &&
+	    (uint64_t)pages << VIRTIO_BALLOON_PFN_SHIFT > d->mem->size)
+		sr_fail(r, "virtio-balloon: target of %u pages beyond RAM",
+			pages);
+	valid = sr_u32_mask(r, (1u << VIRTIO_BALLOON_S_NR) - 1,
+			    "virtio-balloon statistics tags");
+	for (unsigned int i = 0; i < VIRTIO_BALLOON_S_NR; i++)
+		stats[i] = sr_u64(r);
+	if (r->failed)
+		return -1;
+	put_le32(b->config + CFG_NUM_PAGES, pages);
+	put_le32(b->config + CFG_ACTUAL, actual);
+	pthread_mutex_lock(&b->lock);
+	memcpy(b->stats, stats, sizeof(stats));
+	b->stats_valid = valid;
+	if (valid) { /* figures of one buffer, received now for the host */
+		b->stats_seq = 1;
+		b->stats_ms = now_ms();
+	}
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+/* The statistics buffer held for the next request (stats queue lock). */
+static uint16_t bl_queue_held(struct virtio_dev *d, unsigned int q)
+{
+	return q == VIRTIO_BALLOON_STATSQ && to_bl(d)->stats_held;
+}
+
 static void bl_destroy(struct virtio_dev *d)
 {
 	struct virtio_balloon *b = to_bl(d);
@@ -469,6 +527,9 @@ static const struct virtio_device_ops bl_ops = {
     .queue_notify = bl_queue_notify,
     .reset = bl_reset,
     .destroy = bl_destroy,
+    .save = bl_save,
+    .restore = bl_restore,
+    .queue_held = bl_queue_held,
 };
 
 struct virtio_dev *virtio_balloon_create(struct guest_mem *mem)

@@ -172,6 +172,31 @@ static void blk_reset(struct virtio_dev *d)
 	update_cache_mode(b, 0);
 }
 
+/*
+ * Record (docs/snapshot.md): the writeback byte (5.2.4), the cache mode a
+ * driver with CONFIG_WCE may have changed. Requests are synchronous on the
+ * thread that runs the queue, so none is in flight once it is quiesced.
+ */
+static void blk_save(struct virtio_dev *d, struct state_writer *w)
+{
+	sw_u8(w, to_blk(d)->config[CFG_WRITEBACK]);
+}
+
+static int blk_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	struct virtio_blk *b = to_blk(d);
+	/* 0 or 1, what blk_config_write accepts. */
+	bool writeback = sr_bool(r);
+
+	if (r->failed)
+		return -1;
+	b->config[CFG_WRITEBACK] = writeback;
+	update_cache_mode(b, (d->status & VIRTIO_STATUS_FEATURES_OK)
+				 ? d->driver_features
+				 : 0);
+	return 0;
+}
+
 static void io_warn(struct virtio_blk *b, const char *what, int err)
 {
 	if (b->warnings >= BLK_MAX_WARNINGS)
@@ -550,6 +575,8 @@ static const struct virtio_device_ops blk_ops = {
     .features_ok = blk_features_ok,
     .reset = blk_reset,
     .destroy = blk_destroy,
+    .save = blk_save,
+    .restore = blk_restore,
 };
 
 void virtio_blk_set_serial(struct virtio_dev *d, const char *serial)

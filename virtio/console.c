@@ -353,6 +353,39 @@ static void con_reset(struct virtio_dev *d)
 	atomic_store(&c->tx_blocked, false);
 }
 
+/*
+ * Record (docs/snapshot.md): the config space's cols and rows (5.3.4) as
+ * the guest last read them; max_nr_ports is fixed at 1 (no MULTIPORT, so
+ * no port or control-queue state). The transmit chain being written is
+ * given back (con_queue_held) and written again whole after the restore,
+ * to the new process's output; input read from the host but not yet given
+ * to the guest stays with the old process.
+ */
+static void con_save(struct virtio_dev *d, struct state_writer *w)
+{
+	struct virtio_console *c = to_con(d);
+
+	sw_u16(w, get_le16(c->config + CFG_COLS));
+	sw_u16(w, get_le16(c->config + CFG_ROWS));
+}
+
+static int con_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	struct virtio_console *c = to_con(d);
+	uint16_t cols = sr_u16(r), rows = sr_u16(r);
+
+	if (r->failed)
+		return -1;
+	put_le16(c->config + CFG_COLS, cols);
+	put_le16(c->config + CFG_ROWS, rows);
+	return 0;
+}
+
+static uint16_t con_queue_held(struct virtio_dev *d, unsigned int q)
+{
+	return q == VIRTIO_CONSOLE_TXQ && to_con(d)->tx_held;
+}
+
 /* ---- The I/O thread ---- */
 
 static void *con_io_thread(void *arg)
@@ -461,6 +494,9 @@ static const struct virtio_device_ops con_ops = {
     .reset = con_reset,
     .stop = con_stop,
     .destroy = con_destroy,
+    .save = con_save,
+    .restore = con_restore,
+    .queue_held = con_queue_held,
 };
 
 struct virtio_dev *virtio_console_create(const char *name, int in_fd,

@@ -400,12 +400,62 @@ static void mmio_destroy(struct device *dev)
 	free(m);
 }
 
+/*
+ * Record (docs/snapshot.md): the selectors and InterruptStatus (4.2.2),
+ * then the virtio device (virtio_save). The doorbells need nothing: the
+ * fresh slot's reset registered one per queue, whatever the queues' state.
+ */
+static void mmio_save(struct device *dev, struct state_writer *w)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+
+	pthread_mutex_lock(&m->lock);
+	sw_u32(w, m->device_features_sel);
+	sw_u32(w, m->driver_features_sel);
+	sw_u32(w, m->queue_sel);
+	sw_u32(w, m->interrupt_status);
+	pthread_mutex_unlock(&m->lock);
+	virtio_save(m->vdev, w);
+}
+
+static int mmio_restore(struct device *dev, struct state_reader *r)
+{
+	struct virtio_mmio *m = to_mmio(dev);
+	uint32_t dsel = sr_u32(r), gsel = sr_u32(r), qsel = sr_u32(r);
+	uint32_t status = sr_u32_mask(r, MMIO_INT_VRING | MMIO_INT_CONFIG,
+				      "virtio-mmio InterruptStatus");
+
+	if (r->failed)
+		return -1;
+	pthread_mutex_lock(&m->lock);
+	m->device_features_sel = dsel;
+	m->driver_features_sel = gsel;
+	m->queue_sel = qsel;
+	m->interrupt_status = status;
+	/* The line, whatever the fresh slot last told the sink. */
+	m->irq_level = status != 0;
+	device_set_irq(&m->dev, m->irq_level);
+	pthread_mutex_unlock(&m->lock);
+	if (virtio_restore(m->vdev, r))
+		return -1;
+	/* virtio-mmio has no MSI-X (4.2): the vectors stay NO_VECTOR. */
+	if (virtio_get_config_msix_vector(m->vdev) != VIRTIO_MSI_NO_VECTOR)
+		sr_fail(r, "virtio-mmio: an MSI-X vector");
+	for (unsigned int q = 0; q < virtio_num_queues(m->vdev); q++)
+		if (virtio_queue_get_msix_vector(m->vdev, q) !=
+		    VIRTIO_MSI_NO_VECTOR)
+			sr_fail(r, "virtio-mmio: an MSI-X vector");
+	return r->failed ? -1 : 0;
+}
+
 static const struct device_ops mmio_ops = {
     .reset = mmio_reset,
     .mmio_read = mmio_read,
     .mmio_write = mmio_write,
     .fdt_node = mmio_fdt_node,
     .destroy = mmio_destroy,
+    .save = mmio_save,
+    .restore = mmio_restore,
 };
 
 struct device *virtio_mmio_create(uint64_t base, uint32_t spi,

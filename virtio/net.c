@@ -622,6 +622,54 @@ static void net_reset(struct virtio_dev *d)
 	backlog_clear(n);
 }
 
+/*
+ * Record (docs/snapshot.md): the config space's MAC and status (the link
+ * state, 5.1.4) as the guest saw them. The queues' chains the receive path
+ * holds for a frame in progress are given back (net_queue_held); that
+ * frame, and the frames waiting in the backlog, are not saved: to the
+ * guest they are frames lost on the wire. The MTU and the number of queue
+ * pairs are the configuration's and are checked to agree.
+ */
+static void net_save(struct virtio_dev *d, struct state_writer *w)
+{
+	struct virtio_net *n = to_net(d);
+
+	sw_bytes(w, n->config, CFG_BYTES);
+}
+
+static int net_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	struct virtio_net *n = to_net(d);
+	uint8_t cfg[CFG_BYTES];
+	uint16_t status;
+
+	sr_bytes(r, cfg, sizeof(cfg));
+	if (r->failed)
+		return -1;
+	status = get_le16(cfg + CFG_STATUS);
+	if (status & ~VIRTIO_NET_S_LINK_UP)
+		sr_fail(r, "virtio-net: link status 0x%x", status);
+	else if (get_le16(cfg + CFG_MTU) != get_le16(n->config + CFG_MTU) ||
+		 get_le16(cfg + CFG_PAIRS) != get_le16(n->config + CFG_PAIRS))
+		sr_fail(r, "virtio-net: MTU or queue pairs differ from the "
+			   "device's");
+	if (r->failed)
+		return -1;
+	memcpy(n->config, cfg, sizeof(cfg));
+	atomic_store(&n->link_up, status & VIRTIO_NET_S_LINK_UP);
+	return 0;
+}
+
+/* Receive chains taken for the frame in progress (receive queue lock). */
+static uint16_t net_queue_held(struct virtio_dev *d, unsigned int q)
+{
+	struct virtio_net *n = to_net(d);
+
+	if (q != VIRTIO_NET_RXQ)
+		return 0;
+	return n->rx_nbufs ? n->rx_nbufs : n->rx_first_held;
+}
+
 /* ---- The I/O thread ---- */
 
 static void *net_io_thread(void *arg)
@@ -719,6 +767,9 @@ static const struct virtio_device_ops net_ops = {
     .reset = net_reset,
     .stop = net_stop,
     .destroy = net_destroy,
+    .save = net_save,
+    .restore = net_restore,
+    .queue_held = net_queue_held,
 };
 
 struct virtio_dev *virtio_net_create(const struct virtio_net_config *cfg,

@@ -549,12 +549,100 @@ static void vpci_destroy(struct pci_function *fn)
 	free(v);
 }
 
+/*
+ * Record (docs/snapshot.md), after the configuration space: the common
+ * configuration's selectors (4.1.4.3), the ISR (4.1.4.5), the MSI-X table
+ * and pending bits (PCI 3.0 6.8.2), then the virtio device (virtio_save).
+ */
+static void vpci_save(struct pci_function *fn, struct state_writer *w)
+{
+	struct virtio_pci *v = to_vpci(fn);
+
+	pthread_mutex_lock(&v->lock);
+	sw_u32(w, v->device_feature_select);
+	sw_u32(w, v->driver_feature_select);
+	sw_u16(w, v->queue_select);
+	sw_u8(w, v->isr);
+	sw_u8(w, (uint8_t)v->nr_vectors);
+	for (unsigned int i = 0; i < v->nr_vectors; i++) {
+		sw_u32(w, v->table[i].addr_lo);
+		sw_u32(w, v->table[i].addr_hi);
+		sw_u32(w, v->table[i].data);
+		sw_u32(w, v->table[i].ctrl);
+	}
+	sw_u64(w, v->pending);
+	pthread_mutex_unlock(&v->lock);
+	virtio_save(v->vdev, w);
+}
+
+/* 4.1.5.1.2: a vector the device cannot use is stored as NO_VECTOR. */
+static void check_vector(struct virtio_pci *v, struct state_reader *r,
+			 uint16_t vector, const char *what)
+{
+	if (vector != VIRTIO_MSI_NO_VECTOR && vector >= v->nr_vectors)
+		sr_fail(r, "virtio-pci: %s MSI-X vector %u of %u", what, vector,
+			v->nr_vectors);
+}
+
+static int vpci_restore(struct pci_function *fn, struct state_reader *r)
+{
+	struct virtio_pci *v = to_vpci(fn);
+	struct msix_entry table[MSIX_MAX_VECTORS];
+	uint32_t dsel = sr_u32(r), gsel = sr_u32(r);
+	uint16_t qsel = sr_u16(r);
+	uint8_t isr = sr_u8_mask(r, ISR_QUEUE | ISR_CONFIG, "virtio-pci ISR");
+	unsigned int n = sr_u8(r);
+	uint64_t pending;
+	struct virtio_dev *d = v->vdev;
+
+	if (!r->failed && n != v->nr_vectors)
+		sr_fail(r, "virtio-pci: %u MSI-X vectors, the function has %u",
+			n, v->nr_vectors);
+	for (unsigned int i = 0; i < n && !r->failed; i++) {
+		/* What msix_write keeps: a dword-aligned address, the
+		 * mask bit alone in the control word. */
+		table[i].addr_lo = sr_u32_mask(r, ~3u, "MSI-X address");
+		table[i].addr_hi = sr_u32(r);
+		table[i].data = sr_u32(r);
+		table[i].ctrl = sr_u32_mask(r, 1, "MSI-X vector control");
+	}
+	pending = sr_u64(r);
+	if (!r->failed && n < 64 && (pending >> n))
+		sr_fail(r, "virtio-pci: pending bits 0x%llx past %u vectors",
+			(unsigned long long)pending, n);
+	if (r->failed)
+		return -1;
+	pthread_mutex_lock(&v->lock);
+	v->device_feature_select = dsel;
+	v->driver_feature_select = gsel;
+	v->queue_select = qsel;
+	v->isr = isr;
+	memcpy(v->table, table, n * sizeof(table[0]));
+	v->pending = pending;
+	pthread_mutex_unlock(&v->lock);
+	/* The device last: a notification it gives its queues may raise an
+	 * interrupt through what is restored above. */
+	if (virtio_restore(d, r))
+		return -1;
+	check_vector(v, r, virtio_get_config_msix_vector(d), "config");
+	for (unsigned int q = 0; q < virtio_num_queues(d); q++)
+		check_vector(v, r, virtio_queue_get_msix_vector(d, q), "queue");
+	if (r->failed)
+		return -1;
+	/* The doorbells follow BAR 0 to where the record put it, as after
+	 * the guest's own configuration write (vpci_config_written). */
+	update_doorbells(v);
+	return 0;
+}
+
 static const struct pci_function_ops vpci_ops = {
     .bar_read = vpci_bar_read,
     .bar_write = vpci_bar_write,
     .config_written = vpci_config_written,
     .reset = vpci_reset,
     .destroy = vpci_destroy,
+    .save = vpci_save,
+    .restore = vpci_restore,
 };
 
 struct virtio_dev *virtio_pci_device(struct pci_function *fn)

@@ -93,6 +93,11 @@ static void notify_config(struct virtio_dev *d)
 	void *opaque;
 
 	pthread_mutex_lock(&d->lock);
+	if (d->quiesced) { /* raised at un-quiesce */
+		d->pending_config = true;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
 	t = d->transport;
 	opaque = d->transport_opaque;
 	pthread_mutex_unlock(&d->lock);
@@ -424,6 +429,10 @@ void virtio_queue_notify(struct virtio_dev *d, unsigned int q)
 	pthread_mutex_lock(&d->lock);
 	live = (d->status & need) == need && !(d->status & stop) && vq->ready &&
 	       !vq->vq.broken;
+	if (d->quiesced) { /* runs at un-quiesce */
+		d->pending_kicks |= 1ULL << q;
+		live = false;
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (live && d->ops->queue_notify)
 		d->ops->queue_notify(d, q);
@@ -470,6 +479,7 @@ void virtio_reset(struct virtio_dev *d)
 	d->status = 0;
 	d->driver_features = 0;
 	d->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
+	d->pending_kicks = 0; /* queues of the old driver */
 	for (i = 0; i < d->num_queues; i++)
 		reset_queue_regs(d, &d->queues[i]);
 	if (d->ops->reset)
@@ -477,4 +487,210 @@ void virtio_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&d->lock);
 	for (i = d->num_queues; i-- > 0;)
 		pthread_mutex_unlock(&d->queues[i].proc_lock);
+}
+
+/* ---- Snapshots ---- */
+
+static void lock_all(struct virtio_dev *d)
+{
+	for (unsigned int i = 0; i < d->num_queues; i++)
+		pthread_mutex_lock(&d->queues[i].proc_lock);
+	pthread_mutex_lock(&d->lock);
+}
+
+static void unlock_all(struct virtio_dev *d)
+{
+	pthread_mutex_unlock(&d->lock);
+	for (unsigned int i = d->num_queues; i-- > 0;)
+		pthread_mutex_unlock(&d->queues[i].proc_lock);
+}
+
+void virtio_quiesce(struct virtio_dev *d, bool quiesce)
+{
+	uint64_t kicks;
+	bool config;
+
+	pthread_mutex_lock(&d->lock);
+	d->quiesced = quiesce;
+	kicks = quiesce ? 0 : d->pending_kicks;
+	config = !quiesce && d->pending_config;
+	if (!quiesce) {
+		d->pending_kicks = 0;
+		d->pending_config = false;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (quiesce) {
+		/* A handler in progress holds its queue's processing lock;
+		 * any later one sees the flag. */
+		for (unsigned int i = 0; i < d->num_queues; i++) {
+			pthread_mutex_lock(&d->queues[i].proc_lock);
+			pthread_mutex_unlock(&d->queues[i].proc_lock);
+		}
+		return;
+	}
+	if (config)
+		notify_config(d);
+	for (unsigned int q = 0; q < d->num_queues; q++)
+		if (kicks >> q & 1)
+			virtio_queue_notify(d, q);
+}
+
+/* Status bits a driver or the device can set (section 2.1); 0x10 and
+ * 0x20 are reserved. */
+#define STATUS_BITS                                            \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |    \
+	 VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | \
+	 VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
+
+void virtio_save(struct virtio_dev *d, struct state_writer *w)
+{
+	lock_all(d);
+	sw_u8(w, d->status);
+	sw_u64(w, d->driver_features);
+	sw_u8(w, d->config_generation);
+	sw_u16(w, d->config_msix_vector);
+	sw_u8(w, (uint8_t)d->num_queues);
+	for (unsigned int q = 0; q < d->num_queues; q++) {
+		struct virtio_queue *vq = &d->queues[q];
+		uint16_t held = 0;
+
+		sw_u16(w, vq->size);
+		sw_bool(w, vq->ready);
+		sw_u64(w, vq->desc);
+		sw_u64(w, vq->driver);
+		sw_u64(w, vq->device);
+		sw_u16(w, vq->msix_vector);
+		if (!vq->ready)
+			continue;
+		if (d->ops->queue_held && !vq->vq.broken)
+			held = d->ops->queue_held(d, q);
+		sw_u16(w, (uint16_t)(vq->vq.last_avail - held));
+		sw_u16(w, vq->vq.used_idx);
+		sw_u16(w, vq->vq.signalled_used);
+		sw_bool(w, vq->vq.signalled_valid);
+		sw_bool(w, vq->vq.broken);
+	}
+	if (d->ops->save)
+		d->ops->save(d, w);
+	unlock_all(d);
+}
+
+/* One queue's record, checked as the driver's writes are (4.1.4.3,
+ * 4.2.2: a power-of-2 size up to the maximum; rings set up by
+ * virtq_init, aligned and inside guest RAM). Both locks held. */
+static void restore_queue(struct virtio_dev *d, unsigned int q,
+			  struct state_reader *r)
+{
+	struct virtio_queue *vq = &d->queues[q];
+	uint16_t size = sr_u16(r), last_avail, used_idx, signalled;
+	bool ready = sr_bool(r), valid, broken;
+	uint64_t desc = sr_u64(r), driver = sr_u64(r), device = sr_u64(r);
+	uint16_t vector = sr_u16(r);
+
+	if (!r->failed &&
+	    (!size || size > d->ops->queue_max_size || (size & (size - 1))))
+		sr_fail(r, "%s: queue %u size %u (maximum %u, a power of 2)",
+			d->ops->name, q, size, d->ops->queue_max_size);
+	if (r->failed)
+		return;
+	vq->size = size;
+	vq->desc = desc;
+	vq->driver = driver;
+	vq->device = device;
+	vq->msix_vector = vector;
+	if (!ready)
+		return;
+	last_avail = sr_u16(r);
+	used_idx = sr_u16(r);
+	signalled = sr_u16(r);
+	valid = sr_bool(r);
+	broken = sr_bool(r);
+	/* Only a malformed ring breaks a ready queue, and it puts the device
+	 * into DEVICE_NEEDS_RESET (2.1.2). */
+	if (!r->failed && broken &&
+	    !(d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET))
+		sr_fail(r, "%s: queue %u broken without DEVICE_NEEDS_RESET",
+			d->ops->name, q);
+	if (r->failed)
+		return;
+	vq->ready = true;
+	if (!virtq_init(&vq->vq, d->mem, size, desc, driver, device,
+			d->driver_features >> VIRTIO_F_INDIRECT_DESC & 1,
+			d->driver_features >> VIRTIO_F_EVENT_IDX & 1)) {
+		if (!broken)
+			sr_fail(r, "%s: queue %u: %s", d->ops->name, q,
+				vq->vq.why);
+		return; /* broken, as virtq_init left it */
+	}
+	vq->vq.last_avail = last_avail;
+	vq->vq.used_idx = used_idx;
+	vq->vq.signalled_used = signalled;
+	vq->vq.signalled_valid = valid;
+	if (broken)
+		virtq_set_broken(&vq->vq, "malformed before the snapshot");
+}
+
+int virtio_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	const uint8_t need =
+	    VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK;
+	uint8_t status, generation;
+	uint64_t features;
+	uint16_t vector;
+	unsigned int n;
+	uint64_t kicks = 0;
+
+	status = sr_u8_mask(r, STATUS_BITS, "virtio device status");
+	features = sr_u64(r);
+	generation = sr_u8(r);
+	vector = sr_u16(r);
+	n = sr_u8(r);
+	/* What virtio_set_driver_features and virtio_set_status allow: only
+	 * offered features, and FEATURES_OK only with VERSION_1 (3.1.1). */
+	if (!r->failed && (features & ~offered(d)))
+		sr_fail(r, "%s: driver features 0x%llx not offered (0x%llx)",
+			d->ops->name, (unsigned long long)features,
+			(unsigned long long)offered(d));
+	if (!r->failed && (status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(features >> VIRTIO_F_VERSION_1 & 1))
+		sr_fail(r, "%s: FEATURES_OK without VERSION_1", d->ops->name);
+	if (!r->failed && n != d->num_queues)
+		sr_fail(r, "%s: %u queues, the device has %u", d->ops->name, n,
+			d->num_queues);
+	if (r->failed)
+		return -1;
+
+	lock_all(d);
+	d->status = status;
+	d->driver_features = features;
+	d->config_generation = generation;
+	d->config_msix_vector = vector;
+	for (unsigned int q = 0; q < n && !r->failed; q++)
+		restore_queue(d, q, r);
+	/* The device type derives its state from the features as at
+	 * negotiation (virtio_set_status), then reads its own record. */
+	if (!r->failed && (status & VIRTIO_STATUS_FEATURES_OK) &&
+	    d->ops->features_ok)
+		d->ops->features_ok(d, features);
+	if (!r->failed && d->ops->restore && d->ops->restore(d, r) &&
+	    !r->failed)
+		sr_fail(r, "%s: bad device record", d->ops->name);
+	if (!r->failed && (status & need) == need) {
+		for (unsigned int q = 0; q < n; q++)
+			if (d->queues[q].ready)
+				kicks |= 1ULL << q;
+		if (d->quiesced) {
+			d->pending_kicks |= kicks;
+			kicks = 0;
+		}
+	}
+	unlock_all(d);
+	if (r->failed)
+		return -1;
+	/* A notification with nothing new is harmless: each handler takes
+	 * what the driver made available, the chains given back included. */
+	for (unsigned int q = 0; q < n; q++)
+		if (kicks >> q & 1)
+			virtio_queue_notify(d, q);
+	return 0;
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "lib/guest_mem.h"
+#include "lib/state.h"
 #include "virtio/virtqueue.h"
 
 /* Device status bits (section 2.1). */
@@ -82,6 +83,20 @@ struct virtio_device_ops {
 	void (*stop)(struct virtio_dev *d);
 	/* Free the device (after virtio_destroy freed the core's part). */
 	void (*destroy)(struct virtio_dev *d);
+	/*
+	 * Snapshots (docs/snapshot.md "Device records"), all optional and
+	 * called with every queue's processing lock and d->lock held.
+	 * save appends the device type's state after the core's; restore
+	 * reads it back (the core's part already restored, features_ok
+	 * already called as at negotiation) and returns -1 with sr_fail on a
+	 * bad record. queue_held says how many chains of queue q the device
+	 * has taken but not used yet: the record gives them back (its
+	 * last_avail is that much lower), so a snapshot holds no request in
+	 * flight and the restored device takes them again.
+	 */
+	void (*save)(struct virtio_dev *d, struct state_writer *w);
+	int (*restore)(struct virtio_dev *d, struct state_reader *r);
+	uint16_t (*queue_held)(struct virtio_dev *d, unsigned int q);
 };
 
 /* How the core asks its transport for interrupts. */
@@ -115,6 +130,11 @@ struct virtio_dev {
 	unsigned int num_queues;
 	struct virtio_queue *queues;
 	unsigned int warnings; /* malformed-queue messages printed */
+	/* virtio_quiesce, under d->lock: while set, queue handlers and
+	 * config interrupts wait in pending_kicks / pending_config. */
+	bool quiesced;
+	bool pending_config;
+	uint64_t pending_kicks; /* one bit per queue */
 	const struct virtio_transport_ops *transport;
 	void *transport_opaque;
 };
@@ -221,5 +241,41 @@ void virtio_config_write(struct virtio_dev *d, uint32_t offset, const void *buf,
 
 /* Back to the initial state (status 0), waiting for requests in flight. */
 void virtio_reset(struct virtio_dev *d);
+
+/* ---- Snapshots (issue 13, docs/snapshot.md) ---- */
+
+/*
+ * Quiesce (true): from now on no queue handler runs and no configuration
+ * interrupt is raised, whichever thread asks (a device's own I/O thread,
+ * the control thread, a doorbell): the queue is remembered and its
+ * handler runs at un-quiesce, as for a driver's notification; what a
+ * device thread receives meanwhile waits in the backend or the device's
+ * own buffers. Returns once the handlers in progress have finished, so
+ * that nothing touches guest memory, the queues or the interrupt lines.
+ * Un-quiesce (false) runs what waited. A device's threads only reach the
+ * guest through virtio_queue_notify (docs/virtio.md), which makes this
+ * enough for every device.
+ */
+void virtio_quiesce(struct virtio_dev *d, bool quiesce);
+
+/*
+ * The device's record: status, features, config generation and vector,
+ * every queue's registers and, for a ready queue, the device's private
+ * ring indices, then the device type's state (ops->save). Chains the
+ * device holds (ops->queue_held) are given back in the record.
+ */
+void virtio_save(struct virtio_dev *d, struct state_writer *w);
+
+/*
+ * Into a device freshly created with the same configuration and reset;
+ * guest RAM must hold its restored contents already (ready queues are set
+ * up and checked against it as when the driver enabled them). Every value
+ * is checked as the driver's register writes would be. 0, or -1 with
+ * sr_fail's message; a failed restore leaves the device safe to reset or
+ * destroy. A live device (DRIVER_OK) then gets one notification of each
+ * ready queue, so that the chains given back are taken again: at once, or
+ * at un-quiesce when the device is quiesced.
+ */
+int virtio_restore(struct virtio_dev *d, struct state_reader *r);
 
 #endif

@@ -146,6 +146,11 @@ struct virtio_vsock {
 	unsigned int rx_done;
 	uint8_t bounce[VSOCK_MAX_PAYLOAD];
 
+	/* A TRANSPORT_RESET event owed to the driver (a restore), sent on
+	 * the event queue under its processing lock. */
+	atomic_bool event_pending;
+	struct virtq_elem ev_elem;
+
 	/* Transmit, under the tx queue's processing lock. */
 	struct virtq_elem tx_elem;
 	struct iovec tx_iov[VIRTQ_MAX_SIZE];
@@ -1215,10 +1220,40 @@ static void vsock_config_write(struct virtio_dev *d, uint32_t offset,
 {
 }
 
+/*
+ * The event queue (5.10.2, 5.10.6.6 Device Events), under its processing
+ * lock: a TRANSPORT_RESET event (struct virtio_vsock_event, le32 id 0)
+ * into the driver's next buffer, when one is owed. Without a buffer it
+ * waits for the driver's next kick of the queue.
+ */
+static void event_deliver(struct virtio_vsock *v)
+{
+	struct virtq_elem *e = &v->ev_elem;
+	uint8_t ev[4];
+
+	if (!atomic_load(&v->event_pending) ||
+	    virtio_pop(&v->vdev, VIRTIO_VSOCK_EVQ, e) != VIRTQ_GOT)
+		return;
+	if (e->out_num || e->in_len < sizeof(ev)) {
+		virtio_set_needs_reset(&v->vdev, "event buffer not writable or "
+						 "shorter than an event");
+		return;
+	}
+	put_le32(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	virtq_elem_write(e, 0, ev, sizeof(ev));
+	virtio_push(&v->vdev, VIRTIO_VSOCK_EVQ, e, sizeof(ev));
+	atomic_store(&v->event_pending, false);
+	virtio_notify_used(&v->vdev, VIRTIO_VSOCK_EVQ);
+}
+
 static void vsock_queue_notify(struct virtio_dev *d, unsigned int q)
 {
 	struct virtio_vsock *v = to_vsock(d);
 
+	if (q == VIRTIO_VSOCK_EVQ) {
+		event_deliver(v);
+		return;
+	}
 	if (vsock_io_thread_of == v) {
 		check_reset(v);
 		if (q == VIRTIO_VSOCK_RXQ)
@@ -1227,8 +1262,6 @@ static void vsock_queue_notify(struct virtio_dev *d, unsigned int q)
 			tx_process(v);
 		return;
 	}
-	/* The event queue's buffers wait for events (5.10.6.6): armvm
-	 * sends none. */
 	if (q == VIRTIO_VSOCK_RXQ)
 		atomic_store(&v->rx_kick, true);
 	else if (q == VIRTIO_VSOCK_TXQ)
@@ -1246,8 +1279,45 @@ static void vsock_reset(struct virtio_dev *d)
 	struct virtio_vsock *v = to_vsock(d);
 
 	v->rx_held = false;
+	atomic_store(&v->event_pending, false); /* the old driver's */
 	atomic_fetch_add(&v->reset_gen, 1);
 	vsock_wake(v);
+}
+
+/*
+ * Record (docs/snapshot.md): the guest's CID, which must be the device's.
+ * Connections are host sockets of the saved process and cannot follow:
+ * the restored device starts with none and owes the driver a
+ * TRANSPORT_RESET event (5.10.6.6), after which the driver drops its
+ * connections and reads the CID again. The event goes out with the
+ * notifications virtio_restore gives every live queue (so after
+ * un-quiesce, when the device was restored quiesced). The receive chain
+ * the device holds is given back (vsock_queue_held).
+ */
+static void vsock_save(struct virtio_dev *d, struct state_writer *w)
+{
+	sw_u64(w, to_vsock(d)->guest_cid);
+}
+
+static int vsock_restore(struct virtio_dev *d, struct state_reader *r)
+{
+	struct virtio_vsock *v = to_vsock(d);
+	uint64_t cid = sr_u64(r);
+
+	if (!r->failed && cid != v->guest_cid)
+		sr_fail(r, "virtio-vsock: guest CID %llu, the device's is %llu",
+			(unsigned long long)cid,
+			(unsigned long long)v->guest_cid);
+	if (r->failed)
+		return -1;
+	if (d->status & VIRTIO_STATUS_DRIVER_OK)
+		atomic_store(&v->event_pending, true);
+	return 0;
+}
+
+static uint16_t vsock_queue_held(struct virtio_dev *d, unsigned int q)
+{
+	return q == VIRTIO_VSOCK_RXQ && to_vsock(d)->rx_held;
 }
 
 static void vsock_stop(struct virtio_dev *d)
@@ -1309,6 +1379,9 @@ static const struct virtio_device_ops vsock_ops = {
     .queue_notify = vsock_queue_notify,
     .reset = vsock_reset,
     .stop = vsock_stop,
+    .save = vsock_save,
+    .restore = vsock_restore,
+    .queue_held = vsock_queue_held,
     .destroy = vsock_destroy,
 };
 

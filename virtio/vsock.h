@@ -59,6 +59,9 @@
 #define VSOCK_TYPE_SEQPACKET 2
 
 /* Operations (5.10.6). */
+/* Event ids (5.10.6.6): the only one, after a transport change. */
+#define VIRTIO_VSOCK_EVENT_TRANSPORT_RESET 0
+
 #define VSOCK_OP_REQUEST	1
 #define VSOCK_OP_RESPONSE	2
 #define VSOCK_OP_RST		3
