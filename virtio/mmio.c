@@ -480,3 +480,8 @@ struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
 	mmio_reset(&m->dev);
 	return &m->dev;
 }
+
+struct virtio_dev *virtio_mmio_device(struct device *dev)
+{
+	return to_mmio(dev)->vdev;
+}

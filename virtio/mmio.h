@@ -27,4 +27,7 @@ struct device *virtio_mmio_create(uint64_t base, uint32_t spi,
 				  struct irq_sink irq, struct virtio_dev *vdev,
 				  const struct doorbell_sink *doorbells);
 
+/* The virtio device behind a slot made by virtio_mmio_create. */
+struct virtio_dev *virtio_mmio_device(struct device *dev);
+
 #endif

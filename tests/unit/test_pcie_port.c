@@ -9,6 +9,7 @@
 #include "devices/pcie_port.h"
 #include "lib/util.h"
 #include "tests/unit/check.h"
+#include "tests/unit/state_check.h"
 
 #define EXP	      0x40 /* the PCIe capability is the port's first */
 #define SLTCTL	      (EXP + 0x18)
@@ -277,6 +278,120 @@ static void slot_events_not_lost(void)
 	pci_host_destroy(host);
 }
 
+/* Snapshots (issue 13): a port, with a device plugged by the caller
+ * before the restore (pp_make_plugged) or none. */
+static void *pp_make(bool plugged)
+{
+	struct irq_sink irq = {.set_level = set_level};
+	struct pcie_port *port = pcie_port_create(1);
+
+	memset(line, 0, sizeof(line));
+	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
+			       irq);
+	host->msi = (struct msi_sink){.send = send_msi};
+	pci_host_add(host, pcie_port_function(port), 1);
+	if (plugged)
+		pcie_port_plug(port, device());
+	return port;
+}
+
+static void *pp_make_plugged(void)
+{
+	return pp_make(true);
+}
+
+static void *pp_make_empty(void)
+{
+	return pp_make(false);
+}
+
+static void pp_destroy(void *obj)
+{
+	pci_host_destroy(pcie_port_function(obj)->host);
+}
+
+static void pp_save(void *obj, struct state_writer *w)
+{
+	struct pci_function *child = pcie_port_child(obj);
+
+	CHECK_EQ(pci_function_save(pcie_port_function(obj), w), 0);
+	if (child)
+		CHECK_EQ(pci_function_save(child, w), 0);
+}
+
+static int pp_restore(void *obj, struct state_reader *r)
+{
+	struct pci_function *child = pcie_port_child(obj);
+
+	if (pci_function_restore(pcie_port_function(obj), r))
+		return -1;
+	return child ? pci_function_restore(child, r) : 0;
+}
+
+static const struct state_model pp_plugged = {
+    .make = pp_make_plugged,
+    .destroy = pp_destroy,
+    .save = pp_save,
+    .restore = pp_restore,
+};
+
+static const struct state_model pp_empty = {
+    .make = pp_make_empty,
+    .destroy = pp_destroy,
+    .save = pp_save,
+    .restore = pp_restore,
+};
+
+/*
+ * A powered slot with its link up, events pending on INTB#, the device's
+ * INTA# asserted and a removal pending: all of it comes back, and the
+ * guest's power-off then completes the removal.
+ */
+static void snapshot_round_trip(void)
+{
+	struct pcie_port *port = setup(), *p2;
+	struct pci_function *removed = NULL;
+	struct state_writer w;
+	struct state_reader r;
+
+	CHECK_EQ(pcie_port_plug(port, device()), 0);
+	cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON); /* power on */
+	pci_set_intx(pcie_port_child(port), true);
+	CHECK_EQ(pcie_port_unplug(port, 0, &removed), -2);
+	CHECK(line[1] && line[2]);
+	state_save(&pp_plugged, port, &w);
+	pci_host_destroy(host);
+
+	p2 = state_roundtrip(&pp_plugged, &w);
+	CHECK(p2 != NULL);
+	if (p2) {
+		CHECK(line[1]); /* the device's INTA# */
+		CHECK(line[2]); /* the port's events */
+		CHECK(pcie_port_unplug_pending(p2));
+		CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x40);	 /* present */
+		CHECK(cfg_rd(0, 1, SLTSTA, 2) & 0x01);	 /* button pressed */
+		CHECK(cfg_rd(0, 1, LNKSTA, 2) & 0x2000); /* link up */
+		CHECK_EQ(cfg_rd(1, 0, 0, 4), 0x10421af4);
+		/* The guest lets go: power off, and the device is released. */
+		cfg_wr(0, 1, SLTCTL, 2, ALL_EVENTS_ON | 0x0400);
+		removed = pcie_port_reap(p2);
+		CHECK(removed != NULL);
+		CHECK(!line[1]);
+		if (removed)
+			removed->ops->destroy(removed);
+		pp_destroy(p2);
+	}
+	state_prefixes_fail(&pp_plugged, &w);
+	/* The record has a device, the slot is empty. */
+	p2 = pp_make_empty();
+	CHECK_EQ(state_restore(&pp_empty, p2, w.buf, w.len, &r), -1);
+	CHECK(strstr(r.why, "the slot is empty"));
+	pp_destroy(p2);
+	state_corrupt_fails(&pp_plugged, &w, PCI_CFG_SIZE, 1, 2, "flag");
+	state_corrupt_fails(&pp_plugged, &w, PCI_CFG_SIZE + 2, 1, 7, "flag");
+	sw_free(&w);
+}
+
 int main(void)
 {
 	check_suite = "pcie_port";
@@ -287,5 +402,6 @@ int main(void)
 	RUN(removal_timeout_then_late_release);
 	RUN(events_by_msi);
 	RUN(slot_events_not_lost);
+	RUN(snapshot_round_trip);
 	return check_main_end();
 }

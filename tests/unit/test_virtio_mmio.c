@@ -13,6 +13,7 @@
 #include <libfdt.h>
 
 #include "tests/unit/check.h"
+#include "tests/unit/state_check.h"
 #include "virtio/balloon.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
@@ -49,14 +50,17 @@ static uint8_t *host(uint64_t gpa)
 	return mt_ram + (gpa - RAM_BASE);
 }
 
-static struct device *mt_create(void)
+/* A slot with a fresh virtio-blk; keep_ram: guest RAM as it is (a
+ * restore finds it restored). */
+static struct device *mt_create_ram(bool keep_ram)
 {
 	struct irq_sink irq = {.set_level = mt_set_level};
 	struct virtio_dev *vdev;
 
 	if (!mt_ram)
-		mt_ram = malloc(RAM_SIZE);
-	memset(mt_ram, 0, RAM_SIZE);
+		mt_ram = calloc(1, RAM_SIZE);
+	if (!keep_ram)
+		memset(mt_ram, 0, RAM_SIZE);
 	mt_mem.host = mt_ram;
 	mt_mem.base = RAM_BASE;
 	mt_mem.size = RAM_SIZE;
@@ -66,6 +70,11 @@ static struct device *mt_create(void)
 	if (!vdev)
 		return NULL;
 	return virtio_mmio_create(MMIO_BASE, 16, irq, vdev, NULL);
+}
+
+static struct device *mt_create(void)
+{
+	return mt_create_ram(false);
 }
 
 #define R(d, off)	 ((uint32_t)(d)->ops->mmio_read((d), (off), 4))
@@ -453,6 +462,115 @@ static void doorbells(void)
 	CHECK_EQ(fake_removes, 1);
 }
 
+static void *mt_make_obj(void)
+{
+	return mt_create_ram(true);
+}
+
+static const struct state_model mt_model = {
+    .make = mt_make_obj,
+    .destroy = state_dev_destroy,
+    .save = state_dev_save,
+    .restore = state_dev_restore,
+};
+
+/* Queue a read of sector into DATA with the three-descriptor chain. */
+static void mt_read_request(struct vq_driver *v, uint64_t sector)
+{
+	put_le32(host(HDR), VIRTIO_BLK_T_IN);
+	put_le64(host(HDR) + 8, sector);
+	vqd_desc(v, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	vqd_desc(v, 1, DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	vqd_desc(v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(v, 0);
+	*host(STATUS) = 0xff;
+}
+
+/*
+ * Snapshot (issue 13): a slot with a running driver, a completed request
+ * and its interrupt pending is saved, restored into a fresh slot (guest
+ * RAM kept, as a restore finds it) and takes the next request.
+ */
+static void snapshot_round_trip(void)
+{
+	struct device *d = mt_create(), *e;
+	struct state_writer w;
+	struct vq_driver v;
+	uint32_t id = 0, len = 0;
+
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK_EQ(init_sequence(d, &v, 1), 0x0f);
+	mt_read_request(&v, 1);
+	W(d, 0x050, 0);
+	CHECK(vqd_get_used(&v, &id, &len));
+	W(d, 0x030, 0);
+	W(d, 0x014, 1);
+	state_save(&mt_model, d, &w);
+	d->ops->destroy(d); /* its image lock too */
+	mt_level = false;
+
+	e = state_roundtrip(&mt_model, &w);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK(mt_level); /* InterruptStatus 1 drives the line */
+		CHECK_EQ(R(e, 0x060), 1);
+		CHECK_EQ(R(e, 0x070), 0x0f);
+		CHECK_EQ(R(e, 0x044), 1);
+		CHECK_EQ(R(e, 0x038), 8);
+		CHECK_EQ(R(e, 0x010), 1); /* DeviceFeaturesSel 1 */
+		W(e, 0x064, 1);
+		CHECK(!mt_level);
+		vqd_set_used_event(&v, 1); /* EVENT_IDX: the next one */
+		mt_read_request(&v, 2);
+		W(e, 0x050, 0);
+		CHECK(vqd_get_used(&v, &id, &len));
+		CHECK(id == 0 && len == 513);
+		CHECK_EQ(*host(STATUS), VIRTIO_BLK_S_OK);
+		CHECK_EQ(host(DATA)[0], 0x22);
+		CHECK(mt_level);
+		e->ops->destroy(e);
+	}
+	state_prefixes_fail(&mt_model, &w);
+	/* InterruptStatus 4; status with reserved bit 0x10; a driver feature
+	 * not offered (bit 63); queue size 3; a ready flag of 2. */
+	state_corrupt_fails(&mt_model, &w, 12, 4, 4, "InterruptStatus");
+	state_corrupt_fails(&mt_model, &w, 16, 1, 0x1f, "device status");
+	state_corrupt_fails(&mt_model, &w, 24, 1, 0x80, "not offered");
+	state_corrupt_fails(&mt_model, &w, 29, 2, 3, "size 3");
+	state_corrupt_fails(&mt_model, &w, 29, 2, 512, "size 512");
+	state_corrupt_fails(&mt_model, &w, 31, 1, 2, "expected 0 or 1");
+	/* A ring outside guest RAM. */
+	state_corrupt_fails(&mt_model, &w, 32, 8, RAM_BASE + RAM_SIZE,
+			    "outside guest RAM");
+	sw_free(&w);
+}
+
+/* While quiesced a notification waits, and runs at un-quiesce. */
+static void quiesce_defers_notifications(void)
+{
+	struct device *d = mt_create();
+	struct vq_driver v;
+	struct virtio_dev *vdev;
+	uint32_t id, len;
+
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK_EQ(init_sequence(d, &v, 1), 0x0f);
+	vdev = virtio_mmio_device(d);
+	virtio_quiesce(vdev, true);
+	mt_read_request(&v, 1);
+	W(d, 0x050, 0);
+	CHECK(!vqd_get_used(&v, &id, &len));
+	CHECK_EQ(R(d, 0x060), 0);
+	virtio_quiesce(vdev, false);
+	CHECK(vqd_get_used(&v, &id, &len));
+	CHECK_EQ(R(d, 0x060), 1);
+	d->ops->destroy(d);
+}
+
 int main(void)
 {
 	static uint8_t img[SECTORS * 512];
@@ -475,6 +593,8 @@ int main(void)
 	RUN(hostile_accesses);
 	RUN(fdt_node);
 	RUN(doorbells);
+	RUN(snapshot_round_trip);
+	RUN(quiesce_defers_notifications);
 	unlink(mt_img);
 	free(mt_ram);
 	return check_main_end();
