@@ -124,6 +124,15 @@ static const struct group control = {
 	   KVM_CHECK_EXTENSION),
     .special = SP_OPEN_ANY,
 };
+/* Snapshots (a control request): the VM's state through KVM (the pause
+ * that freezes the guest's counter too), written into a new directory
+ * renamed into place. */
+static const struct group snapshot = {
+    .calls = CALLS("mkdir", "mkdirat", "rename", "renameat", "renameat2",
+		   "unlink", "unlinkat", "rmdir", "ftruncate"),
+    IOCTLS(KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE,
+	   KVM_SET_MP_STATE, KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR),
+};
 /* The main thread between boots: a new KVM VM, its vCPUs and GIC, the
  * kernel and initrd read again; at exit the terminal restored, the
  * control socket's file removed. */
@@ -136,6 +145,7 @@ static const struct group main_loop = {
 	   KVM_ARM_PREFERRED_TARGET, KVM_ARM_VCPU_INIT,
 #endif
 	   KVM_CREATE_DEVICE, KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR,
+	   KVM_SET_MP_STATE, /* a restore's boot */
 	   KVM_HAS_DEVICE_ATTR, TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ),
     .special = SP_OPEN_READ,
 };
@@ -160,7 +170,7 @@ static const struct profile {
     /* Starts hot-plugged devices' I/O threads: holds their list. */
     [CONFINE_CONTROL] = {"control",
 			 {&base, &irq, &queue_io, &net_backend, &threads,
-			  &control}},
+			  &control, &snapshot}},
     [CONFINE_CONSOLE_INPUT] = {"console-input", {&base, &irq}},
     [CONFINE_RTC] = {"rtc", {&base, &irq}},
     [CONFINE_PROBE] = {"probe", {&base, &probe}},

@@ -130,8 +130,8 @@ void vm_config_usage(FILE *f);
  * left out), which win. Fills cfg as vm_config_parse does; the strings
  * must outlive cfg. 0, or -1 after a one-line message.
  */
-int vm_config_restore(struct vm_config *cfg, int saved_argc,
-		      char **saved_argv, int argc, char **argv);
+int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
+		      int argc, char **argv);
 
 /* What the options allow once the execution state is known (--arch, or
  * chosen from the kernel or disk): 0, or -1 after a one-line message. */

@@ -39,9 +39,11 @@ static void ctl_usage(FILE *f)
 	    "gives any JSON value (id:='\"7\"' for the string \"7\").\n"
 	    "\n"
 	    "Commands (armvm ctl SOCKET help lists the VM's): status, pause,\n"
-	    "resume, powerdown, reset, quit, device-add, device-del, device-list,\n"
-	    "balloon, balloon-info, balloon-stats.\n"
+	    "resume, snapshot, powerdown, reset, quit, device-add, device-del,\n"
+	    "device-list, balloon, balloon-info, balloon-stats.\n"
 	    "  armvm ctl /run/vm.sock device-add type=block id=d1 path=/img readonly=true\n"
+	    "  armvm ctl /run/vm.sock snapshot /srv/snap1 [paused=true]\n"
+	    "                   (armvm run --restore /srv/snap1 resumes it)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --raw            print the reply line exactly as received\n"
@@ -168,6 +170,15 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 		size_t klen = eq ? (size_t)(eq - argv[i]) : 0;
 		bool raw = klen && argv[i][klen - 1] == ':';
 
+		/* `snapshot DIR`: the one argument the command needs, given
+		 * bare (a directory path may itself hold a '='). */
+		if (i == 0 && !strcmp(command, "snapshot") &&
+		    strncmp(argv[i], "dir=", 4) &&
+		    strncmp(argv[i], "paused=", 7)) {
+			json_object_object_add(args, "dir",
+					       json_object_new_string(argv[i]));
+			continue;
+		}
 		if (raw)
 			klen--;
 		if (!eq || !klen) {

@@ -12,11 +12,11 @@ struct device;
 struct fdt_machine {
 	unsigned int nr_cpus;
 	const uint64_t *mpidr; /* nr_cpus entries: each vCPU's MPIDR_EL1 */
-	bool aarch32; /* 32-bit guest: "arm,armv7-timer", cortex-a15 CPUs */
+	bool aarch32;	 /* 32-bit guest: "arm,armv7-timer", cortex-a15 CPUs */
 	int gic_version; /* 2 or 3 */
-	bool gic_its; /* GICv3 ITS present */
+	bool gic_its;	 /* GICv3 ITS present */
 	uint64_t ram_base, ram_size;
-	const char *bootargs; /* NULL: no bootargs property */
+	const char *bootargs;		   /* NULL: no bootargs property */
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
 	const uint8_t *rng_seed; /* 32 bytes for /chosen/rng-seed, or NULL */
 	struct device *const *devices;

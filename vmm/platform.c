@@ -35,6 +35,7 @@
 #include "vmm/firmware.h"
 #include "vmm/machine.h"
 #include "vmm/platform.h"
+#include "vmm/snapshot.h"
 
 /* The network backend a net_config asks for; NULL after pr_err. */
 static struct net_backend *make_backend(const struct net_config *net)
@@ -682,6 +683,7 @@ static int create_flash(struct platform *p)
 		strcat(vars_path, "/vars.fd");
 		vars = vars_path;
 	}
+	snprintf(p->vars_path, sizeof(p->vars_path), "%s", vars ? vars : "");
 	if (map_code(p, fw.code) < 0 || map_vars(p, vars, fw.vars_template) < 0)
 		return -1;
 	guard_mapped_file(MAPPED_CODE, "firmware", fw.code, &p->code);
@@ -906,7 +908,8 @@ int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 		goto out;
 	}
 	for (unsigned int i = 0; i < p->cfg->hotplug_slots && !port; i++)
-		if (!pcie_port_child(p->ports[i]) &&
+		if ((!spec->slot || spec->slot == i + 1) &&
+		    !pcie_port_child(p->ports[i]) &&
 		    !pcie_port_unplug_pending(p->ports[i]))
 			port = p->ports[i];
 	if (!port) {
@@ -978,4 +981,304 @@ unsigned int platform_device_list(struct platform *p,
 			out[n++] = p->devices[i];
 	pthread_mutex_unlock(&p->devices_lock);
 	return n;
+}
+
+/* ---- Snapshots ---- */
+
+void platform_quiesce(struct platform *p, bool quiesce)
+{
+	pthread_mutex_lock(&p->devices_lock);
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (p->devices[i].vdev)
+			virtio_quiesce(p->devices[i].vdev, quiesce);
+	pthread_mutex_unlock(&p->devices_lock);
+}
+
+/* The slot a hot-plugged device is in (1...), 0 if none. */
+static unsigned int slot_of(const struct platform *p,
+			    const struct machine_device *d)
+{
+	for (unsigned int i = 0; i < p->cfg->hotplug_slots; i++)
+		if (d->kind == MDEV_VIRTIO_PCI && d->port &&
+		    d->port == p->ports[i])
+			return i + 1;
+	return 0;
+}
+
+/* A file the VM uses: its path, size and inode. */
+static void save_file(struct state_writer *w, const char *what,
+		      const char *path)
+{
+	struct stat st;
+	bool ok = stat(path, &st) == 0;
+
+	sw_string(w, what);
+	sw_string(w, path);
+	sw_u64(w, ok ? (uint64_t)st.st_size : 0);
+	sw_u64(w, ok ? (uint64_t)st.st_ino : 0);
+}
+
+static void save_files(struct platform *p, struct state_writer *w)
+{
+	const struct vm_config *cfg = p->cfg;
+	unsigned int n = cfg->nr_disks;
+
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (slot_of(p, &p->devices[i]) &&
+		    !strcmp(p->devices[i].type, "block"))
+			n++;
+	if (p->vars.fd >= 0)
+		n++;
+	sw_u32(w, n);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		save_file(w, "disk", cfg->disks[i].path);
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (slot_of(p, &p->devices[i]) &&
+		    !strcmp(p->devices[i].type, "block"))
+			save_file(w, "disk", p->devices[i].path);
+	if (p->vars.fd >= 0)
+		save_file(w, "variable store", p->vars_path);
+}
+
+static void save_device(const struct machine_device *d, struct state_writer *w)
+{
+	switch (d->kind) {
+	case MDEV_MMIO:
+	case MDEV_PCI_HOST:
+	case MDEV_VIRTIO_MMIO:
+		if (d->dev->ops->save)
+			d->dev->ops->save(d->dev, w);
+		break;
+	case MDEV_ROOT_PORT:
+	case MDEV_VIRTIO_PCI:
+		pci_function_save(d->fn, w);
+		break;
+	}
+}
+
+int platform_save(struct platform *p, struct state_writer *body)
+{
+	struct state_writer devices, hotplug, files, rec;
+	char tag[SNAPSHOT_TAG_MAX + 1];
+	unsigned int nr_hotplug = 0;
+	int ret = -1;
+
+	sw_init(&devices);
+	sw_init(&hotplug);
+	sw_init(&files);
+	pthread_mutex_lock(&p->devices_lock);
+	sw_u32(&devices, p->nr_devices);
+	for (unsigned int i = 0; i < p->nr_devices; i++) {
+		const struct machine_device *d = &p->devices[i];
+
+		sw_string(&devices, d->id);
+		sw_u8(&devices, (uint8_t)d->kind);
+		if (slot_of(p, d))
+			nr_hotplug++;
+		if (slot_of(p, d) && strcmp(d->type, "block") &&
+		    strcmp(d->type, "rng")) {
+			pr_err("snapshot: hot-plugged %s device '%s': only "
+			       "block and rng devices can be plugged again "
+			       "at restore so far",
+			       d->type, d->id);
+			goto out;
+		}
+	}
+	sw_u32(&hotplug, nr_hotplug);
+	for (unsigned int i = 0; i < p->nr_devices; i++) {
+		const struct machine_device *d = &p->devices[i];
+
+		if (!slot_of(p, d))
+			continue;
+		sw_string(&hotplug, d->id);
+		sw_string(&hotplug, d->type);
+		sw_string(&hotplug, d->path);
+		sw_bool(&hotplug, d->readonly);
+		sw_bool(&hotplug, d->writethrough);
+		sw_u32(&hotplug, slot_of(p, d));
+	}
+	save_files(p, &files);
+	snapshot_add_section(body, "devices", &devices);
+	snapshot_add_section(body, "hotplug", &hotplug);
+	snapshot_add_section(body, "files", &files);
+	for (unsigned int i = 0; i < p->nr_devices; i++) {
+		const struct machine_device *d = &p->devices[i];
+
+		sw_init(&rec);
+		save_device(d, &rec);
+		snprintf(tag, sizeof(tag), "dev:%s", d->id);
+		snapshot_add_section(body, tag, &rec);
+		sw_free(&rec);
+	}
+	ret = body->failed ? -1 : 0;
+	if (ret)
+		pr_err("snapshot: out of memory");
+out:
+	pthread_mutex_unlock(&p->devices_lock);
+	sw_free(&devices);
+	sw_free(&hotplug);
+	sw_free(&files);
+	return ret;
+}
+
+/* The files must be the ones the snapshot was taken with. */
+static int check_files(const struct snapshot *s)
+{
+	char what[32], path[PATH_MAX];
+	struct state_reader r;
+	uint32_t n;
+
+	if (snapshot_section(s, "files", &r) < 0)
+		return -1;
+	n = sr_u32_max(&r, MAX_DISKS + MAX_HOTPLUG_SLOTS + 1, "files");
+	for (uint32_t i = 0; i < n && !r.failed; i++) {
+		uint64_t size, ino;
+		struct stat st;
+
+		sr_string(&r, what, sizeof(what), "file kind");
+		sr_string(&r, path, sizeof(path), "path");
+		size = sr_u64(&r);
+		ino = sr_u64(&r);
+		if (r.failed)
+			break;
+		if (stat(path, &st) < 0) {
+			pr_err("--restore %s: %s %s: %s", s->dir, what, path,
+			       strerror(errno));
+			return -1;
+		}
+		if ((uint64_t)st.st_size != size) {
+			pr_err("--restore %s: %s %s is %llu bytes; the "
+			       "snapshot's was %llu (expected the same file)",
+			       s->dir, what, path,
+			       (unsigned long long)st.st_size,
+			       (unsigned long long)size);
+			return -1;
+		}
+		if ((uint64_t)st.st_ino != ino) {
+			pr_err("--restore %s: %s %s is another file than the "
+			       "snapshot's (inode %llu, was %llu)",
+			       s->dir, what, path,
+			       (unsigned long long)st.st_ino,
+			       (unsigned long long)ino);
+			return -1;
+		}
+	}
+	if (sr_done(&r) < 0) {
+		pr_err("--restore %s/state: files: %s", s->dir, r.why);
+		return -1;
+	}
+	return 0;
+}
+
+static int replay_hotplug(struct platform *p, const struct snapshot *s)
+{
+	char id[MACHINE_DEVICE_ID_MAX], type[16], path[PATH_MAX], out[64];
+	struct state_reader r;
+	uint32_t n;
+
+	if (snapshot_section(s, "hotplug", &r) < 0)
+		return -1;
+	n = sr_u32_max(&r, p->cfg->hotplug_slots, "hot-plugged devices");
+	for (uint32_t i = 0; i < n && !r.failed; i++) {
+		struct vm_device_spec spec = {
+		    .id = id, .type = type, .transport = VM_TRANSPORT_PCI};
+
+		sr_string(&r, id, sizeof(id), "device id");
+		sr_string(&r, type, sizeof(type), "device type");
+		sr_string(&r, path, sizeof(path), "path");
+		spec.readonly = sr_bool(&r);
+		spec.writethrough = sr_bool(&r);
+		spec.slot = sr_u32_max(&r, p->cfg->hotplug_slots, "slot");
+		if (r.failed)
+			break;
+		if (strcmp(type, "block") && strcmp(type, "rng")) {
+			sr_fail(&r, "device '%s' of type '%s'", id, type);
+			break;
+		}
+		spec.path = path[0] ? path : NULL;
+		if (platform_device_add(p, &spec, out, sizeof(out)) < 0)
+			return -1;
+	}
+	if (sr_done(&r) < 0) {
+		pr_err("--restore %s/state: hotplug: %s", s->dir, r.why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The registry now must list the snapshot's devices, in its order. */
+static int check_registry(struct platform *p, const struct snapshot *s)
+{
+	char id[MACHINE_DEVICE_ID_MAX];
+	struct state_reader r;
+	uint32_t n;
+
+	if (snapshot_section(s, "devices", &r) < 0)
+		return -1;
+	n = sr_u32_max(&r, MACHINE_MAX_DEVICES, "devices");
+	if (!r.failed && n != p->nr_devices)
+		sr_fail(&r, "%u devices, but this VM has %u", n, p->nr_devices);
+	for (uint32_t i = 0; i < n && !r.failed; i++) {
+		uint8_t kind;
+
+		sr_string(&r, id, sizeof(id), "device id");
+		kind = sr_u8(&r);
+		if (!r.failed && (strcmp(id, p->devices[i].id) ||
+				  kind != p->devices[i].kind))
+			sr_fail(&r, "device %u is '%s', but this VM's is '%s'",
+				i, id, p->devices[i].id);
+	}
+	if (sr_done(&r) < 0) {
+		pr_err("--restore %s: the snapshot's devices differ from "
+		       "this VM's: %s",
+		       s->dir, r.why);
+		return -1;
+	}
+	return 0;
+}
+
+int platform_restore_devices(struct platform *p, const struct snapshot *s)
+{
+	if (check_files(s) < 0 || replay_hotplug(p, s) < 0)
+		return -1;
+	return check_registry(p, s);
+}
+
+static int restore_device(struct machine_device *d, struct state_reader *r)
+{
+	switch (d->kind) {
+	case MDEV_MMIO:
+	case MDEV_PCI_HOST:
+	case MDEV_VIRTIO_MMIO:
+		return d->dev->ops->restore ? d->dev->ops->restore(d->dev, r)
+					    : 0;
+	case MDEV_ROOT_PORT:
+	case MDEV_VIRTIO_PCI:
+		return pci_function_restore(d->fn, r);
+	}
+	return -1;
+}
+
+int platform_restore_state(struct platform *p, const struct snapshot *s)
+{
+	char tag[SNAPSHOT_TAG_MAX + 1];
+	int ret = 0;
+
+	pthread_mutex_lock(&p->devices_lock);
+	for (unsigned int i = 0; i < p->nr_devices && !ret; i++) {
+		struct machine_device *d = &p->devices[i];
+		struct state_reader r;
+
+		snprintf(tag, sizeof(tag), "dev:%s", d->id);
+		ret = snapshot_section(s, tag, &r);
+		if (ret)
+			break;
+		if (restore_device(d, &r) < 0 || sr_done(&r) < 0) {
+			pr_err("--restore %s/state: device '%s': %s", s->dir,
+			       d->id, r.why[0] ? r.why : "refused");
+			ret = -1;
+		}
+	}
+	pthread_mutex_unlock(&p->devices_lock);
+	return ret;
 }

@@ -20,6 +20,7 @@
 #include "devices/device.h"
 #include "devices/pci.h"
 #include "lib/guest_mem.h"
+#include "lib/state.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
 #include "vmm/machine.h"
@@ -115,6 +116,7 @@ struct platform {
 	/* UEFI boot: the two CFI flash banks. */
 	struct flash_backing code, vars;
 	struct device *flash_code, *flash_vars;
+	char vars_path[4096]; /* the variable store's file, "" if none */
 };
 
 void platform_init(struct platform *p, const struct vm_config *cfg,
@@ -159,6 +161,7 @@ struct vm_device_spec {
 	/* PCI (or DEFAULT, the same); MMIO only at start-up: device-add
 	 * refuses it, since hot-plug is PCIe's */
 	enum vm_transport transport;
+	unsigned int slot; /* the hot-plug slot (1...); 0: the first free */
 };
 int platform_device_add(struct platform *p, const struct vm_device_spec *spec,
 			char *id_out, size_t id_size);
@@ -173,5 +176,25 @@ int platform_device_del(struct platform *p, const char *id);
  * count. */
 unsigned int platform_device_list(struct platform *p,
 				  struct machine_device *out, unsigned int max);
+
+/*
+ * Snapshots (issue 13, docs/snapshot.md). The VM is paused and its devices
+ * quiesced (platform_quiesce: no device thread touches guest memory or a
+ * queue until un-quiesced).
+ *
+ * platform_save appends the sections "devices" (every registry id and
+ * kind), "hotplug" (the hot-plugged devices, to plug again), "files" (each
+ * disk's and the variable store's path, size and inode) and "dev:ID" (each
+ * device's own record).
+ */
+struct snapshot;
+void platform_quiesce(struct platform *p, bool quiesce);
+int platform_save(struct platform *p, struct state_writer *body);
+/* At restore, once the devices of the options exist: the files must be
+ * the snapshot's, and the hot-plugged devices are plugged again into
+ * their slots. 0, or -1 after a message. */
+int platform_restore_devices(struct platform *p, const struct snapshot *s);
+/* At the restore's boot, after platform_reset: every device's record. */
+int platform_restore_state(struct platform *p, const struct snapshot *s);
 
 #endif

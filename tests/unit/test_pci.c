@@ -401,18 +401,26 @@ static void bell_remove(void *opaque, void *handle)
 	bells--;
 }
 
+/* The virtio-blk function of the host pt_make made last (each test has
+ * one host at a time). */
+static struct pci_function *pt_fn;
+
 static void *pt_make(void)
 {
+	static const struct doorbell_sink sink = {.add = bell_add,
+						  .remove = bell_remove};
 	struct pci_host *h = host_new();
 	struct virtio_dev *blk = virtio_blk_create(pt_path, false, &mem);
 
-	h->doorbells =
-	    (struct doorbell_sink){.add = bell_add, .remove = bell_remove};
+	pci_host_set_doorbells(h, &sink);
 	bells = 0;
 	bell_gpa = 0;
+	pt_fn = NULL;
 	CHECK(blk != NULL);
-	if (blk)
-		pci_host_add(h, virtio_pci_create(blk, true), 1);
+	if (blk) {
+		pt_fn = virtio_pci_create(blk, true);
+		pci_host_add(h, pt_fn, 1);
+	}
 	return h;
 }
 
@@ -423,19 +431,19 @@ static void pt_destroy(void *obj)
 
 static void pt_save(void *obj, struct state_writer *w)
 {
-	struct pci_host *h = obj;
+	struct device *ecam = pci_host_ecam(obj);
 
-	h->ecam.ops->save(&h->ecam, w);
-	CHECK_EQ(pci_function_save(h->slots[1], w), 0);
+	ecam->ops->save(ecam, w);
+	CHECK_EQ(pci_function_save(pt_fn, w), 0);
 }
 
 static int pt_restore(void *obj, struct state_reader *r)
 {
-	struct pci_host *h = obj;
+	struct device *ecam = pci_host_ecam(obj);
 
-	if (h->ecam.ops->restore(&h->ecam, r))
+	if (ecam->ops->restore(ecam, r))
 		return -1;
-	return pci_function_restore(h->slots[1], r);
+	return pci_function_restore(pt_fn, r);
 }
 
 static const struct state_model pt_model = {

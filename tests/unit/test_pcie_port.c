@@ -288,7 +288,7 @@ static void *pp_make(bool plugged)
 	memset(line, 0, sizeof(line));
 	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
 			       irq);
-	host->msi = (struct msi_sink){.send = send_msi};
+	pci_host_set_msi(host, (struct msi_sink){.send = send_msi}, false, 0);
 	pci_host_add(host, pcie_port_function(port), 1);
 	if (plugged)
 		pcie_port_plug(port, device());

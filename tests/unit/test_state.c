@@ -108,6 +108,9 @@ static void strings(void)
 	sr_string(&r, buf, sizeof(buf), "id");
 	CHECK(r.failed);
 	CHECK(strstr(r.why, "NUL"));
+	sw_free(&w);
+}
+
 static void masked_values(void)
 {
 	struct state_writer w;

@@ -14,6 +14,7 @@
 #include "vmm/config.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
+#include "vmm/kvm/snapshot.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/platform.h"
 
@@ -209,6 +210,33 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 		return -1;
 	*result = json_object_new_object();
 	json_object_object_add(*result, "id", json_object_new_string(id));
+	return 0;
+}
+
+/* Write the VM into a snapshot directory (vmm/kvm/snapshot.c). */
+static int cmd_snapshot(void *opaque, json_object *args, json_object **result,
+			char *err, size_t errlen)
+{
+	static const char *const names[] = {"dir", "paused", NULL};
+	struct vm *vm = opaque;
+	bool paused = false;
+	const char *dir;
+	int r;
+
+	if (control_check_args(args, names, err, errlen) ||
+	    control_arg_string(args, "dir", true, &dir, err, errlen) ||
+	    control_arg_bool(args, "paused", false, &paused, err, errlen))
+		return -1;
+	pr_capture_begin(err, errlen);
+	r = vm_snapshot(vm, dir, paused);
+	pr_capture_end();
+	if (r < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "dir", json_object_new_string(dir));
+	json_object_object_add(
+	    *result, "state",
+	    json_object_new_string(vm_paused(vm) ? "paused" : "running"));
 	return 0;
 }
 
@@ -424,6 +452,8 @@ static int cmd_balloon_stats(void *opaque, json_object *args,
 static const struct control_command commands[] = {
     {"status", cmd_status, "the VM's state, vCPUs, memory, GIC"},
     {"pause", cmd_pause, "stop every vCPU"},
+    {"snapshot", cmd_snapshot,
+     "write the VM into dir=DIR (paused=true: stay paused after)"},
     {"resume", cmd_resume, "let the vCPUs run again"},
     {"powerdown", cmd_powerdown,
      "press the power button: the guest shuts down in order"},

@@ -177,6 +177,27 @@ void ioevents_sink(struct ioevents *io, struct doorbell_sink *sink)
 	sink->opaque = io;
 }
 
+void ioevents_quiesce(struct ioevents *io, bool quiesce)
+{
+	uint64_t count;
+
+	if (!quiesce) {
+		pthread_mutex_unlock(&io->lock);
+		return;
+	}
+	/* No ring starts while the table's lock is held; a doorbell the
+	 * guest rang before it stopped is served here, so that its queue's
+	 * work is done before the queue is saved. */
+	pthread_mutex_lock(&io->lock);
+	for (unsigned int i = 0; i < MAX_DOORBELLS; i++) {
+		struct doorbell *d = &io->bells[i];
+
+		if (d->used &&
+		    read(d->efd, &count, sizeof(count)) == sizeof(count))
+			d->spec.ring(d->spec.arg, d->spec.n);
+	}
+}
+
 void ioevents_destroy(struct ioevents *io)
 {
 	uint64_t one = 1;

@@ -8,6 +8,8 @@
 #ifndef ARMVM_VMM_KVM_IOEVENT_H
 #define ARMVM_VMM_KVM_IOEVENT_H
 
+#include <stdbool.h>
+
 struct doorbell_sink;
 struct ioevents;
 struct vm;
@@ -18,6 +20,9 @@ struct ioevents *ioevents_create(struct vm *vm);
 /* The sink the virtio transports take their doorbells from (the PCI
  * host's, and virtio-mmio's through struct vm). */
 void ioevents_sink(struct ioevents *io, struct doorbell_sink *sink);
+/* Snapshots: with quiesce, ring what the guest rang before it stopped and
+ * hold every doorbell until called again without. The vCPUs are paused. */
+void ioevents_quiesce(struct ioevents *io, bool quiesce);
 /* Stop the thread; every doorbell must have been removed. */
 void ioevents_destroy(struct ioevents *io);
 

@@ -328,8 +328,7 @@ int kvm_device_set_attr(int dev_fd, uint32_t group, uint64_t attr,
 	return ioctl(dev_fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
-int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr,
-			void *value)
+int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr, void *value)
 {
 	struct kvm_device_attr a = {
 	    .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
@@ -348,15 +347,15 @@ int kvm_create_gic(int vm_fd, int version)
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
 		return -1;
 	if (kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST
-					 : KVM_VGIC_V2_ADDR_TYPE_DIST,
-			    &dist) < 0 ||
+				version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST
+					     : KVM_VGIC_V2_ADDR_TYPE_DIST,
+				&dist) < 0 ||
 	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			    version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST
-					 : KVM_VGIC_V2_ADDR_TYPE_CPU,
-			    &cpu_or_redist) < 0 ||
-	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) <
-		0) {
+				version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST
+					     : KVM_VGIC_V2_ADDR_TYPE_CPU,
+				&cpu_or_redist) < 0 ||
+	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0,
+				&nr_irqs) < 0) {
 		int e = errno;
 
 		close(d.fd);
@@ -369,7 +368,7 @@ int kvm_create_gic(int vm_fd, int version)
 int kvm_init_gic(int gic_fd)
 {
 	return kvm_device_set_attr(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
-			       KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+				   KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 }
 
 bool kvm_its_supported(int vm_fd)
@@ -401,9 +400,9 @@ int kvm_create_its(int vm_fd)
 	if (ioctl(vm_fd, KVM_CREATE_DEVICE, &d) < 0)
 		return -1;
 	if (kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
-			    KVM_VGIC_ITS_ADDR_TYPE, &base) < 0 ||
+				KVM_VGIC_ITS_ADDR_TYPE, &base) < 0 ||
 	    kvm_device_set_attr(d.fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
-			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
+				KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
 		int e = errno;
 
 		close(d.fd);

@@ -66,8 +66,7 @@ int kvm_run_vcpu(int vcpu_fd, struct kvm_tls_guard *tls);
 /* A KVM device's attributes (the GIC's, the ITS's registers and controls). */
 int kvm_device_set_attr(int dev_fd, uint32_t group, uint64_t attr,
 			const void *value);
-int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr,
-			void *value);
+int kvm_device_get_attr(int dev_fd, uint32_t group, uint64_t attr, void *value);
 
 /* Interrupts */
 bool kvm_gic_supported(int vm_fd, int version);

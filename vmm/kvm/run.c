@@ -1,16 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `armvm run`: parse the options, set the VM up, serve its control socket,
  * run it. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "lib/confine.h"
+#include "lib/util.h"
 #include "vmm/config.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
+#include "vmm/snapshot.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/vmm.h"
+
+/*
+ * --restore DIR: the options come from the snapshot (its "config"
+ * section), then this run's process options. The strings stay in s's
+ * body, which lives until armvm exits.
+ */
+static int restore_config(struct vm_config *cfg, struct snapshot *s, int argc,
+			  char **argv)
+{
+	const char *dir = cfg->restore;
+	struct state_reader r;
+	char **saved;
+	uint32_t n;
+
+	if (snapshot_open(dir, s) < 0 || snapshot_section(s, "config", &r) < 0)
+		return -1;
+	n = sr_u32_max(&r, 1024, "arguments");
+	saved = calloc((size_t)n + 1, sizeof(*saved));
+	for (uint32_t i = 0; saved && i < n && !r.failed; i++) {
+		uint32_t len = sr_u32_max(&r, 65536, "argument");
+
+		saved[i] = calloc(1, (size_t)len + 1);
+		if (!saved[i])
+			break;
+		sr_bytes(&r, saved[i], len);
+	}
+	if (!saved || sr_done(&r) < 0 || n == 0 || strcmp(saved[0], "run")) {
+		pr_err("--restore %s/state: config: %s", dir,
+		       r.failed ? r.why : "expected the arguments of a run");
+		return -1;
+	}
+	if (vm_config_restore(cfg, (int)n, saved, argc, argv) < 0)
+		return -1;
+	if (cfg->restore) {
+		pr_err("--restore %s/state: config holds --restore", dir);
+		return -1;
+	}
+	return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
 	struct control_server *control = NULL;
+	struct snapshot snap = {0};
 	struct vm_config cfg;
 	struct vm vm;
 	int r = vm_config_parse(&cfg, argc, argv);
@@ -23,7 +68,16 @@ int cmd_run(int argc, char **argv)
 	/* Threads started during set-up wait for the jail (vm_run). */
 	if (cfg.jail_dir || cfg.user.set)
 		confine_hold_threads();
-	if (vm_init(&vm, &cfg) < 0) {
+	if (cfg.restore) {
+		if (restore_config(&cfg, &snap, argc, argv) < 0) {
+			confine_release_threads(-1);
+			return 1;
+		}
+		r = vm_init_restore(&vm, &cfg, &snap);
+	} else {
+		r = vm_init(&vm, &cfg);
+	}
+	if (r < 0) {
 		confine_release_threads(-1);
 		vm_exit(&vm);
 		return 1;

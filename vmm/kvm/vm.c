@@ -19,10 +19,12 @@
 #include "vmm/fdt.h"
 #include "vmm/kvm/ioevent.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/snapshot.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/machine.h"
 #include "vmm/plan.h"
 #include "vmm/platform.h"
+#include "vmm/snapshot.h"
 
 #define KVM_API_VERSION_EXPECTED 12
 #define VCPU_KICK_SIGNAL	 SIGUSR1
@@ -98,10 +100,12 @@ static int open_kvm(struct vm *vm)
 /*
  * What this host's KVM offers, for the plan (vmm/plan.c decides from it).
  *
- * Test hook: ARMVM_TEST_NO_EL1_32BIT=1 in the environment makes armvm treat
- * KVM_CAP_ARM_EL1_32BIT as absent, so that the refusal of a 32-bit guest is
- * tested on hosts that have it (tests/sandbox/aarch32.sh). It only ever
- * refuses more.
+ * Test hooks, which only ever refuse more: ARMVM_TEST_NO_EL1_32BIT=1 in
+ * the environment makes armvm treat KVM_CAP_ARM_EL1_32BIT as absent, so
+ * that the refusal of a 32-bit guest is tested on hosts that have it
+ * (tests/sandbox/aarch32.sh); ARMVM_TEST_NO_GICV3=1 hides the GICv3 (and
+ * its ITS), so that restoring a GICv3 VM on a host without one is tested
+ * on a host with one (tests/sandbox/snapshot.sh).
  */
 static int probe_host(struct vm *vm, struct host_caps *host)
 {
@@ -118,6 +122,10 @@ static int probe_host(struct vm *vm, struct host_caps *host)
 	host->gicv2 = kvm_gic_supported(probe, 2);
 	host->its = kvm_its_supported(probe);
 	close(probe);
+	hook = getenv("ARMVM_TEST_NO_GICV3");
+	if (hook && !strcmp(hook, "1"))
+		host->gicv3 = host->its = false;
+	hook = getenv("ARMVM_TEST_NO_EL1_32BIT");
 	host->el1_32bit = kvm_check_cap(vm->kvm_fd, KVM_CAP_ARM_EL1_32BIT);
 	if (hook && !strcmp(hook, "1")) {
 		host->el1_32bit = false;
@@ -196,7 +204,8 @@ static uint8_t *alloc_ram(uint64_t size)
 	return ram;
 }
 
-int vm_init(struct vm *vm, const struct vm_config *cfg)
+static int vm_setup(struct vm *vm, const struct vm_config *cfg,
+		    struct snapshot *restore)
 {
 	struct platform_glue glue = {
 	    .irq = {.set_level = set_irq, .opaque = vm},
@@ -243,6 +252,7 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 	if (platform_create(&vm->platform, &found) < 0)
 		return -1;
 	if (open_kvm(vm) < 0 || probe_host(vm, &host) < 0 ||
+	    (restore && vm_restore_check_host(restore, &host) < 0) ||
 	    machine_plan_decide(cfg, &found, &host, &vm->plan) < 0 ||
 	    platform_apply_plan(&vm->platform, &vm->plan) < 0)
 		return -1;
@@ -264,6 +274,20 @@ int vm_init(struct vm *vm, const struct vm_config *cfg)
 					      .base = machine_map[MR_RAM].base,
 					      .size = vm->ram_size};
 	return 0;
+}
+
+int vm_init(struct vm *vm, const struct vm_config *cfg)
+{
+	return vm_setup(vm, cfg, NULL);
+}
+
+int vm_init_restore(struct vm *vm, const struct vm_config *cfg,
+		    struct snapshot *s)
+{
+	if (vm_setup(vm, cfg, s) < 0)
+		return -1;
+	vm->restore = s;
+	return vm_restore_prepare(vm, s);
 }
 
 static void kick_handler(int sig)
@@ -329,6 +353,18 @@ int vm_pause(struct vm *vm)
 	while (vm->parked < vm->cfg->cpus && r == 0 && !vm->stopping)
 		r = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
 					   &deadline);
+	/*
+	 * The guest's virtual counter stops with it (as QEMU's does for a
+	 * stopped VM): read once here, written back at the resume, so that
+	 * a paused guest, or one saved and restored, finds no time gone by
+	 * (its timers do not all fire at once) and a snapshot of a paused
+	 * VM is always the same. Its wall clock then lags behind; the RTC
+	 * (pl031) and NTP tell it the time.
+	 */
+	if (r == 0 && !vm->stopping && vm->vcpus && !vm->counter_frozen &&
+	    kvm_get_reg64(vm->vcpus[0].fd, kvm_reg_timer_cnt(),
+			  &vm->frozen_counter) == 0)
+		vm->counter_frozen = true;
 	pthread_mutex_unlock(&vm->pause_lock);
 	return r ? -1 : 0;
 }
@@ -336,10 +372,28 @@ int vm_pause(struct vm *vm)
 void vm_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->counter_frozen && vm->vcpus &&
+	    kvm_set_reg64(vm->vcpus[0].fd, kvm_reg_timer_cnt(),
+			  vm->frozen_counter) < 0)
+		pr_warn("resume: cannot set the guest's virtual counter "
+			"back: %s",
+			strerror(errno));
+	vm->counter_frozen = false;
 	vm->pause_requested = false;
 	console_hold_output(vm->console, false);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_running_boot(struct vm *vm)
+{
+	bool ok;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	ok = vm->pause_requested && !vm->stopping && vm->vcpus &&
+	     vm->parked == vm->cfg->cpus;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return ok && !vm_event_pending(vm);
 }
 
 bool vm_paused(struct vm *vm)
@@ -541,6 +595,7 @@ static void vm_teardown(struct vm *vm)
 	pthread_mutex_lock(&vm->pause_lock);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+	vm->counter_frozen = false;
 	pthread_mutex_unlock(&vm->pause_lock);
 	if (vm->its_fd >= 0)
 		close(vm->its_fd);
@@ -795,8 +850,23 @@ static int vm_boot(struct vm *vm)
 	 */
 	if (vm->boots)
 		madvise(vm->ram, vm->ram_size, MADV_DONTNEED);
-	if (platform_map_flash(&vm->platform) < 0 || load_guest(vm) < 0)
+	if (vm->restore) {
+		/* The snapshot's boot: its state in place of a guest's
+		 * start; the flash banks mapped as its records say. */
+		if (vm_restore_boot(vm, vm->restore) < 0 ||
+		    platform_map_flash(&vm->platform) < 0)
+			return -1;
+		snapshot_close(vm->restore);
+		vm->restore = NULL;
+		/* A reboot reads the files again, as after any boot. */
+		kernel_image_free(&vm->kernel);
+		free(vm->initrd);
+		vm->initrd = NULL;
+		vm->initrd_size = 0;
+	} else if (platform_map_flash(&vm->platform) < 0 ||
+		   load_guest(vm) < 0) {
 		return -1;
+	}
 	vm->boots++;
 	console_hold_output(vm->console, false);
 
@@ -869,6 +939,8 @@ static int vm_run_loop(struct vm *vm)
 
 void vm_exit(struct vm *vm)
 {
+	if (vm->restore)
+		snapshot_close(vm->restore);
 	console_close(vm->console);
 	vm->console = NULL;
 	platform_destroy(&vm->platform); /* removes every doorbell */

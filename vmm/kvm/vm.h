@@ -99,12 +99,21 @@ struct vm {
 	pthread_cond_t pause_cond;
 	atomic_bool pause_requested;
 	unsigned int parked; /* vCPU threads waiting on pause_cond */
+	/* While paused, the guest's virtual counter stands still: its value
+	 * at the pause, put back at the resume (pause_lock). */
+	bool counter_frozen;
+	uint64_t frozen_counter;
 	unsigned int boots;
+	/* --restore: the snapshot the first boot resumes, then NULL. */
+	struct snapshot *restore;
 };
 
 /* Set the VM up from its options: open KVM, pick the GIC, allocate RAM,
  * read the kernel and initrd, create the devices. -1 after a message. */
 int vm_init(struct vm *vm, const struct vm_config *cfg);
+/* The same, resuming the snapshot s (kept until the first boot used it). */
+int vm_init_restore(struct vm *vm, const struct vm_config *cfg,
+		    struct snapshot *s);
 /* Boot, run until the guest powers off (rebooting on reset unless
  * --no-reboot); returns the process exit status. */
 int vm_run(struct vm *vm);
@@ -113,6 +122,8 @@ void vm_exit(struct vm *vm);
 int vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);
+/* Paused with every vCPU of a boot parked: its state can be read. */
+bool vm_running_boot(struct vm *vm);
 /* Report an event from any thread; the first one reported wins. */
 void vm_post_event(struct vm *vm, enum vm_event event);
 /* An event was reported and not yet handled: the VM is stopping or
