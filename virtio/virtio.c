@@ -616,12 +616,11 @@ static void restore_queue(struct virtio_dev *d, unsigned int q,
 	vq->ready = true;
 	if (!virtq_init(&vq->vq, d->mem, size, desc, driver, device,
 			d->driver_features >> VIRTIO_F_INDIRECT_DESC & 1,
-			d->driver_features >> VIRTIO_F_EVENT_IDX & 1)) {
-		if (!broken)
-			sr_fail(r, "%s: queue %u: %s", d->ops->name, q,
-				vq->vq.why);
-		return; /* broken, as virtq_init left it */
-	}
+			d->driver_features >> VIRTIO_F_EVENT_IDX & 1) &&
+	    !broken)
+		sr_fail(r, "%s: queue %u: %s", d->ops->name, q, vq->vq.why);
+	/* Kept even where virtq_init left the queue broken (a ring it
+	 * refuses): never used then, but saved again as they were. */
 	vq->vq.last_avail = last_avail;
 	vq->vq.used_idx = used_idx;
 	vq->vq.signalled_used = signalled;
