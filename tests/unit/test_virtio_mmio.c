@@ -146,6 +146,18 @@ static uint32_t init_sequence(struct device *d, struct vq_driver *v,
 	return R(d, 0x070);
 }
 
+/* Queue a read of sector into DATA with the three-descriptor chain. */
+static void mt_read_request(struct vq_driver *v, uint64_t sector)
+{
+	put_le32(host(HDR), VIRTIO_BLK_T_IN);
+	put_le64(host(HDR) + 8, sector);
+	vqd_desc(v, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	vqd_desc(v, 1, DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	vqd_desc(v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(v, 0);
+	*host(STATUS) = 0xff;
+}
+
 static void driver_init_and_request(void)
 {
 	struct device *d = mt_create();
@@ -160,13 +172,7 @@ static void driver_init_and_request(void)
 	CHECK_EQ(R(d, 0x080), (uint32_t)DESC);
 	CHECK_EQ(R(d, 0x094), 0);
 	/* A read of sector 1 through the queue. */
-	put_le32(host(HDR), VIRTIO_BLK_T_IN);
-	put_le64(host(HDR) + 8, 1);
-	vqd_desc(&v, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-	vqd_desc(&v, 1, DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	vqd_desc(&v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-	vqd_publish(&v, 0);
-	*host(STATUS) = 0xff;
+	mt_read_request(&v, 1);
 	CHECK(!mt_level);
 	W(d, 0x050, 0);
 	CHECK(vqd_get_used(&v, &id, &len));
@@ -473,18 +479,6 @@ static const struct state_model mt_model = {
     .save = state_dev_save,
     .restore = state_dev_restore,
 };
-
-/* Queue a read of sector into DATA with the three-descriptor chain. */
-static void mt_read_request(struct vq_driver *v, uint64_t sector)
-{
-	put_le32(host(HDR), VIRTIO_BLK_T_IN);
-	put_le64(host(HDR) + 8, sector);
-	vqd_desc(v, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-	vqd_desc(v, 1, DATA, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-	vqd_desc(v, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-	vqd_publish(v, 0);
-	*host(STATUS) = 0xff;
-}
 
 /*
  * Snapshot (issue 13): a slot with a running driver, a completed request
