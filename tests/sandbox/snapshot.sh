@@ -42,6 +42,29 @@ sleep 3
 # The MSI count of the data disk's queue now (GICv3 with ITS: ITS-MSI).
 guest 'echo "GUEST-IRQS-BEFORE $(grep -E "virtio|ITS|MSI" /proc/interrupts | awk "{s += \$2 + \$3} END {print s}")"'
 
+# The sections of a snapshot's state file (docs/snapshot.md): "TAG START
+# LENGTH" a line, to tell which one two snapshots differ in.
+sections() {
+	_off=72 _size=$(stat -c %s "$1")
+	while [ $_off -lt $_size ]; do
+		_n=$(od -An -tu1 -j $_off -N1 "$1" | tr -d ' ')
+		_tag=$(dd if="$1" bs=1 skip=$((_off + 1)) count=$_n 2>/dev/null)
+		_len=$(od -An -tu4 -j $((_off + 1 + _n)) -N4 "$1" | tr -d ' ')
+		echo "$_tag $((_off + 9 + _n)) $_len"
+		_off=$((_off + 9 + _n + _len))
+	done
+}
+differs_in() {
+	_at=$(cmp "$1" "$2" | sed -n 's/.*char \([0-9]*\).*/\1/p')
+	[ -n "$_at" ] || return 0
+	echo "first difference at byte $_at"
+	sections "$1" | while read -r _tag _start _len; do
+		[ $_at -gt $_start ] && [ $_at -le $((_start + _len)) ] &&
+			echo "in section $_tag, byte $((_at - _start - 1)) of $_len"
+	done
+	cmp -l "$1" "$2" | head -5
+}
+
 # --- two snapshots while paused: the same files ------------------------------
 armvm ctl $A1 pause >/dev/null
 armvm ctl $A1 snapshot /tmp/snap1 paused=true >/tmp/r 2>&1 &&
@@ -49,7 +72,8 @@ armvm ctl $A1 snapshot /tmp/snap1 paused=true >/tmp/r 2>&1 &&
 armvm ctl $A1 snapshot /tmp/snap2 >/tmp/r 2>&1
 grep -q '"paused"' /tmp/r && cmp -s /tmp/snap1/state /tmp/snap2/state && cmp -s /tmp/snap1/ram /tmp/snap2/ram &&
 	pass "$prefix/snapshot-twice-identical" ||
-	fail "$prefix/snapshot-twice-identical" "$(cat /tmp/r; cmp /tmp/snap1/state /tmp/snap2/state)"
+	fail "$prefix/snapshot-twice-identical" "$(cat /tmp/r; differs_in /tmp/snap1/state /tmp/snap2/state;
+		cmp /tmp/snap1/ram /tmp/snap2/ram)"
 ram_used=$(du -k /tmp/snap1/ram | cut -f1)
 [ "$ram_used" -lt 400000 ] && pass "$prefix/snapshot-ram-sparse" ||
 	fail "$prefix/snapshot-ram-sparse" "${ram_used} KiB on disk for 512 MiB"

@@ -31,6 +31,10 @@ struct reg_range {
 	unsigned int flags;
 };
 
+/* PPIs 9-14 (INTIDs 25-30): the GIC maintenance interrupt and the
+ * timers (vmm/machine.h). */
+#define KVM_DRIVEN_PPIS (0x3fULL << 25)
+
 /* Interrupts the GIC has: SGIs and PPIs, then the SPIs (kvm_create_gic). */
 #define NR_IRQS (32 + MACHINE_NR_SPIS)
 /* Registers with one bit, or one byte, or two bits per interrupt, for
@@ -212,6 +216,14 @@ static int walk(struct vm *vm, struct state_writer *w, struct state_reader *r)
 				if (w) {
 					present = get_value(vm->gic_fd, rr,
 							    attr, &v) == 0;
+					/* The timers' and the maintenance
+					 * interrupt's lines are KVM's to drive
+					 * (it does again when the vCPU runs):
+					 * their level at the moment of reading
+					 * is not the guest's state. */
+					if (rr->group == LEVEL &&
+					    rr->flags & PER_CPU)
+						v &= ~KVM_DRIVEN_PPIS;
 					if (!present && !(rr->flags & OPTIONAL))
 						goto fail;
 					sw_bool(w, present);

@@ -18,26 +18,62 @@
 #define REGS_MAX      4096
 
 /*
+ * What of a register depends on when it is read, not on the guest, made
+ * what it was at the pause: the virtual counter is the one the pause froze;
+ * the virtual timer's ISTATUS (CNTV_CTL bit 2, read-only, KVM recomputes
+ * it) follows from that counter and CVAL; the physical timer's ISTATUS is
+ * left out (0) for the same reason. The physical counter itself is not
+ * saved at all: KVM lets nothing set it back, and a guest never gets its
+ * offset from us. Returns false for a register not to save.
+ */
+static bool normalise_timer(const struct vm *vm, uint64_t id, uint64_t cval,
+			    uint8_t *value)
+{
+	uint64_t v;
+
+	if (id == KVM_REG_ARM_PTIMER_CNT)
+		return false;
+	if (!vm->counter_frozen)
+		return true;
+	memcpy(&v, value, sizeof(v));
+	if (id == KVM_REG_ARM_TIMER_CNT) {
+		v = vm->frozen_counter;
+	} else if (id == KVM_REG_ARM_TIMER_CTL) {
+		v &= ~4ULL;
+		if ((v & 1) && vm->frozen_counter >= cval)
+			v |= 4;
+	} else if (id == KVM_REG_ARM_PTIMER_CTL) {
+		v &= ~4ULL;
+	} else {
+		return true;
+	}
+	memcpy(value, &v, sizeof(v));
+	return true;
+}
+
+/*
  * A vCPU: its power state (a secondary that PSCI has not started is
  * stopped), then every register KVM_GET_REG_LIST names, in its order:
  * general and system registers, the timer, the firmware's PSCI and
- * workaround registers. The virtual counter is the one the pause froze
- * (vm_pause), so the guest finds no time gone by, and two snapshots of a
- * paused VM are the same.
+ * workaround registers, each made what it was at the pause
+ * (normalise_timer), so that the guest finds no time gone by and two
+ * snapshots of a paused VM are the same.
  */
 static int vcpu_save(struct vm *vm, struct vcpu *v, struct state_writer *w)
 {
 	uint8_t value[REG_MAX_BYTES];
-	uint64_t *ids = NULL, n = 0;
-	uint32_t mp;
+	uint64_t *ids = NULL, n = 0, cval = 0;
+	struct state_writer regs;
+	uint32_t mp, saved = 0;
 
 	if (kvm_get_mp_state(v->fd, &mp) < 0 ||
-	    kvm_get_reg_list(v->fd, &ids, &n) < 0) {
+	    kvm_get_reg_list(v->fd, &ids, &n) < 0 ||
+	    kvm_get_reg64(v->fd, KVM_REG_ARM_TIMER_CVAL, &cval) < 0) {
 		pr_err("snapshot: vCPU %u: %s", v->index, strerror(errno));
+		free(ids);
 		return -1;
 	}
-	sw_u32(w, mp);
-	sw_u32(w, (uint32_t)n);
+	sw_init(&regs);
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned int size = kvm_reg_size(ids[i]);
 
@@ -48,14 +84,23 @@ static int vcpu_save(struct vm *vm, struct vcpu *v, struct state_writer *w)
 			       size > sizeof(value) ? "too large"
 						    : strerror(errno));
 			free(ids);
+			sw_free(&regs);
 			return -1;
 		}
-		if (ids[i] == kvm_reg_timer_cnt() && vm->counter_frozen)
-			memcpy(value, &vm->frozen_counter, sizeof(uint64_t));
-		sw_u64(w, ids[i]);
-		sw_bytes(w, value, size);
+		if (size == sizeof(uint64_t) &&
+		    !normalise_timer(vm, ids[i], cval, value))
+			continue;
+		sw_u64(&regs, ids[i]);
+		sw_bytes(&regs, value, size);
+		saved++;
 	}
 	free(ids);
+	sw_u32(w, mp);
+	sw_u32(w, saved);
+	sw_bytes(w, regs.buf, regs.len);
+	if (regs.failed)
+		w->failed = true;
+	sw_free(&regs);
 	return 0;
 }
 
