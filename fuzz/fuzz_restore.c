@@ -73,9 +73,10 @@ static struct {
 /* One model of a kind, with what it needs to be saved and freed. */
 struct fz_model {
 	enum fz_kind kind;
-	struct device *dev;	/* platform devices, virtio-mmio */
-	struct pci_host *host;	/* PCI kinds: the function is slot 1 */
-	struct pcie_port *port; /* FZ_PORT: with a virtio-rng below */
+	struct device *dev;	 /* platform devices, virtio-mmio */
+	struct pci_host *host;	 /* PCI kinds: the function is slot 1 */
+	struct pci_function *fn; /* that function */
+	struct pcie_port *port;	 /* FZ_PORT: with a virtio-rng below */
 	struct virtio_dev *vdev;
 	int peer;    /* virtio-net's backend socket, console's input */
 	bool second; /* the copy made to restore the save into */
@@ -216,22 +217,22 @@ static void fz_make(struct fz_model *m, enum fz_kind kind, bool second)
 					  0x2eff0000, 3, irq);
 		if (!m->host)
 			abort();
-		m->host->msi = (struct msi_sink){.send = fz_send_msi};
+		pci_host_set_msi(
+		    m->host, (struct msi_sink){.send = fz_send_msi}, true, 0);
 		if (kind == FZ_PORT) {
 			m->port = pcie_port_create(1);
 			m->vdev = virtio_rng_create(&fz.mem);
+			m->fn = m->port ? pcie_port_function(m->port) : NULL;
 			if (!m->port || !m->vdev ||
-			    pci_host_add(m->host, pcie_port_function(m->port),
-					 1) < 0 ||
+			    pci_host_add(m->host, m->fn, 1) < 0 ||
 			    pcie_port_plug(m->port,
 					   virtio_pci_create(m->vdev, true)))
 				abort();
 			return;
 		}
 		m->vdev = fz_virtio(m);
-		if (!m->vdev ||
-		    pci_host_add(m->host, virtio_pci_create(m->vdev, true), 1) <
-			0)
+		m->fn = m->vdev ? virtio_pci_create(m->vdev, true) : NULL;
+		if (!m->fn || pci_host_add(m->host, m->fn, 1) < 0)
 			abort();
 		return;
 	}
@@ -256,8 +257,8 @@ static void fz_save(struct fz_model *m, struct state_writer *w)
 		m->dev->ops->save(m->dev, w);
 		return;
 	}
-	m->host->ecam.ops->save(&m->host->ecam, w);
-	pci_function_save(m->host->slots[1], w);
+	pci_host_ecam(m->host)->ops->save(pci_host_ecam(m->host), w);
+	pci_function_save(m->fn, w);
 	if (m->port)
 		pci_function_save(pcie_port_child(m->port), w);
 }
@@ -271,9 +272,10 @@ static int fz_restore(struct fz_model *m, const uint8_t *buf, size_t len)
 	if (m->dev) {
 		ret = m->dev->ops->restore(m->dev, &r);
 	} else {
-		ret = m->host->ecam.ops->restore(&m->host->ecam, &r);
+		ret = pci_host_ecam(m->host)->ops->restore(
+		    pci_host_ecam(m->host), &r);
 		if (!ret)
-			ret = pci_function_restore(m->host->slots[1], &r);
+			ret = pci_function_restore(m->fn, &r);
 		if (!ret && m->port)
 			ret =
 			    pci_function_restore(pcie_port_child(m->port), &r);
