@@ -116,10 +116,23 @@ a=$(tr -d '\r' <$_alog | sed -n 's/^GUEST-IRQS-AFTER //p' | tail -1)
 	fail "$prefix/restore-virtio-interrupts" "before $b, after $a" $_alog
 armvm ctl $A2 device-list | grep -q '"hp"' && pass "$prefix/restore-device-list" ||
 	fail "$prefix/restore-device-list" "$(armvm ctl $A2 device-list | tr -d '\n ')"
+# UEFI: the firmware's runtime variable services work in the restored VM
+# (its flash model and the instance's store), and what it wrote survives.
+VAR=/sys/firmware/efi/efivars/ArmvmSnap-5e1f0d1c-8a2b-4c3d-9e4f-a0b1c2d3e4f5
+EFIVARS='mount | grep -q efivarfs || mount -t efivarfs efivarfs /sys/firmware/efi/efivars'
+if [ "$boot" = uefi ]; then
+	guest "$EFIVARS; printf '\\007\\000\\000\\000snap' >$VAR && [ -e $VAR ]" &&
+		pass "$prefix/restore-efi-variable-written" ||
+		fail "$prefix/restore-efi-variable-written" "SetVariable failed" $_alog
+fi
 # A reboot afterwards: the guest starts again from the beginning.
 guest 'reboot -f' >/dev/null 2>&1
 agent_wait_for GUEST-READY 120 && pass "$prefix/restore-then-reboot" ||
 	fail "$prefix/restore-then-reboot" "no GUEST-READY after the reboot" $_alog
+if [ "$boot" = uefi ]; then
+	guest "$EFIVARS; [ -e $VAR ]" && pass "$prefix/restore-efi-variable-survives-reboot" ||
+		fail "$prefix/restore-efi-variable-survives-reboot" "$VAR is gone" $_alog
+fi
 armvm ctl $A2 quit >/dev/null 2>&1
 wait $AGENT_PID
 exec 4>&-
