@@ -684,6 +684,7 @@ static int create_flash(struct platform *p)
 		vars = vars_path;
 	}
 	snprintf(p->vars_path, sizeof(p->vars_path), "%s", vars ? vars : "");
+	snprintf(p->code_path, sizeof(p->code_path), "%s", fw.code);
 	if (map_code(p, fw.code) < 0 || map_vars(p, vars, fw.vars_template) < 0)
 		return -1;
 	guard_mapped_file(MAPPED_CODE, "firmware", fw.code, &p->code);
@@ -1005,39 +1006,50 @@ static unsigned int slot_of(const struct platform *p,
 	return 0;
 }
 
-/* A file the VM uses: its path, size and inode. */
-static void save_file(struct state_writer *w, const char *what,
-		      const char *path)
+/* A file the VM uses: its path, size and inode. -1 after a message if it
+ * cannot be found (under --jail the paths given are outside the root). */
+static int save_file(struct state_writer *w, const char *what, const char *path)
 {
 	struct stat st;
-	bool ok = stat(path, &st) == 0;
 
+	if (stat(path, &st) < 0) {
+		pr_err("snapshot: %s %s: %s%s", what, path, strerror(errno),
+		       errno == ENOENT ? " (snapshots do not work under "
+					 "--jail yet)"
+				       : "");
+		return -1;
+	}
 	sw_string(w, what);
 	sw_string(w, path);
-	sw_u64(w, ok ? (uint64_t)st.st_size : 0);
-	sw_u64(w, ok ? (uint64_t)st.st_ino : 0);
+	sw_u64(w, (uint64_t)st.st_size);
+	sw_u64(w, (uint64_t)st.st_ino);
+	return 0;
 }
 
-static void save_files(struct platform *p, struct state_writer *w)
+static int save_files(struct platform *p, struct state_writer *w)
 {
 	const struct vm_config *cfg = p->cfg;
 	unsigned int n = cfg->nr_disks;
+	int r = 0;
 
 	for (unsigned int i = 0; i < p->nr_devices; i++)
 		if (slot_of(p, &p->devices[i]) &&
 		    !strcmp(p->devices[i].type, "block"))
 			n++;
-	if (p->vars.fd >= 0)
-		n++;
+	n += (p->vars.fd >= 0) + (p->code_path[0] != 0);
 	sw_u32(w, n);
-	for (unsigned int i = 0; i < cfg->nr_disks; i++)
-		save_file(w, "disk", cfg->disks[i].path);
-	for (unsigned int i = 0; i < p->nr_devices; i++)
+	for (unsigned int i = 0; i < cfg->nr_disks && !r; i++)
+		r = save_file(w, "disk", cfg->disks[i].path);
+	for (unsigned int i = 0; i < p->nr_devices && !r; i++)
 		if (slot_of(p, &p->devices[i]) &&
 		    !strcmp(p->devices[i].type, "block"))
-			save_file(w, "disk", p->devices[i].path);
-	if (p->vars.fd >= 0)
-		save_file(w, "variable store", p->vars_path);
+			r = save_file(w, "disk", p->devices[i].path);
+	/* The firmware too: the guest's RAM holds its runtime services. */
+	if (!r && p->code_path[0])
+		r = save_file(w, "firmware", p->code_path);
+	if (!r && p->vars.fd >= 0)
+		r = save_file(w, "variable store", p->vars_path);
+	return r;
 }
 
 static void save_device(const struct machine_device *d, struct state_writer *w)
@@ -1067,6 +1079,9 @@ int platform_save(struct platform *p, struct state_writer *body)
 	sw_init(&hotplug);
 	sw_init(&files);
 	pthread_mutex_lock(&p->devices_lock);
+	/* A device the guest released after a device-del leaves now, not
+	 * at restore: its slot's record says empty. */
+	reap_ports(p);
 	sw_u32(&devices, p->nr_devices);
 	for (unsigned int i = 0; i < p->nr_devices; i++) {
 		const struct machine_device *d = &p->devices[i];
@@ -1097,7 +1112,8 @@ int platform_save(struct platform *p, struct state_writer *body)
 		sw_bool(&hotplug, d->writethrough);
 		sw_u32(&hotplug, slot_of(p, d));
 	}
-	save_files(p, &files);
+	if (save_files(p, &files) < 0)
+		goto out;
 	snapshot_add_section(body, "devices", &devices);
 	snapshot_add_section(body, "hotplug", &hotplug);
 	snapshot_add_section(body, "files", &files);
@@ -1130,7 +1146,7 @@ static int check_files(const struct snapshot *s)
 
 	if (snapshot_section(s, "files", &r) < 0)
 		return -1;
-	n = sr_u32_max(&r, MAX_DISKS + MAX_HOTPLUG_SLOTS + 1, "files");
+	n = sr_u32_max(&r, MAX_DISKS + MAX_HOTPLUG_SLOTS + 2, "files");
 	for (uint32_t i = 0; i < n && !r.failed; i++) {
 		uint64_t size, ino;
 		struct stat st;

@@ -117,6 +117,7 @@ struct platform {
 	struct flash_backing code, vars;
 	struct device *flash_code, *flash_vars;
 	char vars_path[4096]; /* the variable store's file, "" if none */
+	char code_path[4096]; /* the firmware's file, "" if none */
 };
 
 void platform_init(struct platform *p, const struct vm_config *cfg,

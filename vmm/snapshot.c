@@ -158,14 +158,19 @@ int snapshot_write(const char *dir, const struct state_writer *body,
 	char tmp[PATH_MAX], path[PATH_MAX + 16];
 	int ram_fd = -1, state_fd = -1, dfd;
 	uint32_t crc = 0;
+	size_t len;
 	const char *what = "cannot write";
 
 	if (body->failed) {
 		pr_err("snapshot %s: out of memory", dir);
 		return -1;
 	}
-	if (snprintf(tmp, sizeof(tmp), "%s.partial-%d", dir, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
+	/* "snap/" names snap: the temporary one goes beside it, not in. */
+	len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (snprintf(tmp, sizeof(tmp), "%.*s.partial-%d", (int)len, dir,
+		     (int)getpid()) >= (int)sizeof(tmp)) {
 		pr_err("snapshot %s: path too long", dir);
 		return -1;
 	}
@@ -187,6 +192,14 @@ int snapshot_write(const char *dir, const struct state_writer *body,
 	close(ram_fd);
 	close(state_fd);
 	ram_fd = state_fd = -1;
+	/* The two names in it on disk too, before it takes DIR's. */
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		if (dfd >= 0)
+			close(dfd);
+		goto fail;
+	}
+	close(dfd);
 	/* Whole and on disk: now it may take the name (an empty directory
 	 * of that name is replaced; anything else is refused). */
 	what = "cannot put it in place";

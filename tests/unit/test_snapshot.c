@@ -133,6 +133,11 @@ static void existing_dir_refused(void)
 	snprintf(dir, sizeof(dir), "%s/empty", base);
 	mkdir(dir, 0700);
 	CHECK_EQ(write_snapshot(dir), 0);
+	/* "DIR/" is DIR: the work goes on beside it, not inside. */
+	snprintf(dir, sizeof(dir), "%s/slash/", base);
+	CHECK_EQ(write_snapshot(dir), 0);
+	snprintf(file, sizeof(file), "%s/slash/state", base);
+	CHECK_EQ(access(file, R_OK), 0);
 }
 
 /* Flip one byte of a file at off (negative: from the end). */

@@ -62,21 +62,20 @@ int cmd_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : 2;
+	/* The snapshot's options, --seccomp, --jail and --user among them,
+	 * before anything is set up from them (it only reads a file). */
+	if (cfg.restore && restore_config(&cfg, &snap, argc, argv) < 0)
+		return 1;
 	/* Before vm_init starts the first thread (lib/confine.h). */
 	if (confine_setup(cfg.seccomp) < 0)
 		return 1;
 	/* Threads started during set-up wait for the jail (vm_run). */
 	if (cfg.jail_dir || cfg.user.set)
 		confine_hold_threads();
-	if (cfg.restore) {
-		if (restore_config(&cfg, &snap, argc, argv) < 0) {
-			confine_release_threads(-1);
-			return 1;
-		}
+	if (snap.body)
 		r = vm_init_restore(&vm, &cfg, &snap);
-	} else {
+	else
 		r = vm_init(&vm, &cfg);
-	}
 	if (r < 0) {
 		confine_release_threads(-1);
 		vm_exit(&vm);

@@ -204,8 +204,11 @@ int vm_snapshot(struct vm *vm, const char *dir, bool stay_paused)
 		pr_err("snapshot: not every vCPU stopped within 5 s");
 		return -1;
 	}
-	/* A boot that is being torn down or made has no state to take. */
+	/* A boot that is being torn down or made has no state to take;
+	 * the teardown waits for snapshot_lock. */
+	pthread_mutex_lock(&vm->snapshot_lock);
 	if (!vm_running_boot(vm)) {
+		pthread_mutex_unlock(&vm->snapshot_lock);
 		if (!was_paused)
 			vm_resume(vm);
 		pr_err("snapshot: the VM is between two boots; try again");
@@ -220,6 +223,7 @@ int vm_snapshot(struct vm *vm, const char *dir, bool stay_paused)
 	sw_free(&body);
 	platform_quiesce(&vm->platform, false);
 	ioevents_quiesce(vm->ioevents, false);
+	pthread_mutex_unlock(&vm->snapshot_lock);
 	if (!was_paused && !stay_paused)
 		vm_resume(vm);
 	if (!r)

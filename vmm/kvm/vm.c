@@ -223,6 +223,7 @@ static int vm_setup(struct vm *vm, const struct vm_config *cfg,
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_mutex_init(&vm->snapshot_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	pthread_mutex_init(&vm->event_lock, NULL);
 	pthread_cond_init(&vm->event_cond, NULL);
@@ -306,6 +307,21 @@ static void park(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
+	/*
+	 * An MMIO access served since the last KVM_RUN is complete only once
+	 * KVM has put a load's value in its register and moved the PC on,
+	 * which it does at the next KVM_RUN (api.rst, KVM_EXIT_MMIO). Do it
+	 * now, with immediate_exit (the kick set it) so that no guest code
+	 * runs: a snapshot must not catch the access half done, or the
+	 * restored guest would do it again (a UART byte read twice, a flash
+	 * command written twice). KVM notes the completion, and the next
+	 * KVM_RUN does not complete it again.
+	 */
+	if (vcpu->run->exit_reason == KVM_EXIT_MMIO) {
+		vcpu->run->immediate_exit = 1;
+		kvm_run_vcpu(vcpu->fd, &vcpu->tls);
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+	}
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->parked++;
 	pthread_cond_broadcast(&vm->pause_cond);
@@ -564,6 +580,9 @@ static void vm_teardown(struct vm *vm)
 {
 	unsigned int i;
 
+	/* A snapshot being written reads the vCPUs and the GIC this frees:
+	 * it finishes first. */
+	pthread_mutex_lock(&vm->snapshot_lock);
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->stopping = true;
 	pthread_cond_broadcast(&vm->pause_cond); /* parked threads leave */
@@ -605,6 +624,7 @@ static void vm_teardown(struct vm *vm)
 		close(vm->vm_fd);
 	vm->its_fd = vm->gic_fd = vm->vm_fd = -1;
 	pthread_mutex_unlock(&vm->irq_lock);
+	pthread_mutex_unlock(&vm->snapshot_lock);
 	vm->stopping = false;
 }
 

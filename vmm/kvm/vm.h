@@ -103,6 +103,9 @@ struct vm {
 	 * at the pause, put back at the resume (pause_lock). */
 	bool counter_frozen;
 	uint64_t frozen_counter;
+	/* Held while a snapshot reads this boot's vCPUs and GIC, and by the
+	 * teardown that closes them. */
+	pthread_mutex_t snapshot_lock;
 	unsigned int boots;
 	/* --restore: the snapshot the first boot resumes, then NULL. */
 	struct snapshot *restore;
