@@ -276,7 +276,10 @@ static void consume_rx(void)
 			f.last_req_gport = dport;
 			f.last_req_hport = sport;
 			track_new(dport, sport, false);
-		} else if (op == VSOCK_OP_RST) {
+		} else if (op == VSOCK_OP_RST && scid == VSOCK_HOST_CID) {
+			/* The host's connection on these ports ended. An RST
+			 * from another CID answers a packet the guest sent
+			 * there, and leaves the host's connection alone. */
 			track_new(dport, sport, false);
 		} else if (op == VSOCK_OP_RW) {
 			struct track *t = track_find(dport, sport);
