@@ -467,30 +467,8 @@ void virtio_config_write(struct virtio_dev *d, uint32_t offset, const void *buf,
 	pthread_mutex_unlock(&d->lock);
 }
 
-void virtio_reset(struct virtio_dev *d)
-{
-	unsigned int i;
-
-	/* Section 2.4: after a reset the device uses no buffer the driver
-	 * gave it; wait for handlers in flight (the processing locks). */
-	for (i = 0; i < d->num_queues; i++)
-		pthread_mutex_lock(&d->queues[i].proc_lock);
-	pthread_mutex_lock(&d->lock);
-	d->status = 0;
-	d->driver_features = 0;
-	d->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
-	d->pending_kicks = 0; /* queues of the old driver */
-	for (i = 0; i < d->num_queues; i++)
-		reset_queue_regs(d, &d->queues[i]);
-	if (d->ops->reset)
-		d->ops->reset(d);
-	pthread_mutex_unlock(&d->lock);
-	for (i = d->num_queues; i-- > 0;)
-		pthread_mutex_unlock(&d->queues[i].proc_lock);
-}
-
-/* ---- Snapshots ---- */
-
+/* Every queue's processing lock, then the device's: handlers in flight
+ * have finished, and none starts until unlock_all. */
 static void lock_all(struct virtio_dev *d)
 {
 	for (unsigned int i = 0; i < d->num_queues; i++)
@@ -504,6 +482,24 @@ static void unlock_all(struct virtio_dev *d)
 	for (unsigned int i = d->num_queues; i-- > 0;)
 		pthread_mutex_unlock(&d->queues[i].proc_lock);
 }
+
+void virtio_reset(struct virtio_dev *d)
+{
+	/* Section 2.4: after a reset the device uses no buffer the driver
+	 * gave it; wait for handlers in flight (the processing locks). */
+	lock_all(d);
+	d->status = 0;
+	d->driver_features = 0;
+	d->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
+	d->pending_kicks = 0; /* queues of the old driver */
+	for (unsigned int i = 0; i < d->num_queues; i++)
+		reset_queue_regs(d, &d->queues[i]);
+	if (d->ops->reset)
+		d->ops->reset(d);
+	unlock_all(d);
+}
+
+/* ---- Snapshots ---- */
 
 void virtio_quiesce(struct virtio_dev *d, bool quiesce)
 {
