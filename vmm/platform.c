@@ -1006,9 +1006,11 @@ static unsigned int slot_of(const struct platform *p,
 	return 0;
 }
 
-/* A file the VM uses: its path, size and inode. -1 after a message if it
- * cannot be found (under --jail the paths given are outside the root). */
-static int save_file(struct state_writer *w, const char *what, const char *path)
+/* A file the VM uses: its path, size and inode, appended to list and
+ * counted in *n. -1 after a message if it cannot be found (under --jail
+ * the paths given are outside the root). */
+static int save_file(struct state_writer *list, unsigned int *n,
+		     const char *what, const char *path)
 {
 	struct stat st;
 
@@ -1019,36 +1021,45 @@ static int save_file(struct state_writer *w, const char *what, const char *path)
 				       : "");
 		return -1;
 	}
-	sw_string(w, what);
-	sw_string(w, path);
-	sw_u64(w, (uint64_t)st.st_size);
-	sw_u64(w, (uint64_t)st.st_ino);
+	sw_string(list, what);
+	sw_string(list, path);
+	sw_u64(list, (uint64_t)st.st_size);
+	sw_u64(list, (uint64_t)st.st_ino);
+	(*n)++;
 	return 0;
+}
+
+/* A count, then the entries that were counted. */
+static void put_counted(struct state_writer *w, unsigned int n,
+			struct state_writer *list)
+{
+	sw_u32(w, n);
+	sw_bytes(w, list->buf, list->len);
+	if (list->failed)
+		w->failed = true;
+	sw_free(list);
 }
 
 static int save_files(struct platform *p, struct state_writer *w)
 {
 	const struct vm_config *cfg = p->cfg;
-	unsigned int n = cfg->nr_disks;
+	struct state_writer list;
+	unsigned int n = 0;
 	int r = 0;
 
-	for (unsigned int i = 0; i < p->nr_devices; i++)
-		if (slot_of(p, &p->devices[i]) &&
-		    !strcmp(p->devices[i].type, "block"))
-			n++;
-	n += (p->vars.fd >= 0) + (p->code_path[0] != 0);
-	sw_u32(w, n);
+	sw_init(&list);
 	for (unsigned int i = 0; i < cfg->nr_disks && !r; i++)
-		r = save_file(w, "disk", cfg->disks[i].path);
+		r = save_file(&list, &n, "disk", cfg->disks[i].path);
 	for (unsigned int i = 0; i < p->nr_devices && !r; i++)
 		if (slot_of(p, &p->devices[i]) &&
 		    !strcmp(p->devices[i].type, "block"))
-			r = save_file(w, "disk", p->devices[i].path);
+			r = save_file(&list, &n, "disk", p->devices[i].path);
 	/* The firmware too: the guest's RAM holds its runtime services. */
 	if (!r && p->code_path[0])
-		r = save_file(w, "firmware", p->code_path);
+		r = save_file(&list, &n, "firmware", p->code_path);
 	if (!r && p->vars.fd >= 0)
-		r = save_file(w, "variable store", p->vars_path);
+		r = save_file(&list, &n, "variable store", p->vars_path);
+	put_counted(w, n, &list);
 	return r;
 }
 
@@ -1070,13 +1081,14 @@ static void save_device(const struct machine_device *d, struct state_writer *w)
 
 int platform_save(struct platform *p, struct state_writer *body)
 {
-	struct state_writer devices, hotplug, files, rec;
+	struct state_writer devices, hotplug, plugged, files, rec;
 	char tag[SNAPSHOT_TAG_MAX + 1];
 	unsigned int nr_hotplug = 0;
 	int ret = -1;
 
 	sw_init(&devices);
 	sw_init(&hotplug);
+	sw_init(&plugged);
 	sw_init(&files);
 	pthread_mutex_lock(&p->devices_lock);
 	/* A device the guest released after a device-del leaves now, not
@@ -1085,33 +1097,28 @@ int platform_save(struct platform *p, struct state_writer *body)
 	sw_u32(&devices, p->nr_devices);
 	for (unsigned int i = 0; i < p->nr_devices; i++) {
 		const struct machine_device *d = &p->devices[i];
+		unsigned int slot = slot_of(p, d);
 
 		sw_string(&devices, d->id);
 		sw_u8(&devices, (uint8_t)d->kind);
-		if (slot_of(p, d))
-			nr_hotplug++;
-		if (slot_of(p, d) && strcmp(d->type, "block") &&
-		    strcmp(d->type, "rng")) {
+		if (!slot)
+			continue;
+		if (strcmp(d->type, "block") && strcmp(d->type, "rng")) {
 			pr_err("snapshot: hot-plugged %s device '%s': only "
 			       "block and rng devices can be plugged again "
 			       "at restore so far",
 			       d->type, d->id);
 			goto out;
 		}
+		sw_string(&plugged, d->id);
+		sw_string(&plugged, d->type);
+		sw_string(&plugged, d->path);
+		sw_bool(&plugged, d->readonly);
+		sw_bool(&plugged, d->writethrough);
+		sw_u32(&plugged, slot);
+		nr_hotplug++;
 	}
-	sw_u32(&hotplug, nr_hotplug);
-	for (unsigned int i = 0; i < p->nr_devices; i++) {
-		const struct machine_device *d = &p->devices[i];
-
-		if (!slot_of(p, d))
-			continue;
-		sw_string(&hotplug, d->id);
-		sw_string(&hotplug, d->type);
-		sw_string(&hotplug, d->path);
-		sw_bool(&hotplug, d->readonly);
-		sw_bool(&hotplug, d->writethrough);
-		sw_u32(&hotplug, slot_of(p, d));
-	}
+	put_counted(&hotplug, nr_hotplug, &plugged);
 	if (save_files(p, &files) < 0)
 		goto out;
 	snapshot_add_section(body, "devices", &devices);
@@ -1133,6 +1140,7 @@ out:
 	pthread_mutex_unlock(&p->devices_lock);
 	sw_free(&devices);
 	sw_free(&hotplug);
+	sw_free(&plugged);
 	sw_free(&files);
 	return ret;
 }
