@@ -13,32 +13,37 @@
 #include "vmm/kvm/vm.h"
 #include "vmm/vmm.h"
 
+/* The longest argument a snapshot's options may hold. */
+#define ARG_MAX_BYTES 65536
+
 /*
  * --restore DIR: the options come from the snapshot (its "config"
- * section), then this run's process options. The strings stay in s's
- * body, which lives until armvm exits.
+ * section), then this run's process options. The strings are copies that
+ * live until armvm exits (cfg points into them).
  */
 static int restore_config(struct vm_config *cfg, struct snapshot *s, int argc,
 			  char **argv)
 {
 	const char *dir = cfg->restore;
 	struct state_reader r;
-	char **saved;
+	char **saved, *arg;
 	uint32_t n;
 
 	if (snapshot_open(dir, s) < 0 || snapshot_section(s, "config", &r) < 0)
 		return -1;
 	n = sr_u32_max(&r, 1024, "arguments");
 	saved = calloc((size_t)n + 1, sizeof(*saved));
-	for (uint32_t i = 0; saved && i < n && !r.failed; i++) {
-		uint32_t len = sr_u32_max(&r, 65536, "argument");
-
-		saved[i] = calloc(1, (size_t)len + 1);
+	arg = malloc(ARG_MAX_BYTES + 1);
+	if (!saved || !arg)
+		sr_fail(&r, "out of memory");
+	for (uint32_t i = 0; i < n && !r.failed; i++) {
+		sr_string(&r, arg, ARG_MAX_BYTES + 1, "argument");
+		saved[i] = strdup(arg);
 		if (!saved[i])
-			break;
-		sr_bytes(&r, saved[i], len);
+			sr_fail(&r, "out of memory");
 	}
-	if (!saved || sr_done(&r) < 0 || n == 0 || strcmp(saved[0], "run")) {
+	free(arg);
+	if (sr_done(&r) < 0 || n == 0 || strcmp(saved[0], "run")) {
 		pr_err("--restore %s/state: config: %s", dir,
 		       r.failed ? r.why : "expected the arguments of a run");
 		return -1;
