@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gpt_copies_agree(&p, &b, why, sizeof(why));
 	gpt_copy_free(&p);
 	gpt_copy_free(&b);
-	image_check(&s, CHK_ARCH_ANY, &rep);
+	image_check(&s, CHK_ARCH_ANY, 0, &rep);
 	chk_report_free(&rep);
 	return 0;
 }

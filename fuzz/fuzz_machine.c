@@ -240,8 +240,9 @@ static void fz_create(void)
 	/* Guard pages: a device touching them faults at once. */
 	mprotect(m.ram_area, FZ_GUARD, PROT_NONE);
 	mprotect(m.ram_area + FZ_GUARD + FZ_RAM_SIZE, FZ_GUARD, PROT_NONE);
-	m.mem = (struct guest_mem){m.ram_area + FZ_GUARD,
-				   machine_map[MR_RAM].base, FZ_RAM_SIZE};
+	m.mem = (struct guest_mem){.host = m.ram_area + FZ_GUARD,
+				   .base = machine_map[MR_RAM].base,
+				   .size = FZ_RAM_SIZE};
 
 	m.uart = pl011_create(machine_map[MR_UART].base,
 			      machine_map[MR_UART].spi, irq, fz_uart_out, NULL);

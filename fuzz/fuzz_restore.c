@@ -117,8 +117,9 @@ static void fz_init(void)
 	/* Guard pages: a device writing past guest RAM faults at once. */
 	mprotect(fz.ram_area, FZ_GUARD, PROT_NONE);
 	mprotect(fz.ram_area + FZ_GUARD + FZ_RAM_SIZE, FZ_GUARD, PROT_NONE);
-	fz.mem = (struct guest_mem){fz.ram_area + FZ_GUARD, FZ_RAM_BASE,
-				    FZ_RAM_SIZE};
+	fz.mem = (struct guest_mem){.host = fz.ram_area + FZ_GUARD,
+				    .base = FZ_RAM_BASE,
+				    .size = FZ_RAM_SIZE};
 	for (int i = 0; i < 2; i++) {
 		snprintf(fz.disk[i], sizeof(fz.disk[i]),
 			 "/tmp/armvm-fuzz-restore.XXXXXX");

@@ -146,7 +146,8 @@ static void setup(void)
 		abort();
 	mprotect(f.area, GUARD, PROT_NONE);
 	mprotect(f.area + GUARD + RAM_SIZE, GUARD, PROT_NONE);
-	f.mem = (struct guest_mem){f.area + GUARD, RAM_BASE, RAM_SIZE};
+	f.mem = (struct guest_mem){
+	    .host = f.area + GUARD, .base = RAM_BASE, .size = RAM_SIZE};
 	snprintf(f.path, sizeof(f.path), "%s/v", f.dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1000", f.path);
 	f.service = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);

@@ -133,12 +133,24 @@ static const struct group snapshot = {
     IOCTLS(KVM_GET_ONE_REG, KVM_SET_ONE_REG, KVM_GET_REG_LIST, KVM_GET_MP_STATE,
 	   KVM_SET_MP_STATE, KVM_GET_DEVICE_ATTR, KVM_SET_DEVICE_ATTR),
 };
+/* Live migration's source (a control request): a connection to the
+ * destination, KVM's dirty log, the disks and variable store made durable
+ * and their locks handed over (vmm/kvm/migrate.c). getaddrinfo may read
+ * /etc/hosts and ask a DNS server (SP_OPEN_ANY is the control group's). */
+static const struct group migration = {
+    .calls = CALLS("connect", "sendto", "recvfrom", "sendmsg", "recvmsg",
+		   "setsockopt", "getsockopt", "getsockname", "fdatasync",
+		   "msync", "flock", "poll", "ppoll"),
+    IOCTLS(KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG),
+    .special = SP_UNIX_SOCKET | SP_INET_SOCKET,
+};
 /* The main thread between boots: a new KVM VM, its vCPUs and GIC, the
  * kernel and initrd read again; at exit the terminal restored, the
- * control socket's file removed. */
+ * control socket's file removed; a migrated VM's hand-over (two bytes
+ * on the connection). */
 static const struct group main_loop = {
     .calls = CALLS("unlinkat", "unlink", "statx", "pipe2", "shutdown",
-		   "ftruncate", "fcntl", "flock"),
+		   "ftruncate", "fcntl", "flock", "sendto", "recvfrom"),
     IOCTLS(KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE,
 	   KVM_CREATE_VM, KVM_ENABLE_CAP, KVM_CREATE_VCPU,
 #ifdef __aarch64__ /* their argument types exist only there */
@@ -170,7 +182,7 @@ static const struct profile {
     /* Starts hot-plugged devices' I/O threads: holds their list. */
     [CONFINE_CONTROL] = {"control",
 			 {&base, &irq, &queue_io, &net_backend, &threads,
-			  &control, &snapshot}},
+			  &control, &snapshot, &migration}},
     [CONFINE_CONSOLE_INPUT] = {"console-input", {&base, &irq}},
     [CONFINE_RTC] = {"rtc", {&base, &irq}},
     [CONFINE_PROBE] = {"probe", {&base, &probe}},

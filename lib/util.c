@@ -204,3 +204,17 @@ int fsync_parent_dir(const char *path)
 	errno = saved;
 	return rc;
 }
+
+bool mem_is_zero(const void *p, size_t n)
+{
+	static const uint8_t zero[4096];
+	const uint8_t *b = p;
+
+	for (size_t off = 0; off < n; off += sizeof(zero)) {
+		size_t m = n - off < sizeof(zero) ? n - off : sizeof(zero);
+
+		if (memcmp(b + off, zero, m))
+			return false;
+	}
+	return true;
+}

@@ -39,6 +39,10 @@ extern bool armvm_verbose;
  * number is multiplied by default_unit. Returns false on anything else,
  * including overflow.
  */
+/* Are the n bytes at p all zero? (Guest RAM pages a snapshot or a live
+ * migration need not carry.) */
+bool mem_is_zero(const void *p, size_t n);
+
 bool parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 
 /* snprintf into a caller's error buffer (nothing when errlen is 0). */

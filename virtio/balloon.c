@@ -180,9 +180,11 @@ static void discard(struct virtio_balloon *b, uint8_t *p, uint64_t len,
 
 	if (start >= end)
 		return;
-	if (madvise((void *)start, end - start, MADV_DONTNEED) == 0)
+	if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
 		c->discarded += end - start;
-	else
+		/* The pages now read as zero: a live migration sends that. */
+		guest_mem_dirty(b->vdev.mem, (void *)start, end - start);
+	} else
 		bl_warn(b, "cannot give pages back to the host (madvise)",
 			(unsigned long long)errno);
 }

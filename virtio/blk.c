@@ -603,6 +603,27 @@ void virtio_blk_set_writeback(struct virtio_dev *d, bool writeback)
 	pthread_mutex_unlock(&d->lock);
 }
 
+int virtio_blk_hand_over(struct virtio_dev *d, bool release, bool quiet)
+{
+	struct virtio_blk *b = to_blk(d);
+
+	if (release && !b->readonly && fdatasync(b->fd) < 0) {
+		pr_err("%s: cannot make the disk's writes durable: %s", b->path,
+		       strerror(errno));
+		return -1;
+	}
+	if (flock(b->fd, release       ? LOCK_UN
+			 : b->readonly ? LOCK_SH | LOCK_NB
+				       : LOCK_EX | LOCK_NB) < 0) {
+		if (quiet)
+			return -1;
+		pr_err("%s: cannot %s the disk image's lock: %s", b->path,
+		       release ? "drop" : "take back", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 uint64_t virtio_blk_capacity(struct virtio_dev *d)
 {
 	return to_blk(d)->capacity;

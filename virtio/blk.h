@@ -74,6 +74,15 @@ void virtio_blk_set_serial(struct virtio_dev *d, const char *serial);
  */
 void virtio_blk_set_writeback(struct virtio_dev *d, bool writeback);
 
+/*
+ * A live migration's hand-over of the image (issue 13, docs/migration.md):
+ * release makes what was written durable (fdatasync) and drops the lock so
+ * that the destination's armvm can open the image; !release takes the lock
+ * back (a migration that failed). 0, or -1 after a message naming the file
+ * (none for a lock not taken back when quiet).
+ */
+int virtio_blk_hand_over(struct virtio_dev *d, bool release, bool quiet);
+
 /* Capacity in 512-byte sectors. */
 uint64_t virtio_blk_capacity(struct virtio_dev *d);
 

@@ -63,6 +63,13 @@ static uint8_t *avail_event_p(struct virtqueue *vq)
 	return vq->used + 4 + 8 * (uint32_t)vq->size;
 }
 
+/* The used ring changed (an entry, the index, avail_event): its pages are
+ * to be sent again by a live migration (lib/guest_mem.h). */
+static void mark_used_ring(struct virtqueue *vq)
+{
+	guest_mem_dirty(vq->mem, vq->used, VIRTQ_USED_BYTES(vq->size));
+}
+
 void virtq_set_broken(struct virtqueue *vq, const char *why)
 {
 	if (!vq->broken)
@@ -124,6 +131,7 @@ static int walk_chain(struct virtqueue *vq, uint16_t head, struct virtq_elem *e)
 	unsigned int count = 0, n;
 	uint32_t idx = head;
 
+	e->mem = vq->mem;
 	e->head = head;
 	e->out_num = e->in_num = 0;
 	e->out_len = e->in_len = 0;
@@ -211,6 +219,7 @@ int virtq_pop(struct virtqueue *vq, struct virtq_elem *e)
 		 * before it read avail_event is not missed.
 		 */
 		vq_store16(avail_event_p(vq), vq->last_avail, __ATOMIC_RELAXED);
+		mark_used_ring(vq);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		avail = vq_load16(avail_idx_p(vq), __ATOMIC_ACQUIRE);
 		pending = (uint16_t)(avail - vq->last_avail);
@@ -245,6 +254,11 @@ void virtq_push(struct virtqueue *vq, const struct virtq_elem *e, uint32_t len)
 	/* 2.7.8: the element is visible before the index that publishes it
 	 * (and so are the buffer contents written before the push): release. */
 	vq_store16(used_idx_p(vq), vq->used_idx, __ATOMIC_RELEASE);
+	/* The device may have filled the writable part by any means (a
+	 * preadv, getrandom): all of it counts as written. */
+	for (unsigned int i = e->out_num; i < e->out_num + e->in_num; i++)
+		guest_mem_dirty(vq->mem, e->iov[i].iov_base, e->iov[i].iov_len);
+	mark_used_ring(vq);
 }
 
 void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
@@ -262,6 +276,7 @@ void virtq_push_many(struct virtqueue *vq, const uint16_t *heads,
 	/* 2.7.8: all n elements are visible before the one index store that
 	 * publishes them together (release). */
 	vq_store16(used_idx_p(vq), vq->used_idx, __ATOMIC_RELEASE);
+	mark_used_ring(vq);
 }
 
 bool virtq_should_notify(struct virtqueue *vq)
@@ -306,10 +321,12 @@ static uint64_t elem_copy(const struct virtq_elem *e, bool in, uint64_t skip,
 		n = seg - skip;
 		if (n > len - done)
 			n = len - done;
-		if (to_guest)
+		if (to_guest) {
 			memcpy((uint8_t *)e->iov[i].iov_base + skip, buf + done,
 			       n);
-		else
+			guest_mem_dirty(
+			    e->mem, (uint8_t *)e->iov[i].iov_base + skip, n);
+		} else
 			memcpy(buf + done, (uint8_t *)e->iov[i].iov_base + skip,
 			       n);
 		done += n;

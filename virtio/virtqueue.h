@@ -55,6 +55,7 @@
  * order; each lies wholly inside guest RAM. out_len/in_len are their totals.
  */
 struct virtq_elem {
+	const struct guest_mem *mem; /* the queue's: marks what is written */
 	uint16_t head;
 	unsigned int out_num, in_num;
 	uint64_t out_len, in_len;

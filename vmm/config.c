@@ -96,6 +96,10 @@ void vm_config_usage(FILE *f)
 	    "                      SOCKET snapshot DIR): its options, devices and\n"
 	    "                      state; only --api-socket, --seccomp, --jail,\n"
 	    "                      --user and -v may be given with it\n"
+	    "      --incoming ADDR  wait at ADDR (unix:PATH or tcp:HOST:PORT) for\n"
+	    "                      a VM that another armvm migrates here (armvm\n"
+	    "                      ctl SOCKET migrate ADDR); the same options as\n"
+	    "                      --restore may be given with it\n"
 	    "\n"
 	    "Behaviour:\n"
 	    "      --no-reboot     exit when the guest resets instead of rebooting it\n"
@@ -145,6 +149,7 @@ enum {
 	OPT_VSOCK,
 	OPT_TRANSPORT,
 	OPT_RESTORE,
+	OPT_INCOMING,
 };
 
 /*
@@ -356,6 +361,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"restore", required_argument, NULL, OPT_RESTORE},
+	    {"incoming", required_argument, NULL, OPT_INCOMING},
 	    {0},
 	};
 	/* The first option that shapes the VM (not the process): a
@@ -375,7 +381,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
 	       -1) {
-		if (!machine_option && c != OPT_RESTORE &&
+		if (!machine_option && c != OPT_RESTORE && c != OPT_INCOMING &&
 		    c != OPT_API_SOCKET && c != OPT_SECCOMP && c != OPT_JAIL &&
 		    c != OPT_USER && c != 'v' && c != 'h' && c != ':' &&
 		    c != '?')
@@ -386,6 +392,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		switch (c) {
 		case OPT_RESTORE:
 			cfg->restore = optarg;
+			break;
+		case OPT_INCOMING:
+			cfg->incoming = optarg;
 			break;
 		case 'k':
 			cfg->kernel = optarg;
@@ -549,14 +558,24 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		       argv[optind]);
 		return -1;
 	}
-	if (cfg->restore && machine_option) {
-		pr_err("--restore: '%s' cannot be given: the snapshot holds "
-		       "the VM's options (only --api-socket, --seccomp, "
-		       "--jail, --user and -v may be)",
-		       machine_option);
+	if (cfg->restore && cfg->incoming) {
+		pr_err("--restore and --incoming both bring a VM; give one");
 		return -1;
 	}
-	if (cfg->restore)
+	if ((cfg->restore || cfg->incoming) && machine_option) {
+		pr_err("%s: '%s' cannot be given: the %s holds the VM's "
+		       "options (only --api-socket, --seccomp, --jail, --user "
+		       "and -v may be)",
+		       cfg->restore ? "--restore" : "--incoming",
+		       machine_option, cfg->restore ? "snapshot" : "migration");
+		return -1;
+	}
+	/* The jail would hide the files the stream names (not yet). */
+	if (cfg->incoming && cfg->jail_dir) {
+		pr_err("--incoming: --jail is not supported yet");
+		return -1;
+	}
+	if (cfg->restore || cfg->incoming)
 		return 0;
 	if (cfg->gic_version == 2 && cfg->cpus > MACHINE_MAX_CPUS_GICV2) {
 		pr_err(
@@ -638,6 +657,12 @@ int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
 			continue;
 		}
 		if (!strncmp(argv[i], "--restore=", 10))
+			continue;
+		if (!strcmp(argv[i], "--incoming")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--incoming=", 11))
 			continue;
 		merged[n++] = argv[i];
 	}

@@ -96,6 +96,9 @@ struct vm_config {
 	/* --restore DIR: the VM comes from a snapshot, which holds every
 	 * option but those of the process (vm_config_restore). */
 	const char *restore;
+	/* --incoming ADDR: the VM comes from a live migration (vmm/migrate.h),
+	 * whose stream holds every option but those of the process. */
+	const char *incoming;
 	/* The arguments parsed (argv[0] is "run"): what a snapshot keeps. */
 	int argc;
 	char **argv;

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -39,11 +42,15 @@ static void ctl_usage(FILE *f)
 	    "gives any JSON value (id:='\"7\"' for the string \"7\").\n"
 	    "\n"
 	    "Commands (armvm ctl SOCKET help lists the VM's): status, pause,\n"
-	    "resume, snapshot, powerdown, reset, quit, device-add, device-del,\n"
-	    "device-list, balloon, balloon-info, balloon-stats.\n"
+	    "resume, snapshot, migrate, powerdown, reset, quit, device-add,\n"
+	    "device-del, device-list, balloon, balloon-info, balloon-stats.\n"
 	    "  armvm ctl /run/vm.sock device-add type=block id=d1 path=/img readonly=true\n"
 	    "  armvm ctl /run/vm.sock snapshot /srv/snap1 [paused=true]\n"
 	    "                   (armvm run --restore /srv/snap1 resumes it)\n"
+	    "  armvm ctl /run/vm.sock migrate tcp:HOST:PORT [downtime=MS]\n"
+	    "                   (to armvm run --incoming tcp:HOST:PORT; a host\n"
+	    "                   name is resolved here; a big guest on a slow\n"
+	    "                   link may need --timeout 0)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --raw            print the reply line exactly as received\n"
@@ -151,6 +158,55 @@ static json_object *ctl_parse_json(const char *s, const char **why)
 	return v;
 }
 
+/*
+ * `migrate tcp:HOST:PORT`: armvm connects from a confined thread that
+ * takes IP addresses only (vmm/migrate.c), so a host name is resolved here,
+ * to its first address. Anything else is passed on as it is.
+ */
+static json_object *ctl_migrate_addr(const char *addr, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	char host[256], ip[INET6_ADDRSTRLEN], out[320];
+	const char *port = strrchr(addr, ':');
+	size_t hlen;
+	int rc;
+
+	if (strncmp(addr, "tcp:", 4) || addr[4] == '[' || !port ||
+	    port == addr + 3)
+		return json_object_new_string(addr);
+	hlen = (size_t)(port - (addr + 4));
+	if (hlen >= sizeof(host))
+		return json_object_new_string(addr);
+	memcpy(host, addr + 4, hlen);
+	host[hlen] = '\0';
+	hints.ai_flags = AI_NUMERICHOST;
+	if (!hlen || getaddrinfo(host, NULL, &hints, &res) == 0) {
+		if (res)
+			freeaddrinfo(res);
+		return json_object_new_string(addr);
+	}
+	hints.ai_flags = 0;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		set_err(err, errlen, "%s: cannot resolve %s: %s", addr, host,
+			gai_strerror(rc));
+		return NULL;
+	}
+	if (res->ai_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, ip,
+			  sizeof(ip));
+	else
+		inet_ntop(AF_INET,
+			  &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip,
+			  sizeof(ip));
+	snprintf(out, sizeof(out),
+		 res->ai_family == AF_INET6 ? "tcp:[%s]%s" : "tcp:%s%s", ip,
+		 port);
+	freeaddrinfo(res);
+	return json_object_new_string(out);
+}
+
 json_object *ctl_make_request(const char *command, int argc, char **argv,
 			      char *err, size_t errlen)
 {
@@ -170,13 +226,22 @@ json_object *ctl_make_request(const char *command, int argc, char **argv,
 		size_t klen = eq ? (size_t)(eq - argv[i]) : 0;
 		bool raw = klen && argv[i][klen - 1] == ':';
 
-		/* `snapshot DIR`: the one argument the command needs, given
-		 * bare (a directory path may itself hold a '='). */
+		/* `snapshot DIR`, `migrate ADDR`: the one argument the
+		 * command needs, given bare (a path may itself hold a '='). */
 		if (i == 0 && !strcmp(command, "snapshot") &&
 		    strncmp(argv[i], "dir=", 4) &&
 		    strncmp(argv[i], "paused=", 7)) {
 			json_object_object_add(args, "dir",
 					       json_object_new_string(argv[i]));
+			continue;
+		}
+		if (i == 0 && !strcmp(command, "migrate") &&
+		    (!strncmp(argv[i], "unix:", 5) ||
+		     !strncmp(argv[i], "tcp:", 4))) {
+			v = ctl_migrate_addr(argv[i], err, errlen);
+			if (!v)
+				goto fail;
+			json_object_object_add(args, "addr", v);
 			continue;
 		}
 		if (raw)

@@ -995,6 +995,37 @@ void platform_quiesce(struct platform *p, bool quiesce)
 	pthread_mutex_unlock(&p->devices_lock);
 }
 
+int platform_hand_over_files(struct platform *p, bool release, bool quiet)
+{
+	int r = 0;
+
+	/* Releasing stops at the first failure (the caller takes every
+	 * lock back); taking back goes on to every file. */
+	pthread_mutex_lock(&p->devices_lock);
+	for (unsigned int i = 0; i < p->nr_devices && !(release && r); i++)
+		if (p->devices[i].vdev &&
+		    !strcmp(p->devices[i].type, "block") &&
+		    virtio_blk_hand_over(p->devices[i].vdev, release, quiet) <
+			0)
+			r = -1;
+	pthread_mutex_unlock(&p->devices_lock);
+	if ((release && r) || p->vars.fd < 0)
+		return r;
+	if (release && msync(p->vars.map, p->vars.map_size, MS_SYNC) < 0) {
+		pr_err("variable store %s: cannot make it durable: %s",
+		       p->vars_path, strerror(errno));
+		return -1;
+	}
+	if (flock(p->vars.fd, release ? LOCK_UN : LOCK_EX | LOCK_NB) < 0) {
+		if (!quiet)
+			pr_err("variable store %s: cannot %s its lock: %s",
+			       p->vars_path, release ? "drop" : "take back",
+			       strerror(errno));
+		return -1;
+	}
+	return r;
+}
+
 /* The slot a hot-plugged device is in (1...), 0 if none. */
 static unsigned int slot_of(const struct platform *p,
 			    const struct machine_device *d)

@@ -197,5 +197,14 @@ int platform_save(struct platform *p, struct state_writer *body);
 int platform_restore_devices(struct platform *p, const struct snapshot *s);
 /* At the restore's boot, after platform_reset: every device's record. */
 int platform_restore_state(struct platform *p, const struct snapshot *s);
+/*
+ * A live migration's hand-over (docs/migration.md), devices quiesced: with
+ * release, every disk's and the variable store's writes are made durable
+ * and their locks dropped, so that the destination can open them (stops at
+ * the first failure); without, every lock is taken back (the migration
+ * failed). 0, or -1 after a message (none when quiet: an attempt to be
+ * made again).
+ */
+int platform_hand_over_files(struct platform *p, bool release, bool quiet);
 
 #endif

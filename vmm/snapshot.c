@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -42,19 +43,6 @@ void snapshot_add_section(struct state_writer *body, const char *tag,
 	sw_bytes(body, tag, n);
 	sw_u64(body, content->len);
 	sw_bytes(body, content->buf, content->len);
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	static const uint8_t zero[4096];
-
-	for (size_t off = 0; off < n; off += sizeof(zero)) {
-		size_t m = n - off < sizeof(zero) ? n - off : sizeof(zero);
-
-		if (memcmp(p + off, zero, m))
-			return false;
-	}
-	return true;
 }
 
 /* The RAM checksum covers the chunks that hold data, each with its
@@ -95,7 +83,7 @@ static int write_ram(int fd, const uint8_t *ram, uint64_t size, uint32_t *crc)
 	for (uint64_t off = 0; off < size; off += RAM_CHUNK) {
 		size_t n = size - off < RAM_CHUNK ? size - off : RAM_CHUNK;
 
-		if (all_zero(ram + off, n))
+		if (mem_is_zero(ram + off, n))
 			continue;
 		*crc = crc_chunk(*crc, off, ram + off, n);
 		if (write_all(fd, ram + off, n, off) < 0)
@@ -243,6 +231,7 @@ int snapshot_open(const char *dir, struct snapshot *s)
 	int fd;
 
 	memset(s, 0, sizeof(*s));
+	s->handover_fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/state", dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -386,7 +375,7 @@ int snapshot_load_ram(const struct snapshot *s, uint8_t *ram, uint64_t size)
 			       (unsigned long long)off, strerror(errno));
 			goto out;
 		}
-		if (!all_zero(chunk, n)) {
+		if (!mem_is_zero(chunk, n)) {
 			crc = crc_chunk(crc, off, chunk, n);
 			memcpy(ram + off, chunk, n);
 		}
@@ -406,8 +395,28 @@ out:
 	return ret;
 }
 
+void snapshot_incoming(struct snapshot *s, const char *name, uint8_t *body,
+		       size_t body_len, uint8_t *ram, uint64_t ram_size,
+		       int handover_fd)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "%s", name);
+	s->body = body;
+	s->body_len = body_len;
+	s->ram = ram;
+	s->ram_loaded = true;
+	s->ram_size = ram_size;
+	s->handover_fd = handover_fd;
+}
+
 void snapshot_close(struct snapshot *s)
 {
 	free(s->body);
 	s->body = NULL;
+	if (s->ram)
+		munmap(s->ram, s->ram_size);
+	s->ram = NULL;
+	if (s->handover_fd >= 0)
+		close(s->handover_fd);
+	s->handover_fd = -1;
 }

@@ -19,6 +19,7 @@
 #ifndef ARMVM_VMM_SNAPSHOT_H
 #define ARMVM_VMM_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,12 @@ struct snapshot {
 	size_t body_len;
 	uint64_t ram_size;
 	uint32_t ram_crc;
+	/* A live migration's (snapshot_incoming): RAM already holds the
+	 * guest's (the VM takes it over and sets ram to NULL), and the
+	 * connection to hand over on (-1 for a snapshot directory). */
+	uint8_t *ram;
+	bool ram_loaded;
+	int handover_fd;
 };
 
 /* Read and check dir/state. 0, or -1 after a one-line message that names
@@ -57,6 +64,15 @@ int snapshot_section(const struct snapshot *s, const char *tag,
  * pages the snapshot holds; the size and checksum must match. 0 or -1
  * after a message. */
 int snapshot_load_ram(const struct snapshot *s, uint8_t *ram, uint64_t size);
+/*
+ * A live migration's snapshot (vmm/migrate.h): the state body and the RAM
+ * received (both now the snapshot's), and the connection the hand-over
+ * runs on. name is what messages call it.
+ */
+void snapshot_incoming(struct snapshot *s, const char *name, uint8_t *body,
+		       size_t body_len, uint8_t *ram, uint64_t ram_size,
+		       int handover_fd);
+/* Frees the body, RAM not taken over, and closes the connection. */
 void snapshot_close(struct snapshot *s);
 
 #endif

@@ -25,12 +25,15 @@ Z=/root/zImage I32=/root/g32.cpio.gz
 # results; a fifth panic fails the test. Each retry prints a "RETRY:" line,
 # which tests/run counts, so a rising rate shows. (See docs/sandbox.md.)
 # An oops counts too: CI once saw a guest power off cleanly without its
-# result, and an oops it survived is the likeliest cause.
+# result, and an oops it survived is the likeliest cause. So does the
+# kernel's stack-overflow report (CI, stop 23: "Insufficient stack space to
+# handle exception!" with a task stack at 0, i.e. a garbled `current`),
+# which hangs before it prints its panic.
 # guest_panicked NAME LOG: did it? If so, show where.
 guest_panicked() {
 	# Not the flake: a corrupted initrd is the same at every boot.
 	grep -q "Initramfs unpacking failed" "$2" && return 1
-	grep -q "Kernel panic\|Unable to handle kernel\|Internal error:\|kernel BUG" "$2" || return 1
+	grep -q "Kernel panic\|Unable to handle kernel\|Internal error:\|kernel BUG\|Insufficient stack space to handle exception" "$2" || return 1
 	echo "RETRY: $1: the guest kernel panicked"
 	echo "# $1: the guest kernel panicked; its log, then a retry:"
 	oops_excerpt "$2" '#   '

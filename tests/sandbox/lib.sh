@@ -20,7 +20,7 @@ fail() {
 # oops_excerpt LOG PREFIX: the lines around the first guest oops or panic
 # in LOG, each after PREFIX; nothing if there is none.
 oops_excerpt() {
-	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG' "$1" | cut -d: -f1)
+	_oops=$(grep -n -m1 'Internal error\|Unable to handle\|Kernel panic\|BUG\|Insufficient stack space' "$1" | cut -d: -f1)
 	[ -n "$_oops" ] || return 0
 	sed -n "$((_oops > 20 ? _oops - 20 : 1)),$((_oops + 40))p" "$1" | sed "s/^/$2/"
 }
@@ -74,13 +74,23 @@ drive() {
 	timeout $ARMVM_TIMEOUT armvm "$@" <"$_fifo" >"$_log" 2>&1 &
 	_pid=$!
 	exec 3>"$_fifo"
-	_times=0 _waits=0 _answers=${ANSWERS:-}
+	_times=0 _waits=0 _overflow=0 _answers=${ANSWERS:-}
 	while kill -0 $_pid 2>/dev/null; do
 		# A guest whose kernel panicked never powers off: stop it now
-		# rather than at the timeout.
+		# rather than at the timeout. A 32-bit kernel whose state the
+		# nested host garbled (docs/sandbox.md) may instead die in its
+		# stack-overflow handler, which hangs before its panic line:
+		# give that 10 s (50 rounds) to finish printing, then stop it.
 		if grep -q -- "---\[ end Kernel panic" "$_log"; then
 			kill $_pid 2>/dev/null
 			break
+		fi
+		if grep -q "Insufficient stack space to handle exception" "$_log"; then
+			_overflow=$((_overflow + 1))
+			if [ $_overflow -ge 50 ]; then
+				kill $_pid 2>/dev/null
+				break
+			fi
 		fi
 		_n=$(tr -d '\r' <"$_log" | grep -c -x GUEST-WAITING-TIME)
 		if [ "$_n" -gt "$_times" ]; then
@@ -143,13 +153,21 @@ agent_wait_for() {
 	done
 }
 
+# guest COMMAND: run COMMAND in the agent's guest; its exit status, 125 if
+# armvm ended, 124 if no answer came within 120 s. After one 124 the agent
+# (by its pid) counts as hung, and every later call fails at once: a hung
+# guest costs one wait, not one per remaining check (CI's budget).
 guest() {
+	[ "${_ahung:-}" = "$AGENT_PID" ] && return 124
 	echo "$*" >&4
 	_adone=$((_adone + 1))
 	_i=0
 	while [ "$(tr -d '\r' <"$_alog" | grep -c '^GUEST-DONE ')" -lt $_adone ]; do
 		kill -0 $AGENT_PID 2>/dev/null || return 125
-		[ $_i -ge 600 ] && return 124
+		if [ $_i -ge 600 ]; then
+			_ahung=$AGENT_PID
+			return 124
+		fi
 		_i=$((_i + 1))
 		sleep 0.2
 	done

@@ -359,10 +359,40 @@ static void restore_options(void)
 		CHECK(strcmp(cfg.argv[i], "--restore"));
 }
 
+/* --incoming: as --restore (the stream brings the options), and not with
+ * it. */
+static void incoming_options(void)
+{
+	char *saved[] = {"run", "--kernel", "/Image", "--memory", "256M", NULL};
+	char *now[] = {"run", "--incoming", "tcp:[::1]:4444", "-v", NULL};
+	struct vm_config cfg;
+	char msg[256];
+
+	CHECK_EQ(parse(&cfg, "--incoming", "unix:/m.sock", "-v", NULL), 0);
+	CHECK(cfg.incoming && !strcmp(cfg.incoming, "unix:/m.sock"));
+	pr_capture_begin(msg, sizeof(msg));
+	CHECK_EQ(parse(&cfg, "--incoming", "unix:/m", "--disk", "a.img"), -1);
+	pr_capture_end();
+	CHECK(strstr(msg, "--incoming: '--disk' cannot be given: the "
+			  "migration holds"));
+	pr_capture_begin(msg, sizeof(msg));
+	CHECK_EQ(parse(&cfg, "--incoming", "unix:/m", "--restore", "/s"), -1);
+	pr_capture_end();
+	CHECK(strstr(msg, "--restore and --incoming both bring a VM"));
+	CHECK_EQ(vm_config_restore(&cfg, 5, saved, 4, now), 0);
+	armvm_verbose = false;
+	CHECK(!cfg.incoming);
+	CHECK_EQ(cfg.memory, 256ULL << 20);
+	CHECK_EQ(cfg.argc, 6);
+	for (int i = 0; i < cfg.argc; i++)
+		CHECK(strcmp(cfg.argv[i], "--incoming"));
+}
+
 int main(void)
 {
 	check_suite = "config";
 	RUN(restore_options);
+	RUN(incoming_options);
 	RUN(sizes);
 	RUN(defaults_and_values);
 	RUN(bad_options);

@@ -243,7 +243,8 @@ static void slots_fill_up(void)
 /* --- virtio-pci ----------------------------------------------------------- */
 
 static uint8_t ram[1 << 20];
-static struct guest_mem mem = {ram, 0x40000000, sizeof(ram)};
+static struct guest_mem mem = {
+    .host = ram, .base = 0x40000000, .size = sizeof(ram)};
 static struct pci_function *blk_fn; /* what host_with_blk plugged in */
 
 static struct pci_host *host_with_blk(bool msix, char *path)

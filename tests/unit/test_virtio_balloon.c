@@ -706,7 +706,8 @@ int main(void)
 		printf("FAIL: virtio_balloon/setup: cannot map guest RAM\n");
 		return 1;
 	}
-	bt_mem = (struct guest_mem){bt_ram, RAM_BASE, RAM_SIZE};
+	bt_mem = (struct guest_mem){
+	    .host = bt_ram, .base = RAM_BASE, .size = RAM_SIZE};
 	RUN(features_and_config);
 	RUN(target_and_actual);
 	RUN(inflate_and_deflate);

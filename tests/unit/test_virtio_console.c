@@ -75,7 +75,8 @@ static void ram_setup(void)
 	if (!ct_ram)
 		ct_ram = malloc(RAM_SIZE);
 	memset(ct_ram, 0, RAM_SIZE);
-	ct_mem = (struct guest_mem){ct_ram, RAM_BASE, RAM_SIZE};
+	ct_mem = (struct guest_mem){
+	    .host = ct_ram, .base = RAM_BASE, .size = RAM_SIZE};
 }
 
 static void driver_start(struct virtio_dev *d)

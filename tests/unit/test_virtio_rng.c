@@ -48,7 +48,8 @@ static struct virtio_dev *open_dev(struct vq_driver *v)
 	if (!rt_ram)
 		rt_ram = malloc(RAM_SIZE);
 	memset(rt_ram, 0, RAM_SIZE);
-	rt_mem = (struct guest_mem){rt_ram, RAM_BASE, RAM_SIZE};
+	rt_mem = (struct guest_mem){
+	    .host = rt_ram, .base = RAM_BASE, .size = RAM_SIZE};
 	d = virtio_rng_create(&rt_mem);
 	if (!d)
 		return NULL;

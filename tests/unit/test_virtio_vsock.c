@@ -89,7 +89,8 @@ static void ram_setup(void)
 	if (!vt_ram)
 		vt_ram = malloc(RAM_SIZE);
 	memset(vt_ram, 0, RAM_SIZE);
-	vt_mem = (struct guest_mem){vt_ram, RAM_BASE, RAM_SIZE};
+	vt_mem = (struct guest_mem){
+	    .host = vt_ram, .base = RAM_BASE, .size = RAM_SIZE};
 	if (!vt_dir[0]) {
 		strcpy(vt_dir, "/tmp/armvm-vsock.XXXXXX");
 		if (!mkdtemp(vt_dir))

@@ -281,6 +281,60 @@ static void elem_copy_helpers(void)
 	CHECK_EQ(vt_mem.host[0x10304], 0);
 }
 
+/* Pages a device wrote are marked for live migration (lib/guest_mem.h):
+ * what virtq_elem_write copies at once, every writable buffer and the used
+ * ring at the push; readable buffers and the rings the driver writes are
+ * not. */
+static bool page_marked(const struct guest_dirty *d, uint64_t gpa)
+{
+	uint64_t page = (gpa - RAM_BASE) >> d->page_shift;
+
+	return atomic_load(&d->bits[page / 64]) & (1ULL << (page % 64));
+}
+
+static void dirty_marking(void)
+{
+	_Atomic uint64_t bits[(RAM_SIZE >> 12) / 64 + 1] = {0};
+	struct guest_dirty dirty = {
+	    .page_shift = 12, .pages = RAM_SIZE >> 12, .bits = bits};
+	uint8_t data[4] = {1, 2, 3, 4};
+	struct virtqueue vq;
+	struct vq_driver v;
+
+	ram_setup();
+	vt_mem.dirty = &dirty;
+	vqd_init(&v, &vt_mem, 8, DESC, AVAIL, USED);
+	CHECK(virtq_init(&vq, &vt_mem, 8, DESC, AVAIL, USED, false, false));
+	vqd_desc(&v, 0, BUF, 16, VIRTQ_DESC_F_NEXT, 1);
+	vqd_desc(&v, 1, BUF + 0x3000, 0x1800,
+		 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	vqd_desc(&v, 2, BUF + 0x8000, 4, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(&v, 0);
+	CHECK_EQ(virtq_pop(&vq, &vt_elem), VIRTQ_GOT);
+	/* Popping writes nothing. */
+	for (unsigned int i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		CHECK_EQ(atomic_load(&bits[i]), 0);
+	/* A copy marks the pages it wrote, only those. */
+	CHECK_EQ(virtq_elem_write(&vt_elem, 0x1800, data, 4), 4);
+	CHECK(page_marked(&dirty, BUF + 0x8000));
+	CHECK(!page_marked(&dirty, BUF + 0x3000));
+	CHECK(!page_marked(&dirty, USED));
+	/* The push: both writable buffers (the first spans two pages), the
+	 * used ring; not the readable buffer, nor the descriptors. */
+	virtq_push(&vq, &vt_elem, 4);
+	CHECK(page_marked(&dirty, BUF + 0x3000));
+	CHECK(page_marked(&dirty, BUF + 0x4000));
+	CHECK(!page_marked(&dirty, BUF + 0x5000));
+	CHECK(page_marked(&dirty, USED));
+	CHECK(!page_marked(&dirty, BUF));
+	CHECK(!page_marked(&dirty, DESC));
+	CHECK(!page_marked(&dirty, AVAIL));
+	/* Outside RAM: nothing, and no crash. */
+	guest_mem_dirty(&vt_mem, vt_mem.host + RAM_SIZE, 1);
+	guest_mem_dirty(&vt_mem, vt_mem.host - 1, 1);
+	vt_mem.dirty = NULL;
+}
+
 static void index_wraparound(void)
 {
 	struct virtqueue vq;
@@ -891,6 +945,7 @@ int main(void)
 	RUN(init_checks_geometry);
 	RUN(simple_chain);
 	RUN(elem_copy_helpers);
+	RUN(dirty_marking);
 	RUN(index_wraparound);
 	RUN(indirect_chain);
 	RUN(event_idx);

@@ -14,6 +14,7 @@
 #include "vmm/config.h"
 #include "vmm/control.h"
 #include "vmm/kvm/control_cmds.h"
+#include "vmm/kvm/migrate.h"
 #include "vmm/kvm/snapshot.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/platform.h"
@@ -61,10 +62,19 @@ static int cmd_pause(void *opaque, json_object *args, json_object **result,
 	return 0;
 }
 
+/* A VM migrated away runs elsewhere: nothing here may change it. */
+static bool migrated_away(struct vm *vm, char *err, size_t errlen)
+{
+	if (!atomic_load(&vm->migrated))
+		return false;
+	snprintf(err, errlen, "the VM was migrated away; this armvm is ending");
+	return true;
+}
+
 static int cmd_resume(void *opaque, json_object *args, json_object **result,
 		      char *err, size_t errlen)
 {
-	if (no_args(args, err, errlen))
+	if (no_args(args, err, errlen) || migrated_away(opaque, err, errlen))
 		return -1;
 	vm_resume(opaque);
 	return 0;
@@ -75,6 +85,8 @@ static int cmd_powerdown(void *opaque, json_object *args, json_object **result,
 {
 	bool listening;
 
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (no_args(args, err, errlen))
 		return -1;
 	listening = platform_press_power(&((struct vm *)opaque)->platform);
@@ -87,6 +99,8 @@ static int cmd_powerdown(void *opaque, json_object *args, json_object **result,
 static int cmd_reset(void *opaque, json_object *args, json_object **result,
 		     char *err, size_t errlen)
 {
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (no_args(args, err, errlen))
 		return -1;
 	vm_resume(opaque);
@@ -117,6 +131,8 @@ static int cmd_device_add(void *opaque, json_object *args, json_object **result,
 	char id[64];
 	int r;
 
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (control_check_args(args, names, err, errlen) ||
 	    control_arg_string(args, "type", true, &spec.type, err, errlen) ||
 	    control_arg_string(args, "id", false, &spec.id, err, errlen) ||
@@ -223,6 +239,8 @@ static int cmd_snapshot(void *opaque, json_object *args, json_object **result,
 	const char *dir;
 	int r;
 
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (control_check_args(args, names, err, errlen) ||
 	    control_arg_string(args, "dir", true, &dir, err, errlen) ||
 	    control_arg_bool(args, "paused", false, &paused, err, errlen))
@@ -240,6 +258,61 @@ static int cmd_snapshot(void *opaque, json_object *args, json_object **result,
 	return 0;
 }
 
+/*
+ * Send the VM to the armvm waiting at addr (vmm/kvm/migrate.c); once the
+ * destination runs it, this armvm ends (after the reply).
+ */
+static int cmd_migrate(void *opaque, json_object *args, json_object **result,
+		       char *err, size_t errlen)
+{
+	static const char *const names[] = {"addr", "downtime", "passes", NULL};
+	struct migrate_params p = {.downtime_ms = MIGRATE_DEFAULT_DOWNTIME_MS,
+				   .max_passes = MIGRATE_DEFAULT_PASSES};
+	uint64_t downtime = p.downtime_ms, passes = p.max_passes;
+	struct migrate_stats st;
+	struct vm *vm = opaque;
+	int r;
+
+	if (migrated_away(opaque, err, errlen))
+		return -1;
+	if (control_check_args(args, names, err, errlen) ||
+	    control_arg_string(args, "addr", true, &p.addr, err, errlen) ||
+	    control_arg_uint(args, "downtime", false, 60000, &downtime, err,
+			     errlen) ||
+	    control_arg_uint(args, "passes", false, 1000, &passes, err, errlen))
+		return -1;
+	if (!passes) {
+		snprintf(err, errlen, "passes: expected at least 1");
+		return -1;
+	}
+	p.downtime_ms = (unsigned int)downtime;
+	p.max_passes = (unsigned int)passes;
+	pr_capture_begin(err, errlen);
+	r = vm_migrate(vm, &p, &st);
+	pr_capture_end();
+	if (r < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "total-ms",
+			       json_object_new_int64((int64_t)st.total_ms));
+	json_object_object_add(*result, "downtime-ms",
+			       json_object_new_int64((int64_t)st.downtime_ms));
+	json_object_object_add(*result, "destination-ms",
+			       json_object_new_int64((int64_t)st.dest_ms));
+	json_object_object_add(*result, "passes",
+			       json_object_new_int64(st.passes));
+	json_object_object_add(*result, "bytes",
+			       json_object_new_int64((int64_t)st.bytes));
+	json_object_object_add(*result, "pages",
+			       json_object_new_int64((int64_t)st.pages));
+	json_object_object_add(*result, "zero-pages",
+			       json_object_new_int64((int64_t)st.zero_pages));
+	json_object_object_add(*result, "last-pass-pages",
+			       json_object_new_int64((int64_t)st.last_pages));
+	vm_post_event(vm, VM_EVENT_QUIT);
+	return 0;
+}
+
 static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 			  char *err, size_t errlen)
 {
@@ -247,6 +320,8 @@ static int cmd_device_del(void *opaque, json_object *args, json_object **result,
 	const char *id;
 	int r;
 
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (control_check_args(args, names, err, errlen) ||
 	    control_arg_string(args, "id", true, &id, err, errlen))
 		return -1;
@@ -366,6 +441,8 @@ static int cmd_balloon(void *opaque, json_object *args, json_object **result,
 	struct virtio_balloon_info info;
 	uint64_t size;
 
+	if (migrated_away(opaque, err, errlen))
+		return -1;
 	if (!d || control_check_args(args, names, err, errlen) ||
 	    control_arg_size(args, "size", true, &size, err, errlen))
 		return -1;
@@ -454,6 +531,8 @@ static const struct control_command commands[] = {
     {"pause", cmd_pause, "stop every vCPU"},
     {"snapshot", cmd_snapshot,
      "write the VM into dir=DIR (paused=true: stay paused after)"},
+    {"migrate", cmd_migrate,
+     "send the VM to `armvm run --incoming ADDR` (addr=ADDR; downtime=MS, default 300; passes=N, default 30); armvm ends once it runs there"},
     {"resume", cmd_resume, "let the vCPUs run again"},
     {"powerdown", cmd_powerdown,
      "press the power button: the guest shuts down in order"},

@@ -52,18 +52,39 @@ int kvm_enable_cap(int vm_fd, uint32_t cap)
 	return ioctl(vm_fd, KVM_ENABLE_CAP, &c);
 }
 
-int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
-		   uint64_t size, void *host)
+static int set_region(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		      uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
 	    .slot = slot,
-	    .flags = readonly ? KVM_MEM_READONLY : 0,
+	    .flags = flags,
 	    .guest_phys_addr = gpa,
 	    .memory_size = size,
 	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 
 	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
+		   uint64_t size, void *host)
+{
+	return set_region(vm_fd, slot, readonly ? KVM_MEM_READONLY : 0, gpa,
+			  size, host);
+}
+
+int kvm_log_dirty_pages(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
+			void *host, bool log)
+{
+	return set_region(vm_fd, slot, log ? KVM_MEM_LOG_DIRTY_PAGES : 0, gpa,
+			  size, host);
+}
+
+int kvm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = slot, .dirty_bitmap = bitmap};
+
+	return ioctl(vm_fd, KVM_GET_DIRTY_LOG, &log);
 }
 
 int kvm_create_vcpu(int vm_fd, unsigned int index, int mmap_size,

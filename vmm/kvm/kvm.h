@@ -21,6 +21,16 @@ int kvm_enable_cap(int vm_fd, uint32_t cap);
 /* Map host at gpa as memslot slot; size 0 removes the slot. */
 int kvm_set_memory(int vm_fd, uint32_t slot, bool readonly, uint64_t gpa,
 		   uint64_t size, void *host);
+/*
+ * Live migration (vmm/kvm/migrate.c): the slot, registered again with the
+ * same range, logs the guest's writes (or stops logging them); and the
+ * pages written since the last call, one bit per host page of the slot
+ * (bitmap holds (pages + 63) / 64 words), cleared as they are read (KVM's
+ * api.rst, KVM_GET_DIRTY_LOG). 0, or -1 with errno.
+ */
+int kvm_log_dirty_pages(int vm_fd, uint32_t slot, uint64_t gpa, uint64_t size,
+			void *host, bool log);
+int kvm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap);
 
 /* vCPUs */
 int kvm_create_vcpu(int vm_fd, unsigned int index, int mmap_size,

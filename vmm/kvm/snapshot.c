@@ -164,7 +164,7 @@ static void save_config(const struct vm_config *cfg, struct state_writer *w)
 		sw_string(w, cfg->argv[i]);
 }
 
-static int save_vm(struct vm *vm, struct state_writer *body)
+int vm_save_state(struct vm *vm, struct state_writer *body)
 {
 	struct state_writer w;
 	char tag[16];
@@ -217,7 +217,7 @@ int vm_snapshot(struct vm *vm, const char *dir, bool stay_paused)
 	ioevents_quiesce(vm->ioevents, true);
 	platform_quiesce(&vm->platform, true);
 	sw_init(&body);
-	r = save_vm(vm, &body);
+	r = vm_save_state(vm, &body);
 	if (!r)
 		r = snapshot_write(dir, &body, vm->ram, vm->ram_size);
 	sw_free(&body);
@@ -298,6 +298,9 @@ int vm_restore_prepare(struct vm *vm, struct snapshot *s)
 	}
 	if (platform_restore_devices(&vm->platform, s) < 0)
 		return -1;
+	/* A live migration's RAM came with the stream and is the VM's. */
+	if (s->ram_loaded)
+		return 0;
 	return snapshot_load_ram(s, vm->ram, vm->ram_size);
 }
 

@@ -21,6 +21,12 @@ struct vm;
  */
 int vm_snapshot(struct vm *vm, const char *dir, bool stay_paused);
 
+struct state_writer;
+/* The snapshot's body (vmm/snapshot.h's sections) of a VM paused, with
+ * its snapshot_lock held and its devices quiesced (vm_snapshot, and a live
+ * migration's last step). 0, or -1 after a message. */
+int vm_save_state(struct vm *vm, struct state_writer *body);
+
 struct host_caps;
 /* Before the plan: this host's KVM offers the snapshot's GIC. 0, or -1
  * after a message. */

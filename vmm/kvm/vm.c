@@ -19,6 +19,7 @@
 #include "vmm/fdt.h"
 #include "vmm/kvm/ioevent.h"
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/migrate.h"
 #include "vmm/kvm/snapshot.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/machine.h"
@@ -183,7 +184,7 @@ static int map_rom(void *opaque, enum machine_region region, void *host,
  * it with transparent huge pages (unaligned, every page is a 4 KiB fault:
  * ~3x the exits while booting, measured in bench/uefi-boot.sh).
  */
-static uint8_t *alloc_ram(uint64_t size)
+uint8_t *vm_alloc_ram(uint64_t size)
 {
 	uint64_t span = size + SZ_2M;
 	uint8_t *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
@@ -264,16 +265,41 @@ static int vm_setup(struct vm *vm, const struct vm_config *cfg,
 	platform_set_doorbells(&vm->platform, &doorbells);
 
 	vm->ram_size = vm->plan.ram_size;
-	vm->ram = alloc_ram(vm->ram_size);
+	if (restore && restore->ram) {
+		/* A live migration's: received into place (vm_alloc_ram). */
+		if (restore->ram_size != vm->ram_size) {
+			pr_err("%s: the stream's RAM is %llu bytes; the VM's "
+			       "options make %llu",
+			       restore->dir,
+			       (unsigned long long)restore->ram_size,
+			       (unsigned long long)vm->ram_size);
+			return -1;
+		}
+		vm->ram = restore->ram;
+		restore->ram = NULL;
+	} else {
+		vm->ram = vm_alloc_ram(vm->ram_size);
+	}
 	if (!vm->ram) {
 		pr_err("--memory %llu MiB: cannot allocate guest RAM: %s",
 		       (unsigned long long)(vm->ram_size >> 20),
 		       strerror(errno));
 		return -1;
 	}
+	/* What the devices write into RAM, for live migration
+	 * (lib/guest_mem.h): one bit per host page, as KVM's dirty log. */
+	vm->dirty.page_shift =
+	    (unsigned int)__builtin_ctzl((unsigned long)sysconf(_SC_PAGESIZE));
+	vm->dirty.pages = vm->ram_size >> vm->dirty.page_shift;
+	vm->dirty.bits = calloc((vm->dirty.pages + 63) / 64, sizeof(uint64_t));
+	if (!vm->dirty.bits) {
+		pr_err("out of memory");
+		return -1;
+	}
 	vm->platform.mem = (struct guest_mem){.host = vm->ram,
 					      .base = machine_map[MR_RAM].base,
-					      .size = vm->ram_size};
+					      .size = vm->ram_size,
+					      .dirty = &vm->dirty};
 	return 0;
 }
 
@@ -387,6 +413,9 @@ int vm_pause(struct vm *vm)
 
 void vm_resume(struct vm *vm)
 {
+	/* Migrated: the VM runs elsewhere now, never here again. */
+	if (atomic_load(&vm->migrated))
+		return;
 	pthread_mutex_lock(&vm->pause_lock);
 	if (vm->counter_frozen && vm->vcpus &&
 	    kvm_set_reg64(vm->vcpus[0].fd, kvm_reg_timer_cnt(),
@@ -876,6 +905,11 @@ static int vm_boot(struct vm *vm)
 		if (vm_restore_boot(vm, vm->restore) < 0 ||
 		    platform_map_flash(&vm->platform) < 0)
 			return -1;
+		/* A live migration's: the source gives the VM up only now,
+		 * when nothing here can fail it any more. */
+		if (vm->restore->handover_fd >= 0 &&
+		    vm_migrate_hand_over(vm->restore) < 0)
+			return -1;
 		snapshot_close(vm->restore);
 		vm->restore = NULL;
 		/* A reboot reads the files again, as after any boot. */
@@ -959,14 +993,17 @@ static int vm_run_loop(struct vm *vm)
 
 void vm_exit(struct vm *vm)
 {
-	if (vm->restore)
-		snapshot_close(vm->restore);
 	console_close(vm->console);
 	vm->console = NULL;
 	platform_destroy(&vm->platform); /* removes every doorbell */
+	/* After the disks: a migration's source, seeing the connection
+	 * close, takes their locks back. */
+	if (vm->restore)
+		snapshot_close(vm->restore);
 	ioevents_destroy(vm->ioevents);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
+	free((void *)vm->dirty.bits);
 	kernel_image_free(&vm->kernel);
 	free(vm->initrd);
 	if (vm->kvm_fd >= 0)

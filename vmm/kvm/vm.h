@@ -77,6 +77,7 @@ struct vm {
 
 	uint8_t *ram;
 	uint64_t ram_size;
+	struct guest_dirty dirty;  /* the devices' writes into RAM */
 	struct ioevents *ioevents; /* virtio doorbells (KVM ioeventfd) */
 	struct console *console;
 
@@ -107,9 +108,17 @@ struct vm {
 	 * teardown that closes them. */
 	pthread_mutex_t snapshot_lock;
 	unsigned int boots;
+	/* Handed over to a migration's destination: this armvm only ends
+	 * (vm_resume does nothing, the control requests that change the VM
+	 * are refused). */
+	atomic_bool migrated;
 	/* --restore: the snapshot the first boot resumes, then NULL. */
 	struct snapshot *restore;
 };
+
+/* Guest RAM: size bytes, zero, 2 MiB aligned (freed with munmap). NULL
+ * with errno. */
+uint8_t *vm_alloc_ram(uint64_t size);
 
 /* Set the VM up from its options: open KVM, pick the GIC, allocate RAM,
  * read the kernel and initrd, create the devices. -1 after a message. */
