@@ -484,7 +484,7 @@ static int self_check(struct build *b, int fd)
 
 	if (img_src_fd(&s, fd))
 		return -1;
-	image_check(&s, CHK_ARCH_ANY, &rep);
+	image_check(&s, CHK_ARCH_ANY, CHK_NO_GUEST, &rep);
 	for (int i = 0; i < rep.n; i++) {
 		const struct chk_result *r = &rep.r[i];
 

@@ -15,6 +15,7 @@
 #include "image/check.h"
 #include "image/fat.h"
 #include "image/gpt.h"
+#include "image/guest.h"
 #include "image/guid.h"
 #include "lib/util.h"
 
@@ -669,7 +670,7 @@ static const char *const ids_fat[] = {
     "IMG-3.fat32",     "IMG-3.bpb",	  "IMG-3.chains",   "IMG-3.dirs",
     "IMG-4.boot-path", "IMG-5.pe-format", "IMG-6.varstore", NULL};
 
-int image_check(const struct img_src *s, enum chk_arch arch,
+int image_check(const struct img_src *s, enum chk_arch arch, unsigned int flags,
 		struct chk_report *rep)
 {
 	struct gpt_copy prim, back;
@@ -680,6 +681,7 @@ int image_check(const struct img_src *s, enum chk_arch arch,
 	char why[240];
 	struct fat_vol v;
 	struct fat_tree_report t;
+	bool esp_open = false; /* v holds the ESP's FAT */
 
 	memset(rep, 0, sizeof(*rep));
 	check_pmbr(rep, s, disk_lbas);
@@ -795,25 +797,30 @@ int image_check(const struct img_src *s, enum chk_arch arch,
 		not_checked(rep, ids_fat + 1, "no FAT file system in the ESP");
 		goto guest;
 	}
+	esp_open = true;
 	check_bpb(rep, &v, parts[esp].last_lba - parts[esp].first_lba + 1);
 	fat_check_tree(&v, &t);
 	check_fat_meta(rep, &v, &t);
 	check_boot_files(rep, s, &v, parts, n, esp, arch);
 	check_varstore(rep, &v);
-	fat_close(&v);
 
 guest:
-	res_st(
-	    rep, "IMG-7", CHK_NOT_CHECKED,
-	    "guest OS consoles (pl011, virtio-console, Xen PV console): needs the kernel configuration");
-	res_st(rep, "IMG-8", CHK_NOT_CHECKED,
-	       "guest OS GICv2/GICv3 support: needs the kernel configuration");
-	res_st(
-	    rep, "IMG-9", CHK_NOT_CHECKED,
-	    "virtio-pci/-mmio and Xen PV drivers: needs the kernel and initramfs");
-	res_st(
-	    rep, "IMG-10", CHK_NOT_CHECKED,
-	    "wall-clock time from the UEFI RTC (rtc-efi): needs the kernel configuration");
+	/* IMG-7..IMG-10: the guest kernel's configuration (image/guest.c). */
+	if (!(flags & CHK_NO_GUEST)) {
+		struct guest_report g;
+
+		/* The ESP as opened above (IMG-3), not found and opened again. */
+		if (use)
+			guest_check(s, parts, n, esp, esp_open ? &v : NULL, &g);
+		else
+			guest_not_checked(
+			    &g, "no valid GPT: no partitions to read");
+		for (int i = 0; i < GUEST_RULES; i++)
+			res_st(rep, g.r[i].id, g.r[i].status, "%s",
+			       g.r[i].evidence);
+	}
+	if (esp_open)
+		fat_close(&v);
 	gpt_copy_free(&prim);
 	gpt_copy_free(&back);
 	/* Only an image that passes every must boots anywhere. */
@@ -901,7 +908,7 @@ int image_find_boot(const char *path, struct image_boot *out, char *why,
 			close(fd);
 		return -1;
 	}
-	image_check(&s, CHK_ARCH_ANY, &rep);
+	image_check(&s, CHK_ARCH_ANY, CHK_NO_GUEST, &rep);
 	for (int a = PE_ARCH_AARCH64; a <= PE_ARCH_ARM; a++) {
 		out->boots[a] = rep.file_ok[a];
 		out->pe[a] = rep.pe[a];

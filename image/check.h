@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The image checker: every IMG-n rule of the ARM VM System Specification
- * (../shared/spec/requirements.md), split into finer checks with their own
+ * (docs/spec/requirements.md), split into finer checks with their own
  * ids ("IMG-1.primary-crc"), each mapped to one rule. docs/image.md lists
  * them. The image is only read, never repaired.
  */
@@ -35,8 +35,15 @@ struct chk_report {
 	struct pe_info pe[3];
 };
 
+/* image_check() flags. */
+enum {
+	/* Skip IMG-7..IMG-10 (the guest kernel in the Linux partitions):
+	 * for callers that only need the ESP and its boot files. */
+	CHK_NO_GUEST = 1,
+};
+
 /* Check the image in s. Returns 0 when every must passes, else 1. */
-int image_check(const struct img_src *s, enum chk_arch arch,
+int image_check(const struct img_src *s, enum chk_arch arch, unsigned int flags,
 		struct chk_report *rep);
 void chk_report_free(struct chk_report *rep);
 /* One line per check; or one JSON object. */

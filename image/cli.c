@@ -41,7 +41,10 @@ static void usage(FILE *f)
 	    "\n"
 	    "check: report each IMG rule of the ARM VM System Specification:\n"
 	    "  pass, fail, warn or not-checked, with evidence. Exit status 0 only\n"
-	    "  when every \"must\" passes.\n"
+	    "  when every \"must\" passes. IMG-7..IMG-10 read the guest kernel's\n"
+	    "  /boot/config-<version> and /lib/modules/<version> from the ext2/3/4\n"
+	    "  Linux partitions (or config-<version> on the ESP); not-checked when\n"
+	    "  there is none (docs/image.md).\n"
 	    "  --arch A                aarch64, arm or any (default any: at least\n"
 	    "                          one of BOOTAA64.EFI and BOOTARM.EFI)\n"
 	    "  --json                  one JSON object instead of lines\n");
@@ -103,7 +106,7 @@ static int cmd_check(int argc, char **argv)
 		close(fd);
 		return 2;
 	}
-	rc = image_check(&s, arch, &rep);
+	rc = image_check(&s, arch, 0, &rep);
 	chk_print(&rep, stdout, json, argv[optind]);
 	chk_report_free(&rep);
 	close(fd);
