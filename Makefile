@@ -92,7 +92,8 @@ CFLAGS += -O1 -fno-omit-frame-pointer -U_FORTIFY_SOURCE $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 endif
 
-PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c vmm/*.c)
+PORTABLE_SRCS := $(wildcard lib/*.c devices/*.c virtio/*.c image/*.c vmm/*.c \
+	conform/host/*.c)
 ifeq ($(ARCH),arm64)
 VMM_SRCS := $(wildcard vmm/kvm/*.c)
 CFLAGS += -DARMVM_HAVE_KVM=1

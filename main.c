@@ -5,10 +5,12 @@
  *   armvm run ...     the VMM (vmm/), arm64 hosts with KVM
  *   armvm image ...   build and check portable disk images (image/)
  *   armvm ctl ...     talk to a running VM's control socket (vmm/ctl.c)
+ *   armvm conform ... check a VM rule by rule (conform/host/)
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "conform/host/conform.h"
 #include "lib/util.h"
 #include "image/image.h"
 #include "vmm/control.h"
@@ -28,6 +30,7 @@ static void usage(FILE *f)
 	    "  run      run a VM (arm64 Linux host with /dev/kvm)\n"
 	    "  image    build or check a portable disk image\n"
 	    "  ctl      send a command to a running VM's control socket\n"
+	    "  conform  check a VM against the specification, rule by rule\n"
 	    "\n"
 	    "Options:\n"
 	    "  -h, --help     show this help (COMMAND --help for a command's)\n"
@@ -53,6 +56,8 @@ int main(int argc, char **argv)
 		return cmd_image(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return cmd_ctl(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "conform"))
+		return cmd_conform(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run")) {
 #ifdef ARMVM_HAVE_KVM
 		return cmd_run(argc - 1, argv + 1);
@@ -63,7 +68,7 @@ int main(int argc, char **argv)
 #endif
 	}
 	pr_err(
-	    "unknown command '%s' (expected 'run', 'image' or 'ctl'; see armvm --help)",
+	    "unknown command '%s' (expected 'run', 'image', 'ctl' or 'conform'; see armvm --help)",
 	    argv[1]);
 	return 2;
 }

@@ -7,6 +7,10 @@
  * the checks and the output contract. A static program: libc only.
  *
  *   armvm-conform [--root DIR] [--no-write] [--dump-fdt FILE] [--list]
+ *
+ * Started as PID 1 (the conformance image's /init) it takes no options:
+ * its arguments are the kernel's. It mounts what it reads, runs every
+ * check and powers the VM off (conform/linux/init.c).
  */
 #include <getopt.h>
 #include <setjmp.h>
@@ -15,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "conform/linux/checks.h"
+#include "conform/linux/init.h"
 
 #if defined(__aarch64__) || defined(__arm__)
 static sigjmp_buf cntfrq_jmp;
@@ -89,9 +95,11 @@ int main(int argc, char **argv)
 	const char *dump = NULL;
 	char *root = NULL;
 	struct utsname u;
+	bool as_init = getpid() == 1;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while (!as_init &&
+	       (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			free(root);
@@ -124,7 +132,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (as_init)
+		conform_init_start();
+	else if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -155,5 +165,7 @@ int main(int argc, char **argv)
 	printf("CONFORM-END %u %u %u\n", counts[CONFORM_PASS],
 	       counts[CONFORM_FAIL], counts[CONFORM_SKIP]);
 	free(root);
+	if (as_init)
+		conform_init_finish();
 	return counts[CONFORM_FAIL] ? 1 : 0;
 }

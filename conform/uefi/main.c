@@ -1056,6 +1056,81 @@ static void cf_after_restart(const char *state)
 	cf_out(line);
 }
 
+/*
+ * The conformance image's second part (docs/conformance.md): when the run
+ * is complete and the ESP holds \conform\linux, start that kernel through
+ * its EFI stub with \conform\initrd (armvm-conform as /init), which
+ * checks what Linux sees and powers the VM off. The command line is
+ * "initrd=\conform\initrd" and the first line of \conform\cmdline (at
+ * most CF_CMDLINE_MAX bytes of printable ASCII; anything else ends it).
+ * Returns only if the kernel is absent or could not be started.
+ */
+#define CF_KERNEL_NAME	L"\\conform\\linux"
+#define CF_CMDLINE_NAME L"\\conform\\cmdline"
+#define CF_INITRD_ARG	"initrd=\\conform\\initrd"
+#define CF_CMDLINE_MAX	512
+
+static void cf_start_linux(EFI_HANDLE image)
+{
+	static CHAR16 options[sizeof(CF_INITRD_ARG) + 1 + CF_CMDLINE_MAX];
+	char extra[CF_CMDLINE_MAX];
+	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
+	EFI_DEVICE_PATH *path;
+	EFI_LOADED_IMAGE *li;
+	EFI_HANDLE kernel = NULL;
+	UINTN n = sizeof(extra), i, o = 0;
+	EFI_STATUS s;
+
+	if (!root)
+		return;
+	s = uefi_call_wrapper(root->Open, 5, root, &f, CF_KERNEL_NAME,
+			      EFI_FILE_MODE_READ, 0);
+	if (s != EFI_SUCCESS) {
+		uefi_call_wrapper(root->Close, 1, root);
+		return; /* a UEFI-only image */
+	}
+	uefi_call_wrapper(f->Close, 1, f);
+	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_CMDLINE_NAME,
+			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
+		n = 0;
+	else {
+		if (uefi_call_wrapper(f->Read, 3, f, &n, extra) != EFI_SUCCESS)
+			n = 0;
+		uefi_call_wrapper(f->Close, 1, f);
+	}
+	uefi_call_wrapper(root->Close, 1, root);
+	for (i = 0; CF_INITRD_ARG[i]; i++)
+		options[o++] = (CHAR16)CF_INITRD_ARG[i];
+	if (n) {
+		options[o++] = ' ';
+		for (i = 0; i < n && extra[i] >= ' ' && extra[i] <= '~'; i++)
+			options[o++] = (CHAR16)extra[i];
+	}
+	options[o] = 0;
+
+	path = FileDevicePath(cf_loaded->DeviceHandle, CF_KERNEL_NAME);
+	if (!path) {
+		Print(L"# cannot make the kernel's device path\n");
+		return;
+	}
+	Print(L"# starting \\conform\\linux: %s\n", options);
+	s = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, path, NULL, 0,
+			      &kernel);
+	FreePool(path);
+	if (s != EFI_SUCCESS) {
+		Print(L"# LoadImage(\\conform\\linux): %r\n", s);
+		return;
+	}
+	s = uefi_call_wrapper(BS->HandleProtocol, 3, kernel,
+			      &LoadedImageProtocol, (void **)&li);
+	if (s == EFI_SUCCESS && li) {
+		li->LoadOptions = options;
+		li->LoadOptionsSize = (UINT32)((o + 1) * sizeof(CHAR16));
+	}
+	s = uefi_call_wrapper(BS->StartImage, 3, kernel, NULL, NULL);
+	Print(L"# \\conform\\linux returned: %r\n", s);
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
@@ -1100,6 +1175,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cf_log_append();
 		cf_state_set(NULL);
 		cf_after_restart(state);
+		/* The run's UEFI part is over: the file is complete before
+		 * Linux starts (it could not be written after). */
+		cf_log_close();
+		cf_start_linux(image);
 		break;
 	default:
 		marker_lost = !cf_strcmp(state, "reset");

@@ -1,0 +1,867 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `armvm conform` (issue 14 part 3, docs/conformance.md "The host
+ * command"): build a conformance image, run it on a VMM given as a command
+ * template, collect what the UEFI application and the Linux program
+ * report, and print one table, rule by rule.
+ *
+ * The image (armvm image build): \EFI\BOOT\BOOTAA64.EFI (BOOTARM.EFI) is
+ * the UEFI conformance application (conform/uefi/); with --kernel, also
+ * \conform\linux, \conform\initrd (armvm-conform as /init, conform/linux/)
+ * and \conform\cmdline. Two runs of the VMM on the same disk and variable
+ * store: the first covers the app's first boot, its reset and its
+ * power-off; the second the restart (FW-3's uefi.nv-persists-restart),
+ * after which the app starts Linux, whose program checks and powers off.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conform/host/conform.h"
+#include "conform/host/report.h"
+#include "image/build.h"
+#include "image/cpio.h"
+#include "image/fat.h"
+#include "image/gpt.h"
+#include "image/guid.h"
+#include "image/io.h"
+#include "lib/util.h"
+
+#define CONFORM_MAX_MODULES 32
+#define CONFORM_MAX_INPUT   (256u << 20) /* a kernel, a module, a program */
+#define CONFORM_MAX_LOG	    (16u << 20)	 /* what is read back of a console */
+#define DEFAULT_TIMEOUT_S   600
+#define DEFAULT_VMM	    "{armvm} run --disk {disk} --vars {vars} --memory 512M"
+#define DEFAULT_CMDLINE	    "quiet"
+
+struct conform_opts {
+	const char *arch; /* "aarch64" or "arm" */
+	const char *efi, *program, *kernel, *cmdline;
+	const char *modules[CONFORM_MAX_MODULES];
+	unsigned int nr_modules;
+	const char *vmm, *vars_from, *dir;
+	unsigned long timeout_s;
+	bool json, keep;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: armvm conform [OPTIONS]\n"
+	    "\n"
+	    "Check, rule by rule, that a VM conforms to the ARM VM System\n"
+	    "Specification: build a conformance image, boot it twice on a VMM\n"
+	    "(armvm by default) and print what its UEFI application and Linux\n"
+	    "program found: rule, level, check, result, evidence (see\n"
+	    "docs/conformance.md). Exit status 0 only when every check of a\n"
+	    "\"must\" rule passes; 1 when one fails; 2 on bad options.\n"
+	    "\n"
+	    "  --arch aarch64|arm      the guest's (default aarch64)\n"
+	    "  --kernel FILE           a Linux kernel with an EFI stub: also run\n"
+	    "                          the Linux checks (without it, UEFI only)\n"
+	    "  --module FILE           a kernel module armvm-conform loads before\n"
+	    "                          its checks; repeatable, loaded in order\n"
+	    "  --cmdline TEXT          the kernel's command line (default \"" DEFAULT_CMDLINE
+	    "\")\n"
+	    "  --vmm TEMPLATE          the VMM's command, run by /bin/sh; {disk},\n"
+	    "                          {vars}, {dir} and {armvm} are replaced by\n"
+	    "                          the image, the variable store, the work\n"
+	    "                          directory and this armvm, quoted (default\n"
+	    "                          \"" DEFAULT_VMM "\")\n"
+	    "  --vars-from FILE        copy FILE to {vars} first (QEMU needs\n"
+	    "                          AAVMF_VARS.fd; armvm makes its own store)\n"
+	    "  --efi FILE              the UEFI application (default: the one\n"
+	    "                          built or installed beside armvm)\n"
+	    "  --program FILE          the static armvm-conform for the guest\n"
+	    "                          (default: likewise)\n"
+	    "  --dir DIR               work directory, kept (default: a temporary\n"
+	    "                          one, removed unless --keep)\n"
+	    "  --keep                  keep the temporary work directory\n"
+	    "  --timeout SECONDS       for each run of the VMM (default %d)\n"
+	    "  --json                  one JSON object instead of the table\n",
+	    DEFAULT_TIMEOUT_S);
+}
+
+/* DIR/NAME into out; false when it does not fit. */
+static bool path_join(char *out, size_t size, const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+
+	if (d + 1 + n >= size) {
+		out[0] = '\0';
+		return false;
+	}
+	memcpy(out, dir, d);
+	out[d] = '/';
+	memcpy(out + d + 1, name, n + 1);
+	return true;
+}
+
+/* The whole of a file, at most max bytes, into a malloc'ed buffer. */
+static int read_whole(const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t got = 0;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	*buf = malloc((size_t)st.st_size + 1);
+	if (!*buf) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	(*buf)[got] = '\0';
+	*len = got;
+	return 0;
+}
+
+/* A console log's tail: the last max bytes are what counts. */
+static int read_log(const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size > CONFORM_MAX_LOG) {
+		/* A guest that floods its console: keep its start, where
+		 * the CONFORM blocks are, read through the limit. */
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		*buf = malloc(CONFORM_MAX_LOG + 1);
+		if (fd < 0 || !*buf) {
+			if (fd >= 0)
+				close(fd);
+			free(*buf);
+			return -1;
+		}
+		n = read(fd, *buf, CONFORM_MAX_LOG);
+		close(fd);
+		*len = n > 0 ? (size_t)n : 0;
+		(*buf)[*len] = '\0';
+		return 0;
+	}
+	return read_whole(path, CONFORM_MAX_LOG, buf, len);
+}
+
+/* The directory armvm's own executable is in (for the default inputs). */
+static void exe_dir(char *out, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", out, size - 1);
+	char *slash;
+
+	if (n <= 0) {
+		snprintf(out, size, ".");
+		return;
+	}
+	out[n] = '\0';
+	slash = strrchr(out, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+/* The first of the candidates that exists, into out; false if none. */
+static bool find_default(char *out, size_t size, const char *const *cands,
+			 int n)
+{
+	char dir[PATH_MAX];
+	int i;
+
+	exe_dir(dir, sizeof(dir));
+	for (i = 0; i < n; i++) {
+		if (cands[i][0] == '/')
+			snprintf(out, size, "%s", cands[i]);
+		else
+			path_join(out, size, dir, cands[i]);
+		if (access(out, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The initramfs: /dev/console for the kernel to give /init, the program
+ * as /init, the modules numbered in their order (conform/linux/init.c). */
+static int write_initrd(const struct conform_opts *o, const char *path)
+{
+	struct cpio_out c;
+	FILE *f = fopen(path, "we");
+	char *data;
+	size_t len;
+	unsigned int i;
+	int rc;
+
+	if (!f) {
+		pr_err("conform: '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	cpio_begin(&c, f);
+	cpio_dir(&c, "dev");
+	cpio_chardev(&c, "dev/console", 5, 1);
+	cpio_dir(&c, "proc");
+	cpio_dir(&c, "sys");
+	cpio_dir(&c, "conform");
+	cpio_dir(&c, "conform/modules");
+	if (read_whole(o->program, CONFORM_MAX_INPUT, &data, &len) < 0) {
+		pr_err("conform: --program '%s': %s", o->program,
+		       strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	cpio_file(&c, "init", 0755, data, len);
+	free(data);
+	for (i = 0; i < o->nr_modules; i++) {
+		const char *base = strrchr(o->modules[i], '/');
+		char name[300];
+
+		if (read_whole(o->modules[i], CONFORM_MAX_INPUT, &data, &len) <
+		    0) {
+			pr_err("conform: --module '%s': %s", o->modules[i],
+			       strerror(errno));
+			fclose(f);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "conform/modules/%02u-%.200s", i,
+			 base ? base + 1 : o->modules[i]);
+		cpio_file(&c, name, 0644, data, len);
+		free(data);
+	}
+	rc = cpio_end(&c);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc < 0)
+		pr_err("conform: '%s': could not write the initramfs", path);
+	return rc;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	int rc = 0;
+
+	if (!f || fputs(text, f) < 0)
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	if (rc < 0)
+		pr_err("conform: '%s': %s", path, strerror(errno));
+	return rc;
+}
+
+/* armvm image build, in this process, its report into build.log. */
+static int build_image(const struct conform_opts *o, const char *dir,
+		       const char *disk)
+{
+	char initrd[PATH_MAX], cmdline[PATH_MAX], log[PATH_MAX];
+	char add_k[PATH_MAX + 32], add_i[PATH_MAX + 32], add_c[PATH_MAX + 32];
+	char size[32];
+	const char *argv[16];
+	uint64_t bytes = 64u << 20;
+	struct stat st;
+	int argc = 0, saved, fd, rc;
+
+	argv[argc++] = "build";
+	argv[argc++] = disk;
+	argv[argc++] = "--boot-efi";
+	argv[argc++] = o->efi;
+	argv[argc++] = "--force";
+	if (o->kernel) {
+		path_join(initrd, sizeof(initrd), dir, "initrd");
+		path_join(cmdline, sizeof(cmdline), dir, "cmdline");
+		if (write_initrd(o, initrd) < 0 ||
+		    write_text(cmdline, o->cmdline) < 0)
+			return -1;
+		/* Room for the kernel and the initramfs, and as much again. */
+		if (stat(o->kernel, &st) == 0)
+			bytes += 2 * (uint64_t)st.st_size;
+		if (stat(initrd, &st) == 0)
+			bytes += 2 * (uint64_t)st.st_size;
+		snprintf(add_k, sizeof(add_k), "%s:conform/linux", o->kernel);
+		snprintf(add_i, sizeof(add_i), "%s:conform/initrd", initrd);
+		snprintf(add_c, sizeof(add_c), "%s:conform/cmdline", cmdline);
+		argv[argc++] = "--add";
+		argv[argc++] = add_k;
+		argv[argc++] = "--add";
+		argv[argc++] = add_i;
+		argv[argc++] = "--add";
+		argv[argc++] = add_c;
+	}
+	/* FAT32 needs 65525 clusters: image build picks its cluster size. */
+	snprintf(size, sizeof(size), "%lluM",
+		 (unsigned long long)((bytes >> 20) + 1));
+	argv[argc++] = "--size";
+	argv[argc++] = size;
+	argv[argc] = NULL;
+
+	path_join(log, sizeof(log), dir, "build.log");
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (saved < 0 || fd < 0) {
+		pr_err("conform: '%s': %s", log, strerror(errno));
+		if (saved >= 0)
+			close(saved);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	rc = cmd_build(argc, (char **)argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	if (rc != 0)
+		pr_err("conform: armvm image build failed (%s)", log);
+	return rc == 0 ? 0 : -1;
+}
+
+/* VALUE in single quotes for /bin/sh, appended to out. */
+static bool shell_quote(char *out, size_t size, size_t *at, const char *value)
+{
+	const char *p;
+
+	for (p = "'"; *p; p++)
+		if (*at + 1 < size)
+			out[(*at)++] = *p;
+	for (p = value; *p; p++) {
+		const char *piece = *p == '\'' ? "'\\''" : NULL;
+		char one[2] = {*p, '\0'};
+
+		if (!piece)
+			piece = one;
+		for (; *piece; piece++) {
+			if (*at + 1 >= size)
+				return false;
+			out[(*at)++] = *piece;
+		}
+	}
+	if (*at + 1 >= size)
+		return false;
+	out[(*at)++] = '\'';
+	out[*at] = '\0';
+	return true;
+}
+
+/* The template with its {names} replaced; false if too long or a
+ * {name} is unknown (named in bad). */
+static bool expand_template(const char *tmpl, const char *const vals[][2],
+			    char *out, size_t size, char *bad, size_t badlen)
+{
+	size_t at = 0;
+	const char *p = tmpl;
+
+	out[0] = '\0';
+	while (*p) {
+		if (*p == '{') {
+			size_t n = strcspn(p + 1, "}");
+			int i;
+
+			for (i = 0; vals[i][0]; i++)
+				if (strlen(vals[i][0]) == n &&
+				    !strncmp(p + 1, vals[i][0], n) &&
+				    p[1 + n] == '}')
+					break;
+			if (!vals[i][0]) {
+				snprintf(bad, badlen, "%.*s", (int)(n + 2), p);
+				return false;
+			}
+			if (!shell_quote(out, size, &at, vals[i][1]))
+				return false;
+			p += n + 2;
+			continue;
+		}
+		if (at + 1 >= size)
+			return false;
+		out[at++] = *p++;
+		out[at] = '\0';
+	}
+	return true;
+}
+
+/*
+ * One run of the VMM: /bin/sh -c COMMAND in its own process group, its
+ * stdout and stderr into LOG, stopped (the whole group) after the
+ * timeout. Returns the exit status, or -1 when it had to be stopped.
+ */
+static int run_vmm(const char *command, const char *log, unsigned long timeout,
+		   double *seconds)
+{
+	struct timespec t0, now;
+	pid_t pid;
+	int status = 0, fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			_exit(127);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		struct timespec tick = {0, 50 * 1000 * 1000};
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		*seconds = (double)(now.tv_sec - t0.tv_sec) +
+			   (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (*seconds > (double)timeout) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	/* Whatever the VMM left behind in its group goes with it. */
+	kill(-pid, SIGKILL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* \conform.txt from the image's ESP (found through the GPT, as the image
+ * may have been changed by the guest), into a malloc'ed buffer. */
+static int read_results_file(const char *disk, char **buf, size_t *len,
+			     char *why, size_t whylen)
+{
+	struct gpt_part parts[GPT_MAX_PARTS];
+	struct img_src s;
+	struct gpt_copy c;
+	struct fat_vol v;
+	struct fat_dirent e;
+	uint8_t esp[16];
+	uint64_t off, plen;
+	int fd = open(disk, O_RDONLY | O_CLOEXEC), n, i, rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0 || img_src_fd(&s, fd)) {
+		set_err(why, whylen, "%s: %s", disk, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	guid_parse(GPT_TYPE_ESP, esp);
+	gpt_read_copy(&s, 1, &c);
+	if (c.status != GPT_OK) {
+		set_err(why, whylen, "the primary GPT: %s", c.why);
+		gpt_copy_free(&c);
+		close(fd);
+		return -1;
+	}
+	n = gpt_entries(&c, parts, GPT_MAX_PARTS);
+	gpt_copy_free(&c);
+	set_err(why, whylen, "no ESP in the GPT");
+	for (i = 0; i < n; i++) {
+		if (memcmp(parts[i].type, esp, 16) ||
+		    !gpt_part_extent(&parts[i], s.size, &off, &plen))
+			continue;
+		if (fat_open(&v, &s, off, plen, why, whylen) < 0)
+			break;
+		rc = fat_lookup(&v, "conform.txt", &e, why, whylen);
+		if (rc == 1)
+			set_err(why, whylen, "no \\conform.txt on the ESP");
+		else if (rc == 0)
+			rc = fat_read_file(&v, &e, (uint8_t **)buf, 1u << 20,
+					   why, whylen);
+		if (rc == 0)
+			*len = e.size;
+		fat_close(&v);
+		rc = rc == 0 ? 0 : -1;
+		break;
+	}
+	close(fd);
+	return rc;
+}
+
+/* The host's own checks: did each part run to its end. */
+static void judge_runs(struct cfr_report *r, const struct conform_opts *o,
+		       const int status[2], const double secs[2],
+		       const char *file_why)
+{
+	unsigned int i, uefi = 0, uefi_ended = 0, linux_ended = 0, nr_linux = 0;
+	char ev[200];
+
+	for (i = 0; i < r->nr_blocks; i++) {
+		if (!strcmp(r->blocks[i].part, "uefi")) {
+			uefi++;
+			uefi_ended += r->blocks[i].ended;
+		} else if (!strcmp(r->blocks[i].part, "linux")) {
+			nr_linux++;
+			linux_ended += r->blocks[i].ended;
+		}
+	}
+	/* The app was booted from the removable-media path at all (FW-1):
+	 * its blocks from both runs came, each whole. */
+	snprintf(ev, sizeof(ev),
+		 "run 1: exit %d after %.0f s, run 2: exit %d after %.0f s; %u "
+		 "UEFI block(s), %u whole%s%s",
+		 status[0], secs[0], status[1], secs[1], uefi, uefi_ended,
+		 file_why[0] ? "; " : "", file_why);
+	cfr_add(r, "conform.uefi-run", "FW-1",
+		uefi_ended >= 2 && status[0] >= 0 && status[1] >= 0 ? CFR_PASS
+								    : CFR_FAIL,
+		ev);
+	if (!o->kernel) {
+		cfr_add(r, "conform.linux-run", "HW-1", CFR_SKIP,
+			"no --kernel given");
+		return;
+	}
+	snprintf(ev, sizeof(ev),
+		 "%u Linux block(s), %u whole, on %s's console (run 2)",
+		 nr_linux, linux_ended, o->arch);
+	cfr_add(r, "conform.linux-run", "HW-1",
+		linux_ended == 1 && status[1] >= 0 ? CFR_PASS : CFR_FAIL, ev);
+}
+
+static int parse_opts(int argc, char **argv, struct conform_opts *o)
+{
+	static const struct option opts[] = {
+	    {"arch", required_argument, NULL, 'a'},
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"module", required_argument, NULL, 'M'},
+	    {"cmdline", required_argument, NULL, 'c'},
+	    {"vmm", required_argument, NULL, 'v'},
+	    {"vars-from", required_argument, NULL, 'V'},
+	    {"efi", required_argument, NULL, 'e'},
+	    {"program", required_argument, NULL, 'p'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"keep", no_argument, NULL, 'K'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (strcmp(optarg, "aarch64") &&
+			    strcmp(optarg, "arm")) {
+				pr_err(
+				    "conform: --arch '%s': expected aarch64 or arm",
+				    optarg);
+				return 2;
+			}
+			o->arch = optarg;
+			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'M':
+			if (o->nr_modules == CONFORM_MAX_MODULES) {
+				pr_err(
+				    "conform: --module '%s': at most %d modules",
+				    optarg, CONFORM_MAX_MODULES);
+				return 2;
+			}
+			o->modules[o->nr_modules++] = optarg;
+			break;
+		case 'c':
+			if (strlen(optarg) > 400 || strchr(optarg, '\n')) {
+				pr_err(
+				    "conform: --cmdline: expected one line of at most 400 characters");
+				return 2;
+			}
+			o->cmdline = optarg;
+			break;
+		case 'v':
+			o->vmm = optarg;
+			break;
+		case 'V':
+			o->vars_from = optarg;
+			break;
+		case 'e':
+			o->efi = optarg;
+			break;
+		case 'p':
+			o->program = optarg;
+			break;
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'K':
+			o->keep = true;
+			break;
+		case 't':
+			if (!parse_uint(optarg, 1, 86400, &o->timeout_s)) {
+				pr_err(
+				    "conform: --timeout '%s': expected seconds, 1 to 86400",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		pr_err(
+		    "conform: unexpected argument '%s' (see armvm conform --help)",
+		    argv[optind]);
+		return 2;
+	}
+	return -1;
+}
+
+/* Each input named by an option must be a readable file. */
+static bool inputs_ok(const struct conform_opts *o)
+{
+	const char *const named[][2] = {{"--efi", o->efi},
+					{"--program", o->program},
+					{"--kernel", o->kernel},
+					{"--vars-from", o->vars_from}};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (named[i][1] && access(named[i][1], R_OK) < 0) {
+			pr_err("conform: %s '%s': %s", named[i][0], named[i][1],
+			       strerror(errno));
+			return false;
+		}
+	for (i = 0; i < o->nr_modules; i++)
+		if (access(o->modules[i], R_OK) < 0) {
+			pr_err("conform: --module '%s': %s", o->modules[i],
+			       strerror(errno));
+			return false;
+		}
+	return true;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char *data;
+	size_t len;
+	FILE *f;
+	int rc = 0;
+
+	if (read_whole(from, 1u << 30, &data, &len) < 0) {
+		pr_err("conform: --vars-from '%s': %s", from, strerror(errno));
+		return -1;
+	}
+	f = fopen(to, "we");
+	if (!f || fwrite(data, 1, len, f) != len)
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	if (rc < 0)
+		pr_err("conform: '%s': %s", to, strerror(errno));
+	free(data);
+	return rc;
+}
+
+int cmd_conform(int argc, char **argv)
+{
+	struct conform_opts o = {.arch = "aarch64",
+				 .cmdline = DEFAULT_CMDLINE,
+				 .vmm = DEFAULT_VMM,
+				 .timeout_s = DEFAULT_TIMEOUT_S};
+	char efi[PATH_MAX], program[PATH_MAX], self[PATH_MAX], dir[PATH_MAX];
+	char disk[PATH_MAX], vars[PATH_MAX], log[PATH_MAX], bad[64];
+	char command[8192], file_why[160] = "";
+	struct cfr_report *r;
+	int status[2] = {-1, -1}, rc, i;
+	double secs[2] = {0, 0};
+	bool made_dir = false;
+	char *text;
+	size_t len;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (!o.efi) {
+		const char *const aa64[] = {
+		    "../conform/BOOTAA64.EFI",
+		    "/usr/lib/armvm/conform/BOOTAA64.EFI"};
+		const char *const arm[] = {
+		    "../conform/BOOTARM.EFI",
+		    "/usr/lib/armvm/conform/BOOTARM.EFI"};
+
+		if (!find_default(efi, sizeof(efi),
+				  strcmp(o.arch, "arm") ? aa64 : arm, 2)) {
+			pr_err(
+			    "conform: no UEFI conformance application beside armvm (%s): give --efi, or build it with make conform-uefi",
+			    efi);
+			return 2;
+		}
+		o.efi = efi;
+	}
+	if (o.kernel && !o.program) {
+		const char *const a64[] = {
+		    "../arm64/armvm-conform",
+		    "/usr/lib/armvm/conform/armvm-conform-arm64"};
+		const char *const a32[] = {
+		    "../armhf/armvm-conform",
+		    "/usr/lib/armvm/conform/armvm-conform-armhf"};
+
+		if (!find_default(program, sizeof(program),
+				  strcmp(o.arch, "arm") ? a64 : a32, 2)) {
+			pr_err(
+			    "conform: no armvm-conform for %s beside armvm (%s): give --program, or build it with make conform-linux",
+			    o.arch, program);
+			return 2;
+		}
+		o.program = program;
+	}
+	if (!inputs_ok(&o))
+		return 2;
+
+	if (o.dir && strlen(o.dir) > sizeof(dir) - 32) {
+		pr_err(
+		    "conform: --dir: a path of at most %zu characters expected",
+		    sizeof(dir) - 32);
+		return 2;
+	}
+	if (o.dir) {
+		if (mkdir(o.dir, 0755) < 0 && errno != EEXIST) {
+			pr_err("conform: --dir '%s': %s", o.dir,
+			       strerror(errno));
+			return 2;
+		}
+		snprintf(dir, sizeof(dir), "%s", o.dir);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(dir, sizeof(dir), "%s/armvm-conform-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			pr_err("conform: '%s': %s", dir, strerror(errno));
+			return 2;
+		}
+		made_dir = true;
+	}
+	path_join(disk, sizeof(disk), dir, "conform.img");
+	path_join(vars, sizeof(vars), dir, "vars");
+	{
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		self[n > 0 ? n : 0] = '\0';
+	}
+	{
+		const char *const vals[][2] = {{"disk", disk},
+					       {"vars", vars},
+					       {"dir", dir},
+					       {"armvm", self},
+					       {NULL, NULL}};
+
+		if (!expand_template(o.vmm, vals, command, sizeof(command), bad,
+				     sizeof(bad))) {
+			if (bad[0])
+				pr_err(
+				    "conform: --vmm: unknown %s (expected {disk}, {vars}, {dir} or {armvm})",
+				    bad);
+			else
+				pr_err(
+				    "conform: --vmm: the command is too long");
+			rc = 2;
+			goto out;
+		}
+	}
+	unlink(vars);
+	if (build_image(&o, dir, disk) < 0 ||
+	    (o.vars_from && copy_file(o.vars_from, vars) < 0)) {
+		rc = 2;
+		goto out;
+	}
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = 2;
+		goto out;
+	}
+	cfr_init(r);
+	for (i = 0; i < 2; i++) {
+		path_join(log, sizeof(log), dir, i ? "run2.log" : "run1.log");
+		if (!o.json)
+			fprintf(stderr, "armvm conform: run %d of 2 (%s)\n",
+				i + 1, log);
+		status[i] = run_vmm(command, log, o.timeout_s, &secs[i]);
+		if (read_log(log, &text, &len) == 0) {
+			cfr_parse(r, text, len, strrchr(log, '/') + 1);
+			free(text);
+		}
+	}
+	/* The app's own record; the consoles' lines are checked against
+	 * it by being parsed again: the same check replaces its line. */
+	if (read_results_file(disk, &text, &len, file_why, sizeof(file_why)) ==
+	    0) {
+		cfr_parse(r, text, len, "conform.txt");
+		file_why[0] = '\0';
+		free(text);
+	}
+	judge_runs(r, &o, status, secs, file_why);
+	cfr_print(r, stdout, o.json, o.vmm);
+	rc = cfr_musts_pass(r) ? 0 : 1;
+	free(r);
+out:
+	if (made_dir && !o.keep) {
+		const char *const names[] = {
+		    "conform.img", "vars",     "initrd",  "cmdline",
+		    "build.log",   "run1.log", "run2.log"};
+		unsigned int k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			path_join(log, sizeof(log), dir, names[k]);
+			unlink(log);
+		}
+		if (rmdir(dir) < 0)
+			pr_warn("conform: '%s' not removed: %s", dir,
+				strerror(errno));
+	} else if (!o.json) {
+		fprintf(stderr,
+			"armvm conform: the image, store and logs are in %s\n",
+			dir);
+	}
+	return rc;
+}
