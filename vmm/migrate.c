@@ -779,8 +779,33 @@ static int read_state(const struct migrate_source *src, struct migrate_in *in,
 	return 0;
 }
 
+/*
+ * A ZERO run: only pages a PAGES record wrote (a bit in written) can hold
+ * anything but zeros, since RAM comes zeroed from alloc_ram. The others
+ * are left untouched: writing them, or even reading them (on some host
+ * kernels a read fault backs an anonymous page too), would make the host
+ * back them, and a small stream of ZERO records could fill its memory.
+ */
+static void zero_pages(struct migrate_in *in, uint8_t *written, uint64_t first,
+		       uint32_t count)
+{
+	for (uint64_t p = first; p < first + count; p++) {
+		if (written[p / 8] & (1u << (p % 8))) {
+			memset(in->ram + p * in->page_size, 0, in->page_size);
+			written[p / 8] &= (uint8_t) ~(1u << (p % 8));
+		}
+	}
+}
+
+static void mark_written(uint8_t *written, uint64_t first, uint32_t count)
+{
+	for (uint64_t p = first; p < first + count; p++)
+		written[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
 /* The records up to END: 0, or -1 after a message. */
-static int read_records(const struct migrate_source *src, struct migrate_in *in)
+static int read_records(const struct migrate_source *src, struct migrate_in *in,
+			uint8_t *written)
 {
 	bool have_state = false;
 
@@ -812,18 +837,15 @@ static int read_records(const struct migrate_source *src, struct migrate_in *in)
 		case MIGRATE_ZERO:
 			if (check_pages(in, at, type, count, offset))
 				return -1;
-			/* Zero pages already zero are left alone: writing
-			 * would make the host back them, and a stream of
-			 * ZERO records could then fill its memory. */
 			if (type == MIGRATE_ZERO) {
-				if (!mem_is_zero(in->ram + offset,
-						 (size_t)count * in->page_size))
-					memset(in->ram + offset, 0,
-					       (size_t)count * in->page_size);
-			} else if (read_full(src, in, in->ram + offset,
-					     (size_t)count * in->page_size)) {
-				return -1;
+				zero_pages(in, written, offset / in->page_size,
+					   count);
+				break;
 			}
+			if (read_full(src, in, in->ram + offset,
+				      (size_t)count * in->page_size))
+				return -1;
+			mark_written(written, offset / in->page_size, count);
 			break;
 		case MIGRATE_STATE:
 			if (read_state(src, in, at, count, offset))
@@ -856,6 +878,8 @@ int migrate_receive_from(const struct migrate_source *src,
 			 uint8_t *(*alloc_ram)(uint64_t size),
 			 void (*free_ram)(uint8_t *ram, uint64_t size))
 {
+	uint8_t *written;
+
 	memset(in, 0, sizeof(*in));
 	if (read_header(src, in))
 		return -1;
@@ -866,8 +890,14 @@ int migrate_receive_from(const struct migrate_source *src,
 		       (unsigned long long)in->ram_size);
 		return -1;
 	}
-	if (read_records(src, in) == 0)
+	written = calloc(1, in->ram_size / in->page_size / 8 + 1);
+	if (!written) {
+		pr_err("migrate: cannot allocate the destination's page map");
+	} else if (read_records(src, in, written) == 0) {
+		free(written);
 		return 0;
+	}
+	free(written);
 	free_ram(in->ram, in->ram_size);
 	free(in->state);
 	in->ram = NULL;
