@@ -116,6 +116,10 @@ void vm_config_usage(FILE *f)
 	    "                      with no capabilities; both need armvm started\n"
 	    "                      as root (see docs/design.md, running as a\n"
 	    "                      service)\n"
+	    "      --test-fault no-rtc|no-timer-node|volatile-vars\n"
+	    "                      for testing armvm conform only: plant a fault\n"
+	    "                      that breaks a rule (no pl031; no timer node in\n"
+	    "                      the device tree; --vars not kept); repeatable\n"
 	    "  -v, --verbose       report what armvm sets up, on stderr\n"
 	    "  -h, --help          show this help\n"
 	    "\n"
@@ -143,6 +147,7 @@ enum {
 	OPT_VIRTIO_CONSOLE,
 	OPT_NO_RNG,
 	OPT_NO_BALLOON,
+	OPT_TEST_FAULT,
 	OPT_SECCOMP,
 	OPT_JAIL,
 	OPT_USER,
@@ -353,6 +358,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
 	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
 	    {"no-balloon", no_argument, NULL, OPT_NO_BALLOON},
+	    {"test-fault", required_argument, NULL, OPT_TEST_FAULT},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
 	    {"jail", required_argument, NULL, OPT_JAIL},
 	    {"user", required_argument, NULL, OPT_USER},
@@ -505,6 +511,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_BALLOON:
 			cfg->no_balloon = true;
+			break;
+		case OPT_TEST_FAULT:
+			if (!strcmp(optarg, "no-rtc"))
+				cfg->test_faults |= TEST_FAULT_NO_RTC;
+			else if (!strcmp(optarg, "no-timer-node"))
+				cfg->test_faults |= TEST_FAULT_NO_TIMER_NODE;
+			else if (!strcmp(optarg, "volatile-vars"))
+				cfg->test_faults |= TEST_FAULT_VOLATILE_VARS;
+			else {
+				pr_err("--test-fault '%s': expected no-rtc, "
+				       "no-timer-node or volatile-vars",
+				       optarg);
+				return -1;
+			}
 			break;
 		case OPT_VSOCK:
 			if (parse_vsock(cfg, optarg) < 0)

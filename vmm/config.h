@@ -63,6 +63,17 @@ enum vm_arch {
 	VM_ARCH_AARCH32, /* KVM_ARM_VCPU_EL1_32BIT */
 };
 
+/*
+ * Faults `--test-fault` plants in the VM, so that armvm conform's own
+ * tests can show each of its checks fail (tests/sandbox/conform.sh). Each
+ * makes the VM break a rule of the specification: never for real use.
+ */
+enum test_fault {
+	TEST_FAULT_NO_RTC = 1u << 0,	    /* no pl031 (FW-5) */
+	TEST_FAULT_NO_TIMER_NODE = 1u << 1, /* no timer in the DT (PLAT-4) */
+	TEST_FAULT_VOLATILE_VARS = 1u << 2, /* --vars not kept (FW-3) */
+};
+
 struct vm_config {
 	/* Direct kernel boot when kernel is set; UEFI firmware otherwise. */
 	const char *kernel;
@@ -81,10 +92,11 @@ struct vm_config {
 	const char *instance; /* or a named instance that holds it */
 	struct net_config nets[MAX_NETS];
 	unsigned int nr_nets;
-	bool virtio_console_pty; /* a virtio-console (hvc0) on a new pty */
-	bool no_rng;		 /* leave out the virtio-rng device */
-	bool no_balloon;	 /* leave out the virtio-balloon device */
-	struct vsock_opts vsock; /* --vsock */
+	bool virtio_console_pty;  /* a virtio-console (hvc0) on a new pty */
+	bool no_rng;		  /* leave out the virtio-rng device */
+	bool no_balloon;	  /* leave out the virtio-balloon device */
+	unsigned int test_faults; /* --test-fault: TEST_FAULT_* bits */
+	struct vsock_opts vsock;  /* --vsock */
 	/* --transport: rng, balloon, console and vsock, and the disks and
 	 * nets that name none (each then holds its own) */
 	enum vm_transport transport;

@@ -189,7 +189,8 @@ int fdt_build(const struct fdt_machine *m, void *buf, size_t size)
 
 	err |= cpus_node(buf, m);
 	err |= psci_node(buf);
-	err |= timer_node(buf, m);
+	if (!m->no_timer)
+		err |= timer_node(buf, m);
 	err |= gic_node(buf, m);
 
 	/* The PrimeCell bus clock every AMBA device names as apb_pclk. */

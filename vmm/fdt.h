@@ -22,6 +22,7 @@ struct fdt_machine {
 	struct device *const *devices;
 	unsigned int nr_devices;
 	const struct device *stdout_dev; /* chosen/stdout-path, or NULL */
+	bool no_timer; /* --test-fault no-timer-node: a planted fault */
 };
 
 /*

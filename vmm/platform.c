@@ -683,6 +683,10 @@ static int create_flash(struct platform *p)
 		strcat(vars_path, "/vars.fd");
 		vars = vars_path;
 	}
+	/* --test-fault volatile-vars: the store lasts for this run only, as
+	 * without --vars (a VM that breaks FW-3, for armvm conform's tests). */
+	if (cfg->test_faults & TEST_FAULT_VOLATILE_VARS)
+		vars = NULL;
 	snprintf(p->vars_path, sizeof(p->vars_path), "%s", vars ? vars : "");
 	snprintf(p->code_path, sizeof(p->code_path), "%s", fw.code);
 	if (map_code(p, fw.code) < 0 || map_vars(p, vars, fw.vars_template) < 0)
@@ -771,12 +775,17 @@ int platform_create(struct platform *p, struct guest_files *found)
 	 * the fork would never be released in it. */
 	if (!p->cfg->kernel && probe_boot_disk(p, found) < 0)
 		return -1;
+	/* --test-fault no-rtc: a VM that breaks FW-5, for armvm conform's
+	 * tests; no device, no node. */
+	if (p->cfg->test_faults & TEST_FAULT_NO_RTC)
+		goto rtc_done;
 	p->rtc = pl031_create(machine_map[MR_RTC].base, machine_map[MR_RTC].spi,
 			      irq, NULL);
 	if (add_mmio_model(p, "rtc", p->rtc) < 0) {
 		p->rtc = NULL;
 		return -1;
 	}
+rtc_done:
 	if (create_other_devices(p) < 0 || create_vsock(p) < 0 ||
 	    create_ports(p) < 0)
 		return -1;

@@ -536,11 +536,20 @@ static void judge_runs(struct cfr_report *r, const struct conform_opts *o,
 	}
 	/* The app was booted from the removable-media path at all (FW-1):
 	 * its blocks from both runs came, each whole. */
-	snprintf(ev, sizeof(ev),
-		 "run 1: exit %d after %.0f s, run 2: exit %d after %.0f s; %u "
-		 "UEFI block(s), %u whole%s%s",
-		 status[0], secs[0], status[1], secs[1], uefi, uefi_ended,
-		 file_why[0] ? "; " : "", file_why);
+	if (status[0] < 0)
+		snprintf(ev, sizeof(ev),
+			 "run 1 stopped after %.0f s (--timeout), run 2 not "
+			 "started; %u UEFI block(s), %u whole%s%s",
+			 secs[0], uefi, uefi_ended, file_why[0] ? "; " : "",
+			 file_why);
+	else
+		snprintf(ev, sizeof(ev),
+			 "run 1: exit %d after %.0f s, run 2: %s %d after %.0f "
+			 "s; %u UEFI block(s), %u whole%s%s",
+			 status[0], secs[0],
+			 status[1] < 0 ? "stopped, status" : "exit", status[1],
+			 secs[1], uefi, uefi_ended, file_why[0] ? "; " : "",
+			 file_why);
 	cfr_add(r, "conform.uefi-run", "FW-1",
 		uefi_ended >= 2 && status[0] >= 0 && status[1] >= 0 ? CFR_PASS
 								    : CFR_FAIL,
@@ -823,6 +832,16 @@ int cmd_conform(int argc, char **argv)
 	cfr_init(r);
 	for (i = 0; i < 2; i++) {
 		path_join(log, sizeof(log), dir, i ? "run2.log" : "run1.log");
+		/* A VM that did not end its first run within the timeout
+		 * would hang the second as well: reported, not waited for. */
+		if (i == 1 && status[0] < 0) {
+			if (!o.json)
+				fprintf(
+				    stderr,
+				    "armvm conform: run 2 not started: run 1 did not end within %lu s\n",
+				    o.timeout_s);
+			break;
+		}
 		if (!o.json)
 			fprintf(stderr, "armvm conform: run %d of 2 (%s)\n",
 				i + 1, log);

@@ -797,6 +797,7 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	m.nr_devices =
 	    platform_fdt_devices(&vm->platform, devices, MACHINE_MAX_DEVICES);
 	m.stdout_dev = vm->platform.uart;
+	m.no_timer = vm->cfg->test_faults & TEST_FAULT_NO_TIMER_NODE;
 	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
 		return -1;
 	if (vm->plan.firmware_boot &&

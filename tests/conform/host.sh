@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# armvm conform's host side with stand-in VMMs (shell commands), fast and
+# without any VM: what it does when a VMM hangs, exits at once, or prints
+# a broken report, and its one-line errors for bad options.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+armvm=$PWD/build/$(uname -m | sed s/aarch64/arm64/)/armvm
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass() { echo "PASS: conform-host/$1"; }
+fail() { echo "FAIL: conform-host/$1: $2"; }
+python3 fuzz/mkpe.py "$work/app.efi" 0xaa64 0x20b 10 || { fail setup "fuzz/mkpe.py"; exit 1; }
+
+# check NAME WANT-STATUS GREP [ARGS...]: armvm conform ARGS exits with
+# WANT-STATUS and its output (stdout and stderr) matches GREP.
+check() {
+	local name=$1 want=$2 re=$3 rc
+	shift 3
+	"$armvm" conform --efi "$work/app.efi" "$@" >"$work/out" 2>&1
+	rc=$?
+	if [ "$rc" = "$want" ] && grep -q -- "$re" "$work/out"; then pass "$name"; else
+		fail "$name" "exit $rc (want $want), output: $(head -c 600 "$work/out")"; fi
+}
+
+# A VMM that hangs: killed at the timeout, the second run not started.
+check hang-times-out 1 'conform.uefi-run  *FAIL  *run 1 stopped after [0-9]* s (--timeout), run 2 not started' \
+	--vmm 'sleep 60' --timeout 2
+# Its whole process group goes: no sleep left behind.
+sleep 0.5
+pgrep -f 'sleep 60$' >/dev/null && fail hang-group-killed "a 'sleep 60' survived" || pass hang-group-killed
+# A VMM that exits at once: no block.
+check exits-at-once 1 'conform.uefi-run  *FAIL  *run 1: exit 3 after' --vmm 'exit 3'
+# Placeholders are replaced and quoted: {dir} holds the image and store
+# names, and a VMM that sees them prints a report of its own.
+cat >"$work/fake.sh" <<'EOS'
+#!/bin/sh
+# $1 disk, $2 vars, $3 the run's marker file
+[ -f "$1" ] || { echo "no disk $1"; exit 1; }
+if [ ! -f "$3" ]; then
+	: >"$3"
+	printf 'CONFORM-BEGIN 1 aarch64\r\nCONFORM uefi.fdt-timer PLAT-4 FAIL no timer\r\n'
+	printf 'CONFORM uefi.gettime FW-5 PASS fine\r\nCONFORM-END 1 1 0\r\n'
+else
+	printf 'CONFORM-BEGIN 1 aarch64\nCONFORM uefi.nv-persists-restart FW-3 PASS ok\nCONFORM-END 1 0 0\n'
+	printf 'CONFORM-BEGIN 1 aarch64\nCONFORM uefi.gettime FW-5 PASS again\nCONFORM-END 1 0 0\n'
+	printf 'CONFORM bogus line\n'
+fi
+EOS
+chmod +x "$work/fake.sh"
+check fake-report 0 'uefi.fdt-timer  *FAIL  *no timer' \
+	--vmm "$work/fake.sh {disk} {vars} {dir}/marker" --dir "$work/d1"
+grep -q '^# run2.log:7: a malformed CONFORM line' "$work/out" &&
+	pass fake-problem-named || fail fake-problem-named "$(cat "$work/out")"
+grep -q 'a should FAILed\|every must passes' "$work/out" && pass fake-should-not-fatal ||
+	fail fake-should-not-fatal "$(tail -n 2 "$work/out")"
+check fake-json 0 '"musts_pass":true' --json \
+	--vmm "$work/fake.sh {disk} {vars} {dir}/marker2" --dir "$work/d2"
+# A path with a quote in it stays one argument.
+mkdir -p "$work/it's"
+check quoted-dir 0 'conform.uefi-run  *PASS' \
+	--vmm "$work/fake.sh {disk} {vars} {dir}/marker" --dir "$work/it's"
+
+# Bad options: one line naming the option, exit 2.
+check bad-arch 2 "conform: --arch 'x86': expected aarch64 or arm" --arch x86
+check bad-placeholder 2 'conform: --vmm: unknown {disk2}' --vmm 'x {disk2}'
+check missing-kernel 2 "conform: --kernel '/no/such': No such file or directory" --kernel /no/such
+check bad-timeout 2 "conform: --timeout '0': expected seconds" --timeout 0
+check extra-arg 2 "conform: unexpected argument 'x'" x
+"$armvm" conform --efi /no/such.efi >"$work/out" 2>&1
+[ $? = 2 ] && grep -q "conform: --efi '/no/such.efi': No such file" "$work/out" &&
+	pass missing-efi || fail missing-efi "$(cat "$work/out")"

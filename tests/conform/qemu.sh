@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# armvm conform on QEMU's virt machine under TCG on this machine (the
+# reference VMM, no sandbox), whole runs: the UEFI application, then Linux.
+#   tests/conform/qemu.sh aarch64|arm on|off [--keep DIR]
+# With ACPI off every must passes and no check FAILs. With ACPI on (QEMU's
+# default for aarch64) AAVMF hands over ACPI and no device tree, so
+# exactly the checks that need the device tree FAIL (the list below), and
+# the run does not conform. Each table is printed ('# ' lines).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+arch=${1:?usage: $0 aarch64|arm on|off} acpi=${2:?usage: $0 aarch64|arm on|off}
+name=conform-qemu/$arch-acpi-$acpi
+pass() { echo "PASS: $name/$1"; }
+fail() { echo "FAIL: $name/$1: $2"; }
+if [ "${3:-}" = --keep ]; then work=$4; mkdir -p "$work"; else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
+host=build/$(uname -m | sed s/aarch64/arm64/)
+case $arch in
+aarch64)
+	code=/usr/share/AAVMF/AAVMF_CODE.fd vars=/usr/share/AAVMF/AAVMF_VARS.fd
+	qemu="qemu-system-aarch64 -M virt,gic-version=3,acpi=$acpi -cpu max -smp 2"
+	;;
+arm)
+	code=/usr/share/AAVMF/AAVMF32_CODE.fd vars=/usr/share/AAVMF/AAVMF32_VARS.fd
+	qemu="qemu-system-arm -M virt,acpi=$acpi -cpu cortex-a15 -smp 2"
+	;;
+esac
+tests/conform/payload.sh "$arch" "$work/payload" || { fail setup "tests/conform/payload.sh failed"; exit 1; }
+vmm="$qemu -m 512 -nographic -nic none
+ -drive if=pflash,format=raw,readonly=on,file=$code -drive if=pflash,format=raw,file={vars}
+ -drive if=none,id=disk,format=raw,file={disk} -device virtio-blk-pci,drive=disk
+ -device virtio-rng-pci -device virtio-serial-pci -device virtconsole
+ -device pcie-root-port,id=rp1,chassis=1"
+t0=$SECONDS
+(cd "$work/payload" && nice "$OLDPWD/$host/armvm" conform --arch "$arch" $(cat args) \
+	--vars-from "$vars" --dir "$work/run" --timeout 400 --vmm "${vmm//$'\n'/}") \
+	>"$work/table" 2>"$work/err"
+rc=$?
+echo "# $name: armvm conform exit status $rc after $((SECONDS - t0)) s"
+sed 's/^/# /' "$work/table"
+fails=$(awk '$4 == "FAIL" { print $3 }' "$work/table" | sort | tr '\n' ' ')
+if [ "$acpi" = on ] && [ "$arch" = aarch64 ]; then
+	want="linux.acpi linux.cpus linux.devicetree linux.gic linux.memory linux.psci linux.timer-dt uefi.acpi uefi.fdt-table "
+	[ "$rc" = 1 ] && pass does-not-conform || fail does-not-conform "exit status $rc, expected 1"
+	[ "$fails" = "$want" ] && pass expected-fails || fail expected-fails "FAILs '$fails', expected '$want'"
+else
+	[ "$rc" = 0 ] && pass musts-pass || fail musts-pass "exit status $rc: $(tail -n 3 "$work/err")"
+	[ -z "$fails" ] && pass no-fail || fail no-fail "FAILs: $fails"
+fi
+for id in conform.uefi-run conform.linux-run uefi.nv-persists-restart linux.efivars; do
+	r=$(awk -v id=$id '$3 == id { print $4 }' "$work/table")
+	[ "$r" = PASS ] && pass "$id" || fail "$id" "result '${r:-none}', expected PASS"
+done

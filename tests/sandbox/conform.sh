@@ -1,0 +1,98 @@
+#!/bin/sh
+# armvm conform on armvm, inside the sandbox host (tests/suites/62-conform).
+#   conform.sh NAME JOB...
+# Jobs:
+#   aarch64, arm  a whole run (the UEFI app, then Linux) of the payload in
+#                 /root/conform-aarch64 or /root/conform-arm
+#                 (tests/conform/payload.sh): every must passes, the runs
+#                 end, and no check FAILs
+#   faults        the UEFI part alone, once with each planted fault of
+#                 armvm run --test-fault: the matching check FAILs
+# Each run's table is printed (lines starting with '# '), for the record.
+. /root/lib.sh
+name=$1
+shift
+VMM='{armvm} run --disk {disk} --vars {vars} --memory 512M --cpus 2'
+
+# conform LABEL DIR VMM-EXTRA [ARGS...]: one armvm conform in DIR; its
+# table in /tmp/LABEL.table, its exit status in $rc.
+conform() {
+	_label=$1 _dir=$2 _extra=$3
+	shift 3
+	_t0=$(date +%s)
+	(cd "$_dir" && armvm conform "$@" --dir "/tmp/$_label" \
+		--vmm "$VMM $_extra") >"/tmp/$_label.table" 2>"/tmp/$_label.err"
+	rc=$?
+	echo "# $name/$_label: armvm conform exit status $rc after $(($(date +%s) - _t0)) s"
+	sed 's/^/# /' "/tmp/$_label.table"
+}
+
+# result LABEL ID: the RESULT column of check ID in LABEL's table.
+result() { awk -v id="$2" '$3 == id { print $4 }' "/tmp/$1.table"; }
+
+# run_logs LABEL: what the VM printed, for a failure's diagnosis.
+run_logs() {
+	for f in /tmp/$1/run1.log /tmp/$1/run2.log; do
+		[ -f "$f" ] && tail -n 25 "$f" | sed "s|^|    $f: |"
+	done
+	sed 's/^/    stderr: /' "/tmp/$1.err"
+}
+
+whole_run() { # ARCH
+	_d=/root/conform-$1
+	# A virtio-console too, so that linux.console-hvc has one to check.
+	conform "$1" "$_d" "--virtio-console pty" $(cat "$_d/args")
+	if [ "$rc" = 0 ]; then pass "$name/$1/musts-pass"; else
+		fail "$name/$1/musts-pass" "armvm conform exited $rc"; run_logs "$1"; fi
+	_fails=$(awk '$4 == "FAIL" { print $3 }' "/tmp/$1.table" | tr '\n' ' ')
+	[ -z "$_fails" ] && pass "$name/$1/no-fail" ||
+		fail "$name/$1/no-fail" "FAIL: $_fails"
+	for id in conform.uefi-run conform.linux-run uefi.nv-persists-restart \
+		linux.efivars linux.cpu-hotplug linux.console-hvc linux.timer-irq; do
+		r=$(result "$1" $id)
+		[ "$r" = PASS ] && pass "$name/$1/$id" ||
+			fail "$name/$1/$id" "result '${r:-none}', expected PASS"
+	done
+}
+
+# fault NAME TIMEOUT WITH-LINUX ID...: a run with --test-fault NAME (the
+# UEFI part alone unless WITH-LINUX is yes); each ID FAILs.
+fault() {
+	_f=$1 _t=$2 _linux=$3
+	shift 3
+	if [ "$_linux" = yes ]; then
+		conform "fault-$_f" /root/conform-aarch64 "--test-fault $_f" \
+			--timeout "$_t" $(cat /root/conform-aarch64/args)
+	else
+		conform "fault-$_f" /root/conform-aarch64 "--test-fault $_f" \
+			--timeout "$_t" --efi efi
+	fi
+	for id in "$@"; do
+		r=$(result "fault-$_f" "$id")
+		[ "$r" = FAIL ] && pass "$name/fault-$_f/$id" || {
+			fail "$name/fault-$_f/$id" "result '${r:-none}', expected FAIL"
+			run_logs "fault-$_f"
+		}
+	done
+}
+
+for job in "$@"; do
+	case $job in
+	aarch64 | arm) whole_run "$job" ;;
+	faults)
+		# No pl031: the firmware's GetTime fails, and Linux has no
+		# rtc-efi.
+		fault no-rtc 300 yes uefi.gettime linux.rtc-efi
+		# Without a timer node Debian's AAVMF never reaches the app
+		# (its timer driver needs the node): the run itself fails.
+		fault no-timer-node 60 no conform.uefi-run
+		run_logs fault-no-timer-node | tail -n 12
+		fault volatile-vars 300 no uefi.nv-persists-restart
+		# Only the restart lost it: within the run, the store held.
+		r=$(result fault-volatile-vars uefi.nv-persists-reset)
+		[ "$r" = PASS ] && pass "$name/fault-volatile-vars/reset-still-persists" ||
+			fail "$name/fault-volatile-vars/reset-still-persists" "result '${r:-none}', expected PASS"
+		;;
+	*) fail "$name/$job" "unknown job" ;;
+	esac
+done
