@@ -59,6 +59,11 @@ static void defaults_and_values(void)
 	CHECK_EQ(parse(&c, "-k", "I", "--no-balloon", NULL), 0);
 	CHECK(c.no_balloon && !c.no_rng);
 	CHECK(parse(&c, "-k", "I", "--no-balloon=1", NULL) < 0);
+	/* The planted faults of armvm conform's tests: none by default. */
+	CHECK_EQ(c.test_faults, 0);
+	CHECK_EQ(parse(&c, "-k", "I", "--test-fault", "no-rtc"), 0);
+	CHECK_EQ(c.test_faults, TEST_FAULT_NO_RTC);
+	CHECK(parse(&c, "-k", "I", "--test-fault", "no-gic") < 0);
 	CHECK_EQ(parse(&c, "-k", "I", "-m", "256"), 0);
 	CHECK_EQ(c.seccomp, CONFINE_MODE_KILL); /* confined by default */
 	CHECK_EQ(parse(&c, "-k", "I", "--seccomp", "log"), 0);

@@ -37,6 +37,8 @@ static uint64_t cell64(const void *p, int i)
 	return fdt64_to_cpu(((const fdt64_t *)p)[i]);
 }
 
+static bool build_no_timer; /* --test-fault no-timer-node */
+
 static int build(int gic, unsigned int cpus, struct device *uart)
 {
 	static uint64_t mpidr[8] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -56,6 +58,7 @@ static int build(int gic, unsigned int cpus, struct device *uart)
 	    .devices = devs,
 	    .nr_devices = 1,
 	    .stdout_dev = uart,
+	    .no_timer = build_no_timer,
 	};
 
 	return fdt_build(&m, buf, sizeof(buf));
@@ -131,6 +134,12 @@ static void cpus_psci_timer(void)
 	CHECK(p && cell(p, 2) == FDT_IRQ_LEVEL_HIGH); /* no mask on v3 */
 	p = prop("/timer", "compatible", &len);
 	CHECK(p && !strcmp(p, "arm,armv8-timer"));
+	/* The planted fault of armvm conform's tests: no timer node. */
+	build_no_timer = true;
+	CHECK_EQ(build(3, 4, u), 0);
+	CHECK(fdt_path_offset(buf, "/timer") < 0);
+	CHECK(fdt_path_offset(buf, "/psci") >= 0);
+	build_no_timer = false;
 	u->ops->destroy(u);
 }
 
