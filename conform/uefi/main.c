@@ -1058,27 +1058,39 @@ static void cf_after_restart(const char *state)
 
 /*
  * The conformance image's second part (docs/conformance.md): when the run
- * is complete and the ESP holds \conform\linux, start that kernel through
+ * is complete and the ESP holds \conform\linux, boot that kernel through
  * its EFI stub with \conform\initrd (armvm-conform as /init), which
  * checks what Linux sees and powers the VM off. The command line is
  * "initrd=\conform\initrd" and the first line of \conform\cmdline (at
  * most CF_CMDLINE_MAX bytes of printable ASCII; anything else ends it).
- * Returns only if the kernel is absent or could not be started.
+ *
+ * The kernel is not started from here (LoadImage, StartImage): Debian's
+ * 32-bit armmp-lpae kernel started that way hangs before its console
+ * comes up, on QEMU as on armvm, while started by the boot manager it
+ * boots. So the app writes a boot option for it (UEFI 2.4A 3.1.3,
+ * EFI_LOAD_OPTION: the kernel's device path, the command line as its
+ * optional data), names it in BootNext (3.1.2: used once, then deleted by
+ * the boot manager) and resets: the firmware boots Linux next, as it would
+ * boot any OS. Returns only if the kernel is absent or that failed.
  */
-#define CF_KERNEL_NAME	L"\\conform\\linux"
-#define CF_CMDLINE_NAME L"\\conform\\cmdline"
-#define CF_INITRD_ARG	"initrd=\\conform\\initrd"
-#define CF_CMDLINE_MAX	512
+#define CF_KERNEL_NAME	      L"\\conform\\linux"
+#define CF_CMDLINE_NAME	      L"\\conform\\cmdline"
+#define CF_INITRD_ARG	      "initrd=\\conform\\initrd"
+#define CF_CMDLINE_MAX	      512
+#define CF_BOOT_NUMBER	      0x0c0f
+#define CF_BOOT_NAME	      L"Boot0C0F"
+#define CF_LOAD_OPTION_ACTIVE 0x00000001
 
-static void cf_start_linux(EFI_HANDLE image)
+static void cf_boot_linux(void)
 {
 	static CHAR16 options[sizeof(CF_INITRD_ARG) + 1 + CF_CMDLINE_MAX];
+	static const CHAR16 desc[] = L"armvm conform: Linux";
 	char extra[CF_CMDLINE_MAX];
 	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
 	EFI_DEVICE_PATH *path;
-	EFI_LOADED_IMAGE *li;
-	EFI_HANDLE kernel = NULL;
-	UINTN n = sizeof(extra), i, o = 0;
+	UINTN n = sizeof(extra), i, o = 0, plen, size;
+	UINT16 next = CF_BOOT_NUMBER;
+	UINT8 *opt;
 	EFI_STATUS s;
 
 	if (!root)
@@ -1108,27 +1120,45 @@ static void cf_start_linux(EFI_HANDLE image)
 	}
 	options[o] = 0;
 
+	/* The ESP's own device path with the file's node after it. */
 	path = FileDevicePath(cf_loaded->DeviceHandle, CF_KERNEL_NAME);
 	if (!path) {
 		Print(L"# cannot make the kernel's device path\n");
 		return;
 	}
-	Print(L"# starting \\conform\\linux: %s\n", options);
-	s = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, path, NULL, 0,
-			      &kernel);
-	FreePool(path);
-	if (s != EFI_SUCCESS) {
-		Print(L"# LoadImage(\\conform\\linux): %r\n", s);
+	plen = DevicePathSize(path);
+	size = 4 + 2 + sizeof(desc) + plen + (o + 1) * sizeof(CHAR16);
+	opt = AllocatePool(size);
+	if (!opt || plen > 0xffff) {
+		FreePool(path);
 		return;
 	}
-	s = uefi_call_wrapper(BS->HandleProtocol, 3, kernel,
-			      &LoadedImageProtocol, (void **)&li);
-	if (s == EFI_SUCCESS && li) {
-		li->LoadOptions = options;
-		li->LoadOptionsSize = (UINT32)((o + 1) * sizeof(CHAR16));
+	/* Attributes, FilePathListLength, Description, FilePathList,
+	 * OptionalData: packed, little-endian. */
+	opt[0] = CF_LOAD_OPTION_ACTIVE;
+	opt[1] = opt[2] = opt[3] = 0;
+	opt[4] = (UINT8)plen;
+	opt[5] = (UINT8)(plen >> 8);
+	CopyMem(opt + 6, (void *)desc, sizeof(desc));
+	CopyMem(opt + 6 + sizeof(desc), path, plen);
+	CopyMem(opt + 6 + sizeof(desc) + plen, options,
+		(o + 1) * sizeof(CHAR16));
+	FreePool(path);
+	s = uefi_call_wrapper(RT->SetVariable, 5, CF_BOOT_NAME,
+			      &EfiGlobalVariable, CF_NV_ATTRS, size, opt);
+	FreePool(opt);
+	if (s == EFI_SUCCESS)
+		s = uefi_call_wrapper(RT->SetVariable, 5, L"BootNext",
+				      &EfiGlobalVariable, CF_NV_ATTRS,
+				      sizeof(next), &next);
+	if (s != EFI_SUCCESS) {
+		Print(L"# cannot set Boot0C0F and BootNext: %r\n", s);
+		return;
 	}
-	s = uefi_call_wrapper(BS->StartImage, 3, kernel, NULL, NULL);
-	Print(L"# \\conform\\linux returned: %r\n", s);
+	Print(L"# booting \\conform\\linux next (Boot0C0F): %s\n", options);
+	uefi_call_wrapper(RT->ResetSystem, 4, EfiResetCold, EFI_SUCCESS, 0,
+			  NULL);
+	Print(L"# ResetSystem(EfiResetCold) returned\n");
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
@@ -1178,7 +1208,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		/* The run's UEFI part is over: the file is complete before
 		 * Linux starts (it could not be written after). */
 		cf_log_close();
-		cf_start_linux(image);
+		cf_boot_linux();
 		break;
 	default:
 		marker_lost = !cf_strcmp(state, "reset");

@@ -5,7 +5,9 @@
 # With ACPI off every must passes and no check FAILs. With ACPI on (QEMU's
 # default for aarch64) AAVMF hands over ACPI and no device tree, so
 # exactly the checks that need the device tree FAIL (the list below), and
-# the run does not conform. Each table is printed ('# ' lines).
+# the run does not conform. On 32-bit arm the UEFI part alone runs:
+# Debian's armmp-lpae kernel has no initrd= loader in its EFI stub
+# (docs/conformance.md, "Limits"). Each table is printed ('# ' lines).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 arch=${1:?usage: $0 aarch64|arm on|off} acpi=${2:?usage: $0 aarch64|arm on|off}
@@ -33,8 +35,10 @@ vmm="$qemu -m 512 -nographic -nic none
  -drive if=none,id=disk,format=raw,file={disk} -device virtio-blk-pci,drive=disk
  -device virtio-rng-pci -device virtio-serial-pci -device virtconsole
  -device pcie-root-port,id=rp1,chassis=1"
+args=$(cat "$work/payload/args")
+[ "$arch" = arm ] && args="--efi efi"
 t0=$SECONDS
-(cd "$work/payload" && nice "$OLDPWD/$host/armvm" conform --arch "$arch" $(cat args) \
+(cd "$work/payload" && nice "$OLDPWD/$host/armvm" conform --arch "$arch" $args \
 	--vars-from "$vars" --dir "$work/run" --timeout 400 --vmm "${vmm//$'\n'/}") \
 	>"$work/table" 2>"$work/err"
 rc=$?
@@ -49,7 +53,9 @@ else
 	[ "$rc" = 0 ] && pass musts-pass || fail musts-pass "exit status $rc: $(tail -n 3 "$work/err")"
 	[ -z "$fails" ] && pass no-fail || fail no-fail "FAILs: $fails"
 fi
-for id in conform.uefi-run conform.linux-run uefi.nv-persists-restart linux.efivars; do
+ids="conform.uefi-run uefi.nv-persists-restart"
+[ "$arch" = arm ] || ids="$ids conform.linux-run linux.efivars"
+for id in $ids; do
 	r=$(awk -v id=$id '$3 == id { print $4 }' "$work/table")
 	[ "$r" = PASS ] && pass "$id" || fail "$id" "result '${r:-none}', expected PASS"
 done
