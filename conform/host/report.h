@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CFR_MAX_CHECKS	 128
+#define CFR_MAX_CHECKS	 128 /* from the VM; the host's own go beyond */
+#define CFR_HOST_CHECKS	 4
 #define CFR_MAX_BLOCKS	 8
 #define CFR_MAX_PROBLEMS 16
 #define CFR_EVIDENCE_MAX 200 /* the line contract's bound */
@@ -35,13 +36,15 @@ struct cfr_check {
 struct cfr_block {
 	char part[8];	  /* "uefi" or "linux": its checks' prefix */
 	char machine[24]; /* from CONFORM-BEGIN */
+	char source[16];  /* the log or file it came from ("run1.log") */
 	bool ended;	  /* CONFORM-END seen, with counts that agree */
 	unsigned int checks;
 };
 
 struct cfr_report {
-	struct cfr_check checks[CFR_MAX_CHECKS];
+	struct cfr_check checks[CFR_MAX_CHECKS + CFR_HOST_CHECKS];
 	unsigned int nr_checks;
+	bool overflowed; /* the VM printed more checks than are kept */
 	struct cfr_block blocks[CFR_MAX_BLOCKS];
 	unsigned int nr_blocks;
 	/* What was wrong with the lines themselves, for the evidence. */
@@ -58,7 +61,8 @@ void cfr_init(struct cfr_report *r);
  */
 void cfr_parse(struct cfr_report *r, const char *text, size_t len,
 	       const char *source);
-/* Add a check the host itself made (the runs, the file). */
+/* Add a check the host itself made (the runs, the file): it always fits,
+ * whatever the VM printed. */
 void cfr_add(struct cfr_report *r, const char *id, const char *rules,
 	     enum cfr_status st, const char *evidence);
 const struct cfr_check *cfr_find(const struct cfr_report *r, const char *id);
@@ -67,7 +71,7 @@ enum cfr_level cfr_rule_level(const char *rule);
 const char *cfr_level_name(enum cfr_level l);
 const char *cfr_status_name(enum cfr_status s);
 
-/* true when no check of a "must" rule FAILed. */
+/* true when no check of a "must" rule FAILed and the report is whole. */
 bool cfr_musts_pass(const struct cfr_report *r);
 /* The table (rule, level, check, result, evidence) or one JSON object. */
 void cfr_print(const struct cfr_report *r, FILE *f, bool json, const char *vmm);

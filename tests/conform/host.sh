@@ -28,6 +28,15 @@ check hang-times-out 1 'conform.uefi-run  *FAIL  *run 1 stopped after [0-9]* s (
 # Its whole process group goes: no sleep left behind.
 sleep 0.5
 pgrep -f 'sleep 60$' >/dev/null && fail hang-group-killed "a 'sleep 60' survived" || pass hang-group-killed
+# armvm conform stopped by a signal takes the VMM's group with it (the
+# VMM's own group does not get the terminal's Ctrl-C).
+"$armvm" conform --efi "$work/app.efi" --vmm 'sleep 61' --timeout 30 >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+wait $pid
+sleep 0.5
+pgrep -f 'sleep 61$' >/dev/null && fail signal-stops-vmm "a 'sleep 61' survived" || pass signal-stops-vmm
 # A VMM that exits at once: no block.
 check exits-at-once 1 'conform.uefi-run  *FAIL  *run 1: exit 3 after' --vmm 'exit 3'
 # Placeholders are replaced and quoted: {dir} holds the image and store
@@ -55,6 +64,17 @@ grep -q 'a should FAILed\|every must passes' "$work/out" && pass fake-should-not
 	fail fake-should-not-fatal "$(tail -n 2 "$work/out")"
 check fake-json 0 '"musts_pass":true' --json \
 	--vmm "$work/fake.sh {disk} {vars} {dir}/marker2" --dir "$work/d2"
+# Run 2 must show its own whole block: run 1's (also in the results
+# file) does not stand in for it.
+cat >"$work/once.sh" <<'EOS'
+#!/bin/sh
+[ -f "$1" ] && exit 0
+: >"$1"
+printf 'CONFORM-BEGIN 1 aarch64\nCONFORM uefi.gettime FW-5 PASS fine\nCONFORM-END 1 0 0\n'
+EOS
+chmod +x "$work/once.sh"
+check run2-needs-its-block 1 'conform.uefi-run  *FAIL  *run 1: exit 0 after [0-9]* s, run 2: exit 0 after [0-9]* s; whole UEFI blocks: run 1 1, run 2 0' \
+	--vmm "$work/once.sh {dir}/marker" --dir "$work/d3"
 # A path with a quote in it stays one argument.
 mkdir -p "$work/it's"
 check quoted-dir 0 'conform.uefi-run  *PASS' \
@@ -62,7 +82,9 @@ check quoted-dir 0 'conform.uefi-run  *PASS' \
 
 # Bad options: one line naming the option, exit 2.
 check bad-arch 2 "conform: --arch 'x86': expected aarch64 or arm" --arch x86
-check bad-placeholder 2 'conform: --vmm: unknown {disk2}' --vmm 'x {disk2}'
+check bad-placeholder 2 'conform: --vmm: unknown {disks}' --vmm 'x {disks}'
+# Other braces are the template's own: a shell expansion, QEMU's JSON.
+check other-braces-kept 1 'run 1: exit 7 after' --vmm 'echo ${NONE:-x} {"a":1} {A}; exit 7' --timeout 5
 check missing-kernel 2 "conform: --kernel '/no/such': No such file or directory" --kernel /no/such
 check bad-timeout 2 "conform: --timeout '0': expected seconds" --timeout 0
 check extra-arg 2 "conform: unexpected argument 'x'" x
