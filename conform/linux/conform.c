@@ -98,6 +98,9 @@ int main(int argc, char **argv)
 	bool as_init = getpid() == 1;
 	int c;
 
+	/* Each line goes out whole and at once (a later check may hang);
+	 * set before anything is printed, as C requires. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!as_init &&
 	       (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -138,8 +141,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/* Each line goes out whole and at once: a later check may hang. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (ctx.root_given)
 		ctx.cntfrq_why = "--root given: the counter is this CPU's";
 	else

@@ -1128,8 +1128,8 @@ static void cf_boot_linux(void)
 	}
 	plen = DevicePathSize(path);
 	size = 4 + 2 + sizeof(desc) + plen + (o + 1) * sizeof(CHAR16);
-	opt = AllocatePool(size);
-	if (!opt || plen > 0xffff) {
+	opt = plen <= 0xffff ? AllocatePool(size) : NULL;
+	if (!opt) {
 		FreePool(path);
 		return;
 	}
@@ -1144,8 +1144,14 @@ static void cf_boot_linux(void)
 	CopyMem(opt + 6 + sizeof(desc) + plen, options,
 		(o + 1) * sizeof(CHAR16));
 	FreePool(path);
-	s = uefi_call_wrapper(RT->SetVariable, 5, CF_BOOT_NAME,
-			      &EfiGlobalVariable, CF_NV_ATTRS, size, opt);
+	/* If the firmware comes back to the app instead (it could not
+	 * boot the option), the state says so, and that boot stops there
+	 * rather than starting a new run over this one's results. */
+	s = cf_state_set("linux");
+	if (s == EFI_SUCCESS)
+		s = uefi_call_wrapper(RT->SetVariable, 5, CF_BOOT_NAME,
+				      &EfiGlobalVariable, CF_NV_ATTRS, size,
+				      opt);
 	FreePool(opt);
 	if (s == EFI_SUCCESS)
 		s = uefi_call_wrapper(RT->SetVariable, 5, L"BootNext",
@@ -1211,6 +1217,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cf_boot_linux();
 		break;
 	default:
+		if (!cf_strcmp(state, "linux")) {
+			/* Boot0C0F was not booted (or Linux reset into the
+			 * boot manager): the results stay as they are. */
+			Print(L"# the firmware came back to the app instead of "
+			      L"booting \\conform\\linux (Boot0C0F); the next "
+			      L"boot starts a new run\n");
+			cf_state_set(NULL);
+			break;
+		}
 		marker_lost = !cf_strcmp(state, "reset");
 		if (state[0]) {
 			Print(L"# stale state variable '%a' deleted\n", state);
