@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -217,4 +218,51 @@ bool mem_is_zero(const void *p, size_t n)
 			return false;
 	}
 	return true;
+}
+
+/* The whole of a regular file (a kernel, an initrd, a guest program). */
+int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_err("%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > max_size) {
+		pr_err("%s: too large (%lld bytes; at most %zu)", path,
+		       (long long)st.st_size, max_size);
+		close(fd);
+		return -1;
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf) {
+		pr_err("%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n <= 0) {
+			pr_err("%s: read error at offset %zu: %s", path, done,
+			       n ? strerror(errno) : "unexpected end of file");
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	close(fd);
+	*data = buf;
+	*size = done;
+	return 0;
 }

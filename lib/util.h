@@ -63,6 +63,12 @@ void escape_controls(char *s, size_t size);
  */
 int fsync_parent_dir(const char *path);
 
+/*
+ * Read a whole regular file of at most max_size bytes into a malloc'ed
+ * buffer; -1 with a one-line message naming the path on error.
+ */
+int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size);
+
 /* Parse a decimal unsigned integer in [min, max]; false otherwise. */
 bool parse_uint(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);

@@ -40,52 +40,6 @@
  * decompressor. */
 #define ZIMAGE_SAFE_OFFSET (128ULL << 20)
 
-int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t done = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pr_err("%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		pr_err("%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if ((uint64_t)st.st_size > max_size) {
-		pr_err("%s: too large (%lld bytes; at most %zu)", path,
-		       (long long)st.st_size, max_size);
-		close(fd);
-		return -1;
-	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf) {
-		pr_err("%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + done, st.st_size - done);
-
-		if (n <= 0) {
-			pr_err("%s: read error at offset %zu: %s", path, done,
-			       n ? strerror(errno) : "unexpected end of file");
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		done += n;
-	}
-	close(fd);
-	*data = buf;
-	*size = done;
-	return 0;
-}
-
 /* Inflate a gzip stream (RFC 1952) into a new buffer of at most max bytes. */
 static int gunzip(const uint8_t *in, size_t in_size, uint8_t **out,
 		  size_t *out_size, size_t max)

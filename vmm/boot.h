@@ -37,9 +37,6 @@ int kernel_image_parse(struct kernel_image *k, const char **why);
 
 void kernel_image_free(struct kernel_image *k);
 
-/* Read a whole file (the initrd); -1 with a one-line message on error. */
-int read_file(const char *path, uint8_t **data, size_t *size, size_t max_size);
-
 /* Where things go in guest RAM for a direct boot. */
 struct boot_layout {
 	uint64_t dtb_addr;    /* DTB_MAX_SIZE reserved here */

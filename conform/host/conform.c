@@ -39,7 +39,7 @@
 
 #define CONFORM_MAX_MODULES 32
 #define CONFORM_MAX_INPUT   (256u << 20) /* a kernel, a module, a program */
-#define CONFORM_MAX_LOG	    (16u << 20)	 /* what is read back of a console */
+#define CONFORM_MAX_LOG	    (16u << 20)	 /* a longer console is not read */
 #define DEFAULT_TIMEOUT_S   600
 #define DEFAULT_VMM	    "{armvm} run --disk {disk} --vars {vars} --memory 512M"
 #define DEFAULT_CMDLINE	    "quiet"
@@ -109,74 +109,6 @@ static bool path_join(char *out, size_t size, const char *dir, const char *name)
 	return true;
 }
 
-/* The whole of a file, at most max bytes, into a malloc'ed buffer. */
-static int read_whole(const char *path, size_t max, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0;
-
-	*buf = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > max) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	*buf = malloc((size_t)st.st_size + 1);
-	if (!*buf) {
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (got != (size_t)st.st_size) {
-		free(*buf);
-		*buf = NULL;
-		errno = EIO;
-		return -1;
-	}
-	(*buf)[got] = '\0';
-	*len = got;
-	return 0;
-}
-
-/* A console log's tail: the last max bytes are what counts. */
-static int read_log(const char *path, char **buf, size_t *len)
-{
-	struct stat st;
-
-	if (stat(path, &st) == 0 && (uint64_t)st.st_size > CONFORM_MAX_LOG) {
-		/* A guest that floods its console: keep its start, where
-		 * the CONFORM blocks are, read through the limit. */
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n;
-
-		*buf = malloc(CONFORM_MAX_LOG + 1);
-		if (fd < 0 || !*buf) {
-			if (fd >= 0)
-				close(fd);
-			free(*buf);
-			return -1;
-		}
-		n = read(fd, *buf, CONFORM_MAX_LOG);
-		close(fd);
-		*len = n > 0 ? (size_t)n : 0;
-		(*buf)[*len] = '\0';
-		return 0;
-	}
-	return read_whole(path, CONFORM_MAX_LOG, buf, len);
-}
-
 /* The directory armvm's own executable is in (for the default inputs). */
 static void exe_dir(char *out, size_t size)
 {
@@ -218,7 +150,7 @@ static int write_initrd(const struct conform_opts *o, const char *path)
 {
 	struct cpio_out c;
 	FILE *f = fopen(path, "we");
-	char *data;
+	uint8_t *data;
 	size_t len;
 	unsigned int i;
 	int rc;
@@ -234,9 +166,7 @@ static int write_initrd(const struct conform_opts *o, const char *path)
 	cpio_dir(&c, "sys");
 	cpio_dir(&c, "conform");
 	cpio_dir(&c, "conform/modules");
-	if (read_whole(o->program, CONFORM_MAX_INPUT, &data, &len) < 0) {
-		pr_err("conform: --program '%s': %s", o->program,
-		       strerror(errno));
+	if (read_file(o->program, &data, &len, CONFORM_MAX_INPUT) < 0) {
 		fclose(f);
 		return -1;
 	}
@@ -246,10 +176,8 @@ static int write_initrd(const struct conform_opts *o, const char *path)
 		const char *base = strrchr(o->modules[i], '/');
 		char name[300];
 
-		if (read_whole(o->modules[i], CONFORM_MAX_INPUT, &data, &len) <
+		if (read_file(o->modules[i], &data, &len, CONFORM_MAX_INPUT) <
 		    0) {
-			pr_err("conform: --module '%s': %s", o->modules[i],
-			       strerror(errno));
 			fclose(f);
 			return -1;
 		}
@@ -493,7 +421,7 @@ static int run_vmm(const char *command, const char *log, unsigned long timeout,
 
 /* \conform.txt from the image's ESP (found through the GPT, as the image
  * may have been changed by the guest), into a malloc'ed buffer. */
-static int read_results_file(const char *disk, char **buf, size_t *len,
+static int read_results_file(const char *disk, uint8_t **buf, size_t *len,
 			     char *why, size_t whylen)
 {
 	struct gpt_part parts[GPT_MAX_PARTS];
@@ -534,8 +462,7 @@ static int read_results_file(const char *disk, char **buf, size_t *len,
 		if (rc == 1)
 			set_err(why, whylen, "no \\conform.txt on the ESP");
 		else if (rc == 0)
-			rc = fat_read_file(&v, &e, (uint8_t **)buf, 1u << 20,
-					   why, whylen);
+			rc = fat_read_file(&v, &e, buf, 1u << 20, why, whylen);
 		if (rc == 0)
 			*len = e.size;
 		fat_close(&v);
@@ -725,15 +652,13 @@ static bool inputs_ok(const struct conform_opts *o)
 
 static int copy_file(const char *from, const char *to)
 {
-	char *data;
+	uint8_t *data;
 	size_t len;
 	FILE *f;
 	int rc = 0;
 
-	if (read_whole(from, 1u << 30, &data, &len) < 0) {
-		pr_err("conform: --vars-from '%s': %s", from, strerror(errno));
+	if (read_file(from, &data, &len, 1u << 30) < 0)
 		return -1;
-	}
 	f = fopen(to, "we");
 	if (!f || fwrite(data, 1, len, f) != len)
 		rc = -1;
@@ -758,7 +683,7 @@ int cmd_conform(int argc, char **argv)
 	int status[2] = {-1, -1}, rc, i;
 	double secs[2] = {0, 0};
 	bool made_dir = false;
-	char *text;
+	uint8_t *text;
 	size_t len;
 
 	rc = parse_opts(argc, argv, &o);
@@ -884,8 +809,11 @@ int cmd_conform(int argc, char **argv)
 			fprintf(stderr, "armvm conform: run %d of 2 (%s)\n",
 				i + 1, log);
 		status[i] = run_vmm(command, log, o.timeout_s, &secs[i]);
-		if (read_log(log, &text, &len) == 0) {
-			cfr_parse(r, text, len, strrchr(log, '/') + 1);
+		/* A console past the bound (a guest flooding it) is not
+		 * read: the run's checks then FAIL for want of its blocks. */
+		if (read_file(log, &text, &len, CONFORM_MAX_LOG) == 0) {
+			cfr_parse(r, (const char *)text, len,
+				  strrchr(log, '/') + 1);
 			free(text);
 		}
 	}
@@ -893,7 +821,7 @@ int cmd_conform(int argc, char **argv)
 	 * it by being parsed again: the same check replaces its line. */
 	if (read_results_file(disk, &text, &len, file_why, sizeof(file_why)) ==
 	    0) {
-		cfr_parse(r, text, len, "conform.txt");
+		cfr_parse(r, (const char *)text, len, "conform.txt");
 		file_why[0] = '\0';
 		free(text);
 	}
