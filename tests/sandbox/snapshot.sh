@@ -136,8 +136,20 @@ fi
 # A reboot afterwards: the guest starts again from the beginning.
 # Sent as it is: the guest never answers a reboot (guest() would wait for
 # its GUEST-DONE, and count the next answer as this one's).
+# The firmware's boot after it can stop in PrePi with "Synchronous
+# Exception at 0xEEF0", the nested host's EL0 thread-register fault
+# (docs/sandbox.md), not armvm's; CI saw it once (stop 24's run at
+# fb2a746). Such a boot is shown and retried once with `armvm ctl reset`;
+# tests/run counts the RETRY: line. Anything else fails at once.
 echo 'reboot -f' >&4
-agent_wait_for GUEST-READY 120 && pass "$prefix/restore-then-reboot" ||
+if ! agent_wait_for GUEST-READY 120 && [ "$boot" = uefi ] &&
+	grep -aq "Synchronous Exception at 0x0*EEF0" $_alog; then
+	echo "RETRY: $prefix/restore-then-reboot: the firmware stopped at 0xEEF0 (nested-host fault)"
+	grep -a -B2 -A4 "Synchronous Exception" $_alog | head -12 | sed 's/^/#   /'
+	armvm ctl $A2 reset >/dev/null 2>&1
+	agent_wait_for GUEST-READY 120
+fi
+grep -aq GUEST-READY $_alog && pass "$prefix/restore-then-reboot" ||
 	fail "$prefix/restore-then-reboot" "no GUEST-READY after the reboot" $_alog
 if [ "$boot" = uefi ]; then
 	guest "$EFIVARS; [ -e $VAR ]" && pass "$prefix/restore-efi-variable-survives-reboot" ||
