@@ -87,7 +87,8 @@ struct device_ops {
 
 struct device {
 	const struct device_ops *ops;
-	const char *name;
+	const char *name;      /* the model's, in messages */
+	const char *node_name; /* its device-tree node's, before the '@' */
 	uint64_t base;
 	uint64_t size;
 	uint32_t spi; /* GIC SPI number in DT numbering (INTID - 32) */

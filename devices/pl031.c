@@ -262,7 +262,7 @@ static int pl031_fdt_node(const struct device *dev, void *fdt)
 	fdt32_t clocks[1] = {cpu_to_fdt32(PHANDLE_APB_PCLK)};
 	int err = 0;
 
-	err |= fdt_begin_node_at(fdt, "pl031", dev->base);
+	err |= fdt_begin_node_at(fdt, "rtc", dev->base);
 	err |= fdt_property(fdt, "compatible", compat, sizeof(compat));
 	err |= fdt_property_reg64(fdt, dev->base, dev->size);
 	err |= fdt_property_spi(fdt, dev->spi, FDT_IRQ_LEVEL_HIGH);

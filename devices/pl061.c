@@ -237,22 +237,27 @@ static int pl061_fdt_node(const struct device *dev, void *fdt)
 			    cpu_to_fdt32(0) /* GPIO_ACTIVE_HIGH */};
 	int err = 0;
 
-	err |= fdt_begin_node_at(fdt, "pl061", dev->base);
+	err |= fdt_begin_node_at(fdt, "gpio", dev->base);
 	err |= fdt_property(fdt, "compatible", compat, sizeof(compat));
 	err |= fdt_property_reg64(fdt, dev->base, dev->size);
 	err |= fdt_property_spi(fdt, dev->spi, FDT_IRQ_LEVEL_HIGH);
 	err |= fdt_property(fdt, "gpio-controller", NULL, 0);
 	err |= fdt_property_u32(fdt, "#gpio-cells", 2);
+	/* The PL061 is an interrupt controller for its lines (GPIOIE..IC);
+	 * Linux's binding (gpio/pl061-gpio.yaml) requires saying so. */
+	err |= fdt_property(fdt, "interrupt-controller", NULL, 0);
+	err |= fdt_property_u32(fdt, "#interrupt-cells", 2);
 	err |= fdt_property_u32(fdt, "clocks", PHANDLE_APB_PCLK);
 	err |= fdt_property_string(fdt, "clock-names", "apb_pclk");
 	err |= fdt_property_u32(fdt, "phandle", PHANDLE_GPIO);
 	err |= fdt_end_node(fdt);
 
 	/* The power button, as QEMU's virt describes it (Linux gpio-keys
-	 * binding); the driver requests both edges of the line. */
+	 * binding, whose key nodes are named button-*, key-*, ...); the
+	 * driver requests both edges of the line. */
 	err |= fdt_begin_node(fdt, "gpio-keys");
 	err |= fdt_property_string(fdt, "compatible", "gpio-keys");
-	err |= fdt_begin_node(fdt, "poweroff");
+	err |= fdt_begin_node(fdt, "button-poweroff");
 	err |= fdt_property_string(fdt, "label", "GPIO Key Poweroff");
 	err |= fdt_property_u32(fdt, "linux,code", PL061_KEY_POWER);
 	err |= fdt_property(fdt, "gpios", gpios, sizeof(gpios));

@@ -95,7 +95,7 @@ static int gic_node(void *fdt, const struct fdt_machine *m)
 	const struct machine_region_desc *dist = &machine_map[MR_GIC_DIST];
 	int err = 0;
 
-	TRY(fdt_begin_node_at(fdt, "intc", dist->base));
+	TRY(fdt_begin_node_at(fdt, "interrupt-controller", dist->base));
 	TRY(fdt_property_u32(fdt, "phandle", PHANDLE_GIC));
 	TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
 	TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
@@ -153,7 +153,8 @@ static int chosen_node(void *fdt, const struct fdt_machine *m)
 		TRY(fdt_property_string(fdt, "bootargs", m->bootargs));
 	if (m->stdout_dev) {
 		/* Lets "earlycon" with no arguments find the UART. */
-		snprintf(path, sizeof(path), "/%s@%llx", m->stdout_dev->name,
+		snprintf(path, sizeof(path), "/%s@%llx",
+			 m->stdout_dev->node_name,
 			 (unsigned long long)m->stdout_dev->base);
 		TRY(fdt_property_string(fdt, "stdout-path", path));
 	}

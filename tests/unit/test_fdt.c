@@ -102,7 +102,7 @@ static void root_memory_chosen(void)
 	/* stdout-path must name the UART node that exists. */
 	p = prop("/chosen", "stdout-path", &len);
 	CHECK(p && fdt_path_offset(buf, p) >= 0);
-	CHECK(p && !strcmp(p, "/pl011@9000000"));
+	CHECK(p && !strcmp(p, "/serial@9000000"));
 	u->ops->destroy(u);
 }
 
@@ -150,14 +150,14 @@ static void gicv3_with_its(void)
 	int len;
 
 	CHECK_EQ(build(3, 4, u), 0);
-	p = prop("/intc@8000000", "compatible", &len);
+	p = prop("/interrupt-controller@8000000", "compatible", &len);
 	CHECK(p && !strcmp(p, "arm,gic-v3"));
-	p = prop("/intc@8000000", "reg", &len);
+	p = prop("/interrupt-controller@8000000", "reg", &len);
 	CHECK(p && len == 32);
 	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_REDIST].base);
 	CHECK(p && cell64(p, 3) == 4 * 0x20000ULL); /* one frame per vCPU */
-	CHECK(prop("/intc@8000000", "interrupt-controller", &len));
-	p = prop("/intc@8000000/msi-controller@8080000", "compatible", &len);
+	CHECK(prop("/interrupt-controller@8000000", "interrupt-controller", &len));
+	p = prop("/interrupt-controller@8000000/msi-controller@8080000", "compatible", &len);
 	CHECK(p && !strcmp(p, "arm,gic-v3-its"));
 	u->ops->destroy(u);
 }
@@ -169,11 +169,11 @@ static void gicv2_masks(void)
 	int len;
 
 	CHECK_EQ(build(2, 2, u), 0);
-	p = prop("/intc@8000000", "compatible", &len);
+	p = prop("/interrupt-controller@8000000", "compatible", &len);
 	CHECK(p && !strcmp(p, "arm,cortex-a15-gic"));
-	p = prop("/intc@8000000", "reg", &len);
+	p = prop("/interrupt-controller@8000000", "reg", &len);
 	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_CPU].base);
-	CHECK(fdt_path_offset(buf, "/intc@8000000/msi-controller@8080000") < 0);
+	CHECK(fdt_path_offset(buf, "/interrupt-controller@8000000/msi-controller@8080000") < 0);
 	/* GICv2 PPI specifiers carry a mask of the CPUs: 2 CPUs = 0x3. */
 	p = prop("/timer", "interrupts", &len);
 	CHECK(p && cell(p, 2) == (0x300 | FDT_IRQ_LEVEL_HIGH));
@@ -187,13 +187,13 @@ static void pl011_node(void)
 	int len;
 
 	CHECK_EQ(build(3, 1, u), 0);
-	p = prop("/pl011@9000000", "compatible", &len);
+	p = prop("/serial@9000000", "compatible", &len);
 	CHECK(p && fdt_stringlist_contains(p, len, "arm,primecell"));
 	CHECK(p && fdt_stringlist_contains(p, len, "arm,pl011"));
-	p = prop("/pl011@9000000", "interrupts", &len);
+	p = prop("/serial@9000000", "interrupts", &len);
 	CHECK(p && len == 12 && cell(p, 0) == 0 && cell(p, 1) == 1 &&
 	      cell(p, 2) == FDT_IRQ_LEVEL_HIGH);
-	p = prop("/pl011@9000000", "clocks", &len);
+	p = prop("/serial@9000000", "clocks", &len);
 	CHECK(p && len == 8 && cell(p, 0) == PHANDLE_APB_PCLK);
 	CHECK(fdt_node_offset_by_phandle(buf, PHANDLE_APB_PCLK) >= 0);
 	/* One CPU: no enable-method is needed. */

@@ -260,7 +260,7 @@ static void fdt_node(void)
 	CHECK_EQ(d->ops->fdt_node(d, buf), 0);
 	CHECK_EQ(fdt_end_node(buf), 0);
 	CHECK_EQ(fdt_finish(buf), 0);
-	node = fdt_path_offset(buf, "/pl031@9010000");
+	node = fdt_path_offset(buf, "/rtc@9010000");
 	CHECK(node >= 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "arm,pl031"), 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "arm,primecell"), 0);

@@ -384,7 +384,7 @@ static void fdt_nodes(void)
 	CHECK_EQ(fdt_end_node(buf), 0);
 	CHECK_EQ(fdt_finish(buf), 0);
 
-	node = fdt_path_offset(buf, "/pl061@9030000");
+	node = fdt_path_offset(buf, "/gpio@9030000");
 	CHECK(node >= 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "arm,pl061"), 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "arm,primecell"), 0);
@@ -404,6 +404,9 @@ static void fdt_nodes(void)
 	CHECK(fdt_getprop(buf, node, "gpio-controller", &len) && len == 0);
 	p = fdt_getprop(buf, node, "#gpio-cells", &len);
 	CHECK(p && len == 4 && fdt32_to_cpu(p[0]) == 2);
+	CHECK(fdt_getprop(buf, node, "interrupt-controller", &len) && len == 0);
+	p = fdt_getprop(buf, node, "#interrupt-cells", &len);
+	CHECK(p && len == 4 && fdt32_to_cpu(p[0]) == 2);
 	p = fdt_getprop(buf, node, "clocks", &len);
 	CHECK(p && len == 4 && fdt32_to_cpu(p[0]) == PHANDLE_APB_PCLK);
 	s = fdt_getprop(buf, node, "clock-names", &len);
@@ -414,7 +417,7 @@ static void fdt_nodes(void)
 	keys = fdt_path_offset(buf, "/gpio-keys");
 	CHECK(keys >= 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, keys, "gpio-keys"), 0);
-	key = fdt_subnode_offset(buf, keys, "poweroff");
+	key = fdt_subnode_offset(buf, keys, "button-poweroff");
 	CHECK(key >= 0);
 	s = fdt_getprop(buf, key, "label", &len);
 	CHECK(s && !strcmp(s, "GPIO Key Poweroff"));
