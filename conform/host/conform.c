@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "conform/host/conform.h"
 #include "conform/host/report.h"
 #include "image/build.h"
@@ -40,6 +42,8 @@
 #define CONFORM_MAX_MODULES 32
 #define CONFORM_MAX_INPUT   (256u << 20) /* a kernel, a module, a program */
 #define CONFORM_MAX_LOG	    (16u << 20)	 /* a longer console is not read */
+#define CONFORM_MAX_DTB	    (2u << 20)	 /* as the app's CF_FDT_SAVE_MAX */
+#define CONFORM_MAX_RESULTS (1u << 20)
 #define DEFAULT_TIMEOUT_S   600
 #define DEFAULT_VMM	    "{armvm} run --disk {disk} --vars {vars} --memory 512M"
 #define DEFAULT_CMDLINE	    "quiet"
@@ -49,7 +53,7 @@ struct conform_opts {
 	const char *efi, *program, *kernel, *cmdline;
 	const char *modules[CONFORM_MAX_MODULES];
 	unsigned int nr_modules;
-	const char *vmm, *vars_from, *dir;
+	const char *vmm, *vars_from, *dir, *dt_schema;
 	unsigned long timeout_s;
 	bool json, keep;
 };
@@ -89,6 +93,10 @@ static void usage(FILE *f)
 	    "  --dir DIR               work directory, kept (default: a temporary\n"
 	    "                          one, removed unless --keep)\n"
 	    "  --keep                  keep the temporary work directory\n"
+	    "  --dt-schema FILE        validate the firmware's device tree with\n"
+	    "                          dt-validate (Debian's dt-schema) against\n"
+	    "                          FILE, bindings processed by dt-mk-schema\n"
+	    "                          (check conform.dt-schema; without it, SKIP)\n"
 	    "  --timeout SECONDS       for each run of the VMM (default %d)\n"
 	    "  --json                  one JSON object instead of the table\n",
 	    DEFAULT_TIMEOUT_S);
@@ -419,10 +427,10 @@ static int run_vmm(const char *command, const char *log, unsigned long timeout,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* \conform.txt from the image's ESP (found through the GPT, as the image
- * may have been changed by the guest), into a malloc'ed buffer. */
-static int read_results_file(const char *disk, uint8_t **buf, size_t *len,
-			     char *why, size_t whylen)
+/* \NAME from the image's ESP (found through the GPT, as the image may have
+ * been changed by the guest), at most MAX bytes, into a malloc'ed buffer. */
+static int read_esp_file(const char *disk, const char *name, size_t max,
+			 uint8_t **buf, size_t *len, char *why, size_t whylen)
 {
 	struct gpt_part parts[GPT_MAX_PARTS];
 	struct img_src s;
@@ -458,11 +466,11 @@ static int read_results_file(const char *disk, uint8_t **buf, size_t *len,
 			continue;
 		if (fat_open(&v, &s, off, plen, why, whylen) < 0)
 			break;
-		rc = fat_lookup(&v, "conform.txt", &e, why, whylen);
+		rc = fat_lookup(&v, name, &e, why, whylen);
 		if (rc == 1)
-			set_err(why, whylen, "no \\conform.txt on the ESP");
+			set_err(why, whylen, "no \\%s on the ESP", name);
 		else if (rc == 0)
-			rc = fat_read_file(&v, &e, buf, 1u << 20, why, whylen);
+			rc = fat_read_file(&v, &e, buf, max, why, whylen);
 		if (rc == 0)
 			*len = e.size;
 		fat_close(&v);
@@ -542,6 +550,7 @@ static int parse_opts(int argc, char **argv, struct conform_opts *o)
 	    {"dir", required_argument, NULL, 'd'},
 	    {"keep", no_argument, NULL, 'K'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"dt-schema", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -607,6 +616,9 @@ static int parse_opts(int argc, char **argv, struct conform_opts *o)
 				return 2;
 			}
 			break;
+		case 's':
+			o->dt_schema = optarg;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -632,7 +644,8 @@ static bool inputs_ok(const struct conform_opts *o)
 	const char *const named[][2] = {{"--efi", o->efi},
 					{"--program", o->program},
 					{"--kernel", o->kernel},
-					{"--vars-from", o->vars_from}};
+					{"--vars-from", o->vars_from},
+					{"--dt-schema", o->dt_schema}};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(named) / sizeof(named[0]); i++)
@@ -668,6 +681,122 @@ static int copy_file(const char *from, const char *to)
 		pr_err("conform: '%s': %s", to, strerror(errno));
 	free(data);
 	return rc;
+}
+
+/*
+ * conform.dt-schema: the device tree the firmware hands the OS (the app's
+ * \conform.dtb), validated by Debian's dt-validate against the kernel's
+ * binding schemas (--dt-schema, processed by dt-mk-schema). Informative
+ * (no rule: the spec names no schema, and node names do not stop a
+ * kernel), but every message is a finding. The blob is the guest's: it
+ * must pass libfdt's full check before it is packed into DIR/fdt.dtb,
+ * and dt-validate runs like a VMM, in its own group under the timeout.
+ */
+#define DT_SCHEMA_ID "conform.dt-schema"
+
+static void check_dt_schema(struct cfr_report *r, const struct conform_opts *o,
+			    const char *dir, const char *disk)
+{
+	char why[160], ev[240], dtb[PATH_MAX], log[PATH_MAX], schema[PATH_MAX];
+	char qdir[2 * PATH_MAX], qschema[2 * PATH_MAX], line[512];
+	char command[4 * PATH_MAX + 64];
+	size_t len, at = 0, qat = 0;
+	unsigned int messages = 0;
+	uint8_t *blob, *packed;
+	double secs;
+	int status, err;
+	bool written;
+	FILE *f;
+
+	if (read_esp_file(disk, "conform.dtb", CONFORM_MAX_DTB, &blob, &len,
+			  why, sizeof(why)) < 0) {
+		snprintf(ev, sizeof(ev), "no device tree from the firmware: %s",
+			 why);
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_SKIP, ev);
+		return;
+	}
+	err = fdt_check_full(blob, len);
+	packed = err ? NULL : malloc(len);
+	if (packed &&
+	    (fdt_open_into(blob, packed, (int)len) || fdt_pack(packed)))
+		err = -FDT_ERR_BADSTRUCTURE;
+	free(blob);
+	if (err || !packed) {
+		snprintf(ev, sizeof(ev), "\\conform.dtb (%zu bytes): %s", len,
+			 err ? fdt_strerror(err) : "out of memory");
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_FAIL, ev);
+		free(packed);
+		return;
+	}
+	path_join(dtb, sizeof(dtb), dir, "fdt.dtb");
+	f = fopen(dtb, "we");
+	written = f && fwrite(packed, 1, fdt_totalsize(packed), f) ==
+			   fdt_totalsize(packed);
+	if (f && fclose(f) != 0)
+		written = false;
+	free(packed);
+	if (!written) {
+		snprintf(ev, sizeof(ev), "cannot write %.120s: %s", dtb,
+			 strerror(errno));
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_SKIP, ev);
+		return;
+	}
+	if (!o->dt_schema) {
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_SKIP,
+			"no --dt-schema given (docs/conformance.md)");
+		return;
+	}
+	path_join(log, sizeof(log), dir, "dt-schema.log");
+	errno = 0;
+	if (!realpath(o->dt_schema, schema) ||
+	    !shell_quote(qdir, sizeof(qdir), &at, dir) ||
+	    !shell_quote(qschema, sizeof(qschema), &qat, schema) ||
+	    snprintf(command, sizeof(command),
+		     "cd %s && exec dt-validate -s %s fdt.dtb", qdir,
+		     qschema) >= (int)sizeof(command)) {
+		snprintf(ev, sizeof(ev), "--dt-schema '%.150s': %s",
+			 o->dt_schema,
+			 errno ? strerror(errno) : "path too long");
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_SKIP, ev);
+		return;
+	}
+	status = run_vmm(command, log, o->timeout_s, &secs);
+	f = fopen(log, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		/* "/DIR/fdt.dtb: NODE: MESSAGE" (the path made absolute),
+		 * then "\tFrom schema: FILE". */
+		char *m = strstr(line, "fdt.dtb: ");
+
+		if (line[0] == '\t' || !m)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (!messages++)
+			snprintf(ev, sizeof(ev), "%.200s", m + 9);
+	}
+	if (f)
+		fclose(f);
+	if (status == 127 && !messages)
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_SKIP,
+			"dt-validate not found (Debian package dt-schema)");
+	else if (status != 0 && !messages) {
+		snprintf(ev, sizeof(ev), "dt-validate %s %d (%.150s)",
+			 status < 0 ? "stopped after --timeout, status"
+				    : "exit status",
+			 status, log);
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_FAIL, ev);
+	} else if (messages) {
+		char first[sizeof(ev)];
+
+		snprintf(first, sizeof(first), "%s", ev);
+		snprintf(ev, sizeof(ev),
+			 "%u dt-validate message(s), first: %.190s", messages,
+			 first);
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_FAIL, ev);
+	} else {
+		cfr_add(r, DT_SCHEMA_ID, "-", CFR_PASS,
+			"dt-validate: no messages for the firmware's device "
+			"tree");
+	}
 }
 
 int cmd_conform(int argc, char **argv)
@@ -819,21 +948,23 @@ int cmd_conform(int argc, char **argv)
 	}
 	/* The app's own record; the consoles' lines are checked against
 	 * it by being parsed again: the same check replaces its line. */
-	if (read_results_file(disk, &text, &len, file_why, sizeof(file_why)) ==
-	    0) {
+	if (read_esp_file(disk, "conform.txt", CONFORM_MAX_RESULTS, &text, &len,
+			  file_why, sizeof(file_why)) == 0) {
 		cfr_parse(r, (const char *)text, len, "conform.txt");
 		file_why[0] = '\0';
 		free(text);
 	}
 	judge_runs(r, &o, status, secs, file_why);
+	check_dt_schema(r, &o, dir, disk);
 	cfr_print(r, stdout, o.json, o.vmm);
 	rc = cfr_musts_pass(r) ? 0 : 1;
 	free(r);
 out:
 	if (made_dir && !o.keep) {
 		const char *const names[] = {
-		    "conform.img", "vars",     "initrd",  "cmdline",
-		    "build.log",   "run1.log", "run2.log"};
+		    "conform.img", "vars",	"initrd",
+		    "cmdline",	   "build.log", "run1.log",
+		    "run2.log",	   "fdt.dtb",	"dt-schema.log"};
 		unsigned int k;
 
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {

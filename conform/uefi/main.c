@@ -145,6 +145,50 @@ static void cf_log_close(void)
 	cf_log = NULL;
 }
 
+/*
+ * \conform.dtb: the FDT as this firmware hands it to the OS, for the host
+ * to validate against the kernel's binding schemas (conform.dt-schema,
+ * docs/conformance.md). Written on a run's first boot only; a stale copy
+ * goes when there is no valid FDT to write. The size is the header's,
+ * already checked against the memory map (uefi.fdt-table) and bounded by
+ * CF_FDT_SAVE_MAX here; the host reads at most that much back.
+ */
+#define CF_FDT_FILE_NAME L"\\conform.dtb"
+#define CF_FDT_SAVE_MAX	 (2u << 20)
+
+static void cf_save_fdt(void)
+{
+	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
+	UINTN n = cf_fdt_size;
+	EFI_STATUS s;
+
+	if (!root)
+		return;
+	/* Deleted first: writing over an old, longer copy would leave its
+	 * tail behind. Delete closes the handle whatever it returns. */
+	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_FDT_FILE_NAME,
+			      EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE,
+			      0) == EFI_SUCCESS)
+		uefi_call_wrapper(f->Delete, 1, f);
+	if (!cf_fdt || cf_fdt_size > CF_FDT_SAVE_MAX) {
+		uefi_call_wrapper(root->Close, 1, root);
+		return;
+	}
+	s = uefi_call_wrapper(
+	    root->Open, 5, root, &f, CF_FDT_FILE_NAME,
+	    EFI_FILE_MODE_READ | EFI_FILE_MODE_WRITE | EFI_FILE_MODE_CREATE, 0);
+	uefi_call_wrapper(root->Close, 1, root);
+	if (s != EFI_SUCCESS) {
+		Print(L"# cannot create \\conform.dtb: %r\n", s);
+		return;
+	}
+	s = uefi_call_wrapper(f->Write, 3, f, &n, (void *)cf_fdt);
+	if (s != EFI_SUCCESS || n != cf_fdt_size)
+		Print(L"# \\conform.dtb: %r after %lu of %u bytes\n", s,
+		      (unsigned long)n, cf_fdt_size);
+	uefi_call_wrapper(f->Close, 1, f);
+}
+
 /* The run's state variable: "reset" or "restart", "" when absent. */
 static EFI_STATUS cf_state_get(char *buf, UINTN size)
 {
@@ -941,6 +985,7 @@ static void cf_first_boot(bool marker_lost)
 	/* After the full walk, which clears cf_fdt for a malformed tree: ACPI
 	 * is only allowed beside a valid FDT (HW-3). */
 	cf_check_fdt_content();
+	cf_save_fdt();
 	cf_check_acpi();
 	cf_check_timer_frequency();
 	cf_check_settime(cf_check_gettime());

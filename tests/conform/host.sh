@@ -80,6 +80,47 @@ mkdir -p "$work/it's"
 check quoted-dir 0 'conform.uefi-run  *PASS' \
 	--vmm "$work/fake.sh {disk} {vars} {dir}/marker" --dir "$work/it's"
 
+# conform.dt-schema: a stand-in VMM puts a \conform.dtb on the image's ESP
+# (at 1 MiB, as armvm image build puts it) with mtools; a stand-in
+# dt-validate on PATH answers for Debian's.
+python3 - "$work/ok.dtb" <<'EOP'
+import struct, sys
+body = struct.pack(">II", 1, 0) + struct.pack(">II", 2, 9)  # root node, end
+hdr = struct.pack(">10I", 0xd00dfeed, 56 + len(body), 56, 56 + len(body),
+                  40, 17, 16, 0, 0, len(body))
+open(sys.argv[1], "wb").write(hdr + b"\0" * 16 + body)
+EOP
+head -c 200 /dev/urandom >"$work/bad.dtb"
+cat >"$work/dtvm.sh" <<'EOS'
+#!/bin/sh
+# $1 disk, $2 the dtb to put on its ESP
+mcopy -o -i "$1@@1M" "$2" ::conform.dtb || exit 1
+printf 'CONFORM-BEGIN 1 aarch64\nCONFORM uefi.gettime FW-5 PASS fine\nCONFORM-END 1 0 0\n'
+EOS
+mkdir -p "$work/bin"
+cat >"$work/bin/dt-validate" <<'EOS'
+#!/bin/sh
+# dt-validate -s SCHEMA fdt.dtb; the file must be the packed tree.
+[ "$(od -An -tx1 -N4 "$3" | tr -d ' ')" = d00dfeed ] || { echo "not a dtb: $3"; exit 1; }
+[ -n "${FAKE_DTV_SAY:-}" ] && printf '%s: %s\n\tFrom schema: x.yaml\n' "$PWD/$3" "$FAKE_DTV_SAY"
+exit 0
+EOS
+chmod +x "$work/dtvm.sh" "$work/bin/dt-validate"
+: >"$work/schema.json"
+dtvm="$work/dtvm.sh {disk}"
+check dt-schema-skip-without 0 'conform.dt-schema  *SKIP  *no --dt-schema given' \
+	--vmm "$dtvm $work/ok.dtb" --timeout 20
+PATH=$work/bin:$PATH check dt-schema-pass 0 'conform.dt-schema  *PASS  *dt-validate: no messages' \
+	--vmm "$dtvm $work/ok.dtb" --timeout 20 --dt-schema "$work/schema.json"
+PATH=$work/bin:$PATH FAKE_DTV_SAY="/: 'model' is a required property" check dt-schema-fail 0 \
+	"conform.dt-schema  *FAIL  *1 dt-validate message(s), first: /: 'model' is a required property" \
+	--vmm "$dtvm $work/ok.dtb" --timeout 20 --dt-schema "$work/schema.json"
+# The guest's blob is checked before anything reads it.
+PATH=$work/bin:$PATH check dt-schema-bad-blob 0 'conform.dt-schema  *FAIL  *\\conform.dtb (200 bytes): FDT_ERR_BADMAGIC' \
+	--vmm "$dtvm $work/bad.dtb" --timeout 20 --dt-schema "$work/schema.json"
+check dt-schema-no-tree 1 'conform.dt-schema  *SKIP  *no device tree from the firmware: no \\conform.dtb on the ESP' \
+	--vmm "$work/once.sh $work/marker-dt" --timeout 20 --dt-schema "$work/schema.json"
+
 # Bad options: one line naming the option, exit 2.
 check bad-arch 2 "conform: --arch 'x86': expected aarch64 or arm" --arch x86
 check bad-placeholder 2 'conform: --vmm: unknown {disks}' --vmm 'x {disks}'
@@ -88,6 +129,7 @@ check other-braces-kept 1 'run 1: exit 7 after' --vmm 'echo ${NONE:-x} {"a":1} {
 check missing-kernel 2 "conform: --kernel '/no/such': No such file or directory" --kernel /no/such
 check bad-timeout 2 "conform: --timeout '0': expected seconds" --timeout 0
 check extra-arg 2 "conform: unexpected argument 'x'" x
+check missing-dt-schema 2 "conform: --dt-schema '/no/such.json': No such file or directory" --dt-schema /no/such.json
 "$armvm" conform --efi /no/such.efi >"$work/out" 2>&1
 [ $? = 2 ] && grep -q "conform: --efi '/no/such.efi': No such file" "$work/out" &&
 	pass missing-efi || fail missing-efi "$(cat "$work/out")"

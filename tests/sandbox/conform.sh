@@ -11,6 +11,9 @@
 #   faults        the UEFI part alone, once with each planted fault of
 #                 armvm run --test-fault: the matching check FAILs
 # Each run's table is printed (lines starting with '# '), for the record.
+# A whole run's device tree, as the firmware handed it over (fdt.dtb), is
+# printed too, base64 in "DTB NAME/ARCH LINE" lines: the suite validates
+# it on the build machine (dt-validate runs there, not here).
 . /root/lib.sh
 name=$1
 shift
@@ -51,6 +54,11 @@ whole_run() { # ARCH
 	fi
 	if [ "$rc" = 0 ]; then pass "$name/$1/musts-pass"; else
 		fail "$name/$1/musts-pass" "armvm conform exited $rc"; run_logs "$1"; fi
+	if [ -s "/tmp/$1/fdt.dtb" ]; then
+		base64 "/tmp/$1/fdt.dtb" | sed "s|^|DTB $name/$1 |"
+	else
+		fail "$name/$1/fdt-saved" "no /tmp/$1/fdt.dtb: $(result "$1" conform.dt-schema)"
+	fi
 	_fails=$(awk '$4 == "FAIL" { print $3 }' "/tmp/$1.table" | tr '\n' ' ')
 	[ -z "$_fails" ] && pass "$name/$1/no-fail" ||
 		fail "$name/$1/no-fail" "FAIL: $_fails"
