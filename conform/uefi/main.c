@@ -1073,6 +1073,20 @@ static void cf_after_restart(const char *state)
  * an end node. The stub finds it with LocateDevicePath, asks for the size
  * (a NULL buffer: EFI_BUFFER_TOO_SMALL), then for the bytes.
  *
+ * A 32-bit zImage's decompressor keeps its heap (64 KiB) and stack past
+ * the end of its PE image, in memory LoadImage did not allocate for it,
+ * and writes there after ExitBootServices. Whatever the firmware had put
+ * there is lost. Seen on QEMU with AAVMF32: the image ended right below
+ * a pool page holding the configuration tables the stub installs (its
+ * LINUX_EFI_MEMRESERVE list, the initrd's table), the kernel read the
+ * list's count as garbage and faulted in efi_init, before its console
+ * was up (the hang that had made the app leave the kernel to the boot
+ * manager). So on 32-bit arm the app allocates CF_GUARD_PAGES just before
+ * LoadImage: with a top-down allocator, as EDK2's, the image lands right
+ * below them. The app checks that it did (or else takes the pages after
+ * the image if they are free, and warns if they are not), and keeps them
+ * until the kernel is gone.
+ *
  * The state variable reads 'linux' while the kernel runs: if it resets
  * instead of powering off, the firmware's next boot of the app stops there
  * rather than starting a new run over this one's results. Returns only if
@@ -1084,6 +1098,11 @@ static void cf_after_restart(const char *state)
 #define CF_CMDLINE_MAX	512
 #define CF_INITRD_MAX	(256u << 20)
 #define CF_READ_CHUNK	(1u << 20)
+#if defined(__arm__)
+#define CF_GUARD_PAGES 256 /* 1 MiB */
+#else
+#define CF_GUARD_PAGES 0 /* an arm64 Image keeps within its SizeOfImage */
+#endif
 
 /* EFI_LOAD_FILE2_PROTOCOL (UEFI 2.x, 13.2): LoadFile's signature. */
 static EFI_GUID cf_load_file2_guid = {
@@ -1211,12 +1230,36 @@ static UINTN cf_cmdline(EFI_FILE_HANDLE root, CHAR16 *options)
 	return i;
 }
 
+/*
+ * Whether the CF_GUARD_PAGES after the loaded image are the app's: the
+ * ones at *guard if the image ends where they start, else (*guard freed)
+ * the ones right after it if they are free. *guard is 0 if it holds none.
+ */
+static bool cf_guard_image(const EFI_LOADED_IMAGE *li,
+			   EFI_PHYSICAL_ADDRESS *guard)
+{
+	UINT64 end = (UINT64)(UINTN)li->ImageBase + li->ImageSize;
+
+	end = (end + EFI_PAGE_SIZE - 1) & ~(UINT64)(EFI_PAGE_SIZE - 1);
+	if (*guard && *guard == end)
+		return true;
+	if (*guard)
+		uefi_call_wrapper(BS->FreePages, 2, *guard, CF_GUARD_PAGES);
+	*guard = end;
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress,
+			      EfiLoaderData, CF_GUARD_PAGES,
+			      guard) == EFI_SUCCESS)
+		return true;
+	*guard = 0;
+	return false;
+}
+
 static void cf_boot_linux(EFI_HANDLE image)
 {
 	static CHAR16 options[CF_CMDLINE_MAX + 1];
 	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
 	EFI_HANDLE kernel = NULL, initrd = NULL;
-	EFI_PHYSICAL_ADDRESS addr = 0;
+	EFI_PHYSICAL_ADDRESS addr = 0, guard = 0;
 	EFI_DEVICE_PATH *path;
 	EFI_LOADED_IMAGE *li = NULL;
 	UINTN o, pages = 0;
@@ -1240,6 +1283,12 @@ static void cf_boot_linux(EFI_HANDLE image)
 		Print(L"# cannot make the kernel's device path\n");
 		goto out;
 	}
+	/* Allocated last before LoadImage: the image goes right below. */
+	if (CF_GUARD_PAGES &&
+	    uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
+			      EfiLoaderData, CF_GUARD_PAGES,
+			      &guard) != EFI_SUCCESS)
+		guard = 0;
 	s = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, path, NULL, 0,
 			      &kernel);
 	FreePool(path);
@@ -1254,6 +1303,10 @@ static void cf_boot_linux(EFI_HANDLE image)
 		Print(L"# no LoadedImage protocol on the kernel: %r\n", s);
 		goto out;
 	}
+	if (CF_GUARD_PAGES && !cf_guard_image(li, &guard))
+		Print(L"# the memory after the kernel's image (0x%lx+0x%lx) "
+		      L"is in use: its decompressor may overwrite it\n",
+		      (UINT64)(UINTN)li->ImageBase, li->ImageSize);
 	li->LoadOptions = options;
 	li->LoadOptionsSize = (UINT32)((o + 1) * sizeof(CHAR16));
 
@@ -1306,6 +1359,8 @@ out:
 	cf_initrd_size = 0;
 	if (pages)
 		uefi_call_wrapper(BS->FreePages, 2, addr, pages);
+	if (guard)
+		uefi_call_wrapper(BS->FreePages, 2, guard, CF_GUARD_PAGES);
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
