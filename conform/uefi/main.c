@@ -1344,8 +1344,7 @@ static void cf_boot_linux(EFI_HANDLE image)
 	cf_state_set(NULL);
 	Print(L"# \\conform\\linux returned: %r\n", s);
 out:
-	Print(L"# Linux did not run: came back to the app, which stops "
-	      L"here\n");
+	Print(L"# no Linux part: came back to the app, which stops here\n");
 	uefi_call_wrapper(root->Close, 1, root);
 	if (lf2)
 		uefi_call_wrapper(BS->UninstallProtocolInterface, 3, initrd,
