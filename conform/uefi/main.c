@@ -1103,40 +1103,213 @@ static void cf_after_restart(const char *state)
 
 /*
  * The conformance image's second part (docs/conformance.md): when the run
- * is complete and the ESP holds \conform\linux, boot that kernel through
- * its EFI stub with \conform\initrd (armvm-conform as /init), which
- * checks what Linux sees and powers the VM off. The command line is
- * "initrd=\conform\initrd" and the first line of \conform\cmdline (at
- * most CF_CMDLINE_MAX bytes of printable ASCII; anything else ends it).
+ * is complete and the ESP holds \conform\linux, the app starts that kernel
+ * through its EFI stub (LoadImage, StartImage) with \conform\initrd
+ * (armvm-conform as /init), which checks what Linux sees and powers the VM
+ * off. The command line, the kernel's LoadOptions (UCS-2), is the first
+ * line of \conform\cmdline (at most CF_CMDLINE_MAX bytes of printable
+ * ASCII; anything else ends it).
  *
- * The kernel is not started from here (LoadImage, StartImage): Debian's
- * 32-bit armmp-lpae kernel started that way hangs before its console
- * comes up, on QEMU as on armvm, while started by the boot manager it
- * boots. So the app writes a boot option for it (UEFI 2.4A 3.1.3,
- * EFI_LOAD_OPTION: the kernel's device path, the command line as its
- * optional data), names it in BootNext (3.1.2: used once, then deleted by
- * the boot manager) and resets: the firmware boots Linux next, as it would
- * boot any OS. Returns only if the kernel is absent or that failed.
+ * The initrd is not named on the command line (the stub's initrd= loader
+ * is optional: Debian's 32-bit armmp-lpae kernel has none). The app reads
+ * it into pages of its own and serves it the way every EFI stub since
+ * Linux 5.8 looks for one first: EFI_LOAD_FILE2_PROTOCOL on a handle whose
+ * device path is a vendor media node with LINUX_EFI_INITRD_MEDIA_GUID and
+ * an end node. The stub finds it with LocateDevicePath, asks for the size
+ * (a NULL buffer: EFI_BUFFER_TOO_SMALL), then for the bytes.
+ *
+ * A 32-bit zImage's decompressor keeps its heap (64 KiB) and stack past
+ * the end of its PE image, in memory LoadImage did not allocate for it,
+ * and writes there after ExitBootServices. Whatever the firmware had put
+ * there is lost. Seen on QEMU with AAVMF32: the image ended right below
+ * a pool page holding the configuration tables the stub installs (its
+ * LINUX_EFI_MEMRESERVE list, the initrd's table), the kernel read the
+ * list's count as garbage and faulted in efi_init, before its console
+ * was up (the hang that had made the app leave the kernel to the boot
+ * manager). So on 32-bit arm the app allocates CF_GUARD_PAGES just before
+ * LoadImage: with a top-down allocator, as EDK2's, the image lands right
+ * below them. The app checks that it did (or else takes the pages after
+ * the image if they are free, and warns if they are not), and keeps them
+ * until the kernel is gone.
+ *
+ * The state variable reads 'linux' while the kernel runs: if it resets
+ * instead of powering off, the firmware's next boot of the app stops there
+ * rather than starting a new run over this one's results. Returns only if
+ * the kernel is absent or could not be started, or came back.
  */
-#define CF_KERNEL_NAME	      L"\\conform\\linux"
-#define CF_CMDLINE_NAME	      L"\\conform\\cmdline"
-#define CF_INITRD_ARG	      "initrd=\\conform\\initrd"
-#define CF_CMDLINE_MAX	      512
-#define CF_BOOT_NUMBER	      0x0c0f
-#define CF_BOOT_NAME	      L"Boot0C0F"
-#define CF_LOAD_OPTION_ACTIVE 0x00000001
+#define CF_KERNEL_NAME	L"\\conform\\linux"
+#define CF_INITRD_NAME	L"\\conform\\initrd"
+#define CF_CMDLINE_NAME L"\\conform\\cmdline"
+#define CF_CMDLINE_MAX	512
+#define CF_INITRD_MAX	(256u << 20)
+#define CF_READ_CHUNK	(1u << 20)
+#if defined(__arm__)
+#define CF_GUARD_PAGES 256 /* 1 MiB */
+#else
+#define CF_GUARD_PAGES 0 /* an arm64 Image keeps within its SizeOfImage */
+#endif
 
-static void cf_boot_linux(void)
+/* EFI_LOAD_FILE2_PROTOCOL (UEFI 2.x, 13.2): LoadFile's signature. */
+static EFI_GUID cf_load_file2_guid = {
+    0x4006c0c1,
+    0xfcb3,
+    0x403e,
+    {0x99, 0x6d, 0x4a, 0x6c, 0x87, 0x24, 0xe0, 0x6d}};
+
+/* A vendor media node (type 4, subtype 3, 20 bytes) with Linux's
+ * LINUX_EFI_INITRD_MEDIA_GUID 5568e427-68fc-4f3d-ac74-ca555231cc68, then
+ * the end of the whole path (0x7f, 0xff, 4 bytes). */
+static UINT8 cf_initrd_path[24] = {
+    0x04, 0x03, 20,   0,    0x27, 0xe4, 0x68, 0x55, 0xfc, 0x68, 0x3d, 0x4f,
+    0xac, 0x74, 0xca, 0x55, 0x52, 0x31, 0xcc, 0x68, 0x7f, 0xff, 4,    0};
+
+static const UINT8 *cf_initrd;
+static UINTN cf_initrd_size;
+
+static EFI_STATUS EFIAPI cf_initrd_load(EFI_LOAD_FILE_PROTOCOL *this,
+					EFI_DEVICE_PATH *path,
+					BOOLEAN boot_policy, UINTN *size,
+					VOID *buf)
 {
-	static CHAR16 options[sizeof(CF_INITRD_ARG) + 1 + CF_CMDLINE_MAX];
-	static const CHAR16 desc[] = L"armvm conform: Linux";
-	char extra[CF_CMDLINE_MAX];
-	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
-	EFI_DEVICE_PATH *path;
-	UINTN n = sizeof(extra), i, o = 0, plen, size;
-	UINT16 next = CF_BOOT_NUMBER;
-	UINT8 *opt;
+	if (!size)
+		return EFI_INVALID_PARAMETER;
+	if (boot_policy) /* LoadFile2 takes FALSE only */
+		return EFI_UNSUPPORTED;
+	if (!cf_initrd)
+		return EFI_NOT_FOUND;
+	if (!buf || *size < cf_initrd_size) {
+		*size = cf_initrd_size;
+		return EFI_BUFFER_TOO_SMALL;
+	}
+	CopyMem(buf, (void *)cf_initrd, cf_initrd_size);
+	*size = cf_initrd_size;
+	return EFI_SUCCESS;
+}
+
+static EFI_LOAD_FILE_PROTOCOL cf_initrd_lf2 = {cf_initrd_load};
+
+/*
+ * \conform\initrd into pages of the app's: its size from the file's info,
+ * at most CF_INITRD_MAX; read in bounded chunks until exactly that many
+ * bytes arrived. On success cf_initrd and cf_initrd_size hold it.
+ */
+static EFI_STATUS cf_initrd_read(EFI_FILE_HANDLE root,
+				 EFI_PHYSICAL_ADDRESS *addr, UINTN *pages)
+{
+	EFI_FILE_HANDLE f;
+	EFI_FILE_INFO *info;
+	UINT64 size;
+	UINTN got = 0, n;
+	UINT8 *p;
 	EFI_STATUS s;
+
+	*pages = 0;
+	s = uefi_call_wrapper(root->Open, 5, root, &f, CF_INITRD_NAME,
+			      EFI_FILE_MODE_READ, 0);
+	if (s != EFI_SUCCESS) {
+		Print(L"# cannot open \\conform\\initrd: %r\n", s);
+		return s;
+	}
+	info = LibFileInfo(f);
+	size = info ? info->FileSize : 0;
+	if (info)
+		FreePool(info);
+	if (!size || size > CF_INITRD_MAX) {
+		Print(
+		    L"# \\conform\\initrd: size %ld, expected 1 to %d bytes\n",
+		    (INT64)size, (UINTN)CF_INITRD_MAX);
+		s = EFI_BAD_BUFFER_SIZE;
+		goto out;
+	}
+	*pages = EFI_SIZE_TO_PAGES((UINTN)size);
+	s = uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
+			      EfiLoaderData, *pages, addr);
+	if (s != EFI_SUCCESS) {
+		Print(L"# AllocatePages(%d) for \\conform\\initrd: %r\n",
+		      *pages, s);
+		*pages = 0;
+		goto out;
+	}
+	p = (UINT8 *)(UINTN)*addr;
+	while (got < size) {
+		n = size - got < CF_READ_CHUNK ? size - got : CF_READ_CHUNK;
+		s = uefi_call_wrapper(f->Read, 3, f, &n, p + got);
+		if (s == EFI_SUCCESS && (!n || n > size - got))
+			s = EFI_END_OF_FILE;
+		if (s != EFI_SUCCESS) {
+			Print(L"# reading \\conform\\initrd at %d of %ld "
+			      L"bytes: %r\n",
+			      got, (INT64)size, s);
+			goto out;
+		}
+		got += n;
+	}
+	cf_initrd = p;
+	cf_initrd_size = got;
+out:
+	uefi_call_wrapper(f->Close, 1, f);
+	return s;
+}
+
+/* The command line: \conform\cmdline's first line into options (UCS-2),
+ * its length in characters returned. */
+static UINTN cf_cmdline(EFI_FILE_HANDLE root, CHAR16 *options)
+{
+	char extra[CF_CMDLINE_MAX];
+	EFI_FILE_HANDLE f;
+	UINTN n = sizeof(extra), i;
+
+	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_CMDLINE_NAME,
+			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
+		n = 0;
+	} else {
+		if (uefi_call_wrapper(f->Read, 3, f, &n, extra) !=
+			EFI_SUCCESS ||
+		    n > sizeof(extra))
+			n = 0;
+		uefi_call_wrapper(f->Close, 1, f);
+	}
+	for (i = 0; i < n && extra[i] >= ' ' && extra[i] <= '~'; i++)
+		options[i] = (CHAR16)extra[i];
+	options[i] = 0;
+	return i;
+}
+
+/*
+ * Whether the CF_GUARD_PAGES after the loaded image are the app's: the
+ * ones at *guard if the image ends where they start, else (*guard freed)
+ * the ones right after it if they are free. *guard is 0 if it holds none.
+ */
+static bool cf_guard_image(const EFI_LOADED_IMAGE *li,
+			   EFI_PHYSICAL_ADDRESS *guard)
+{
+	UINT64 end = (UINT64)(UINTN)li->ImageBase + li->ImageSize;
+
+	end = (end + EFI_PAGE_SIZE - 1) & ~(UINT64)(EFI_PAGE_SIZE - 1);
+	if (*guard && *guard == end)
+		return true;
+	if (*guard)
+		uefi_call_wrapper(BS->FreePages, 2, *guard, CF_GUARD_PAGES);
+	*guard = end;
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAddress,
+			      EfiLoaderData, CF_GUARD_PAGES,
+			      guard) == EFI_SUCCESS)
+		return true;
+	*guard = 0;
+	return false;
+}
+
+static void cf_boot_linux(EFI_HANDLE image)
+{
+	static CHAR16 options[CF_CMDLINE_MAX + 1];
+	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
+	EFI_HANDLE kernel = NULL, initrd = NULL;
+	EFI_PHYSICAL_ADDRESS addr = 0, guard = 0;
+	EFI_DEVICE_PATH *path;
+	EFI_LOADED_IMAGE *li = NULL;
+	UINTN o, pages = 0;
+	EFI_STATUS s;
+	bool dp = false, lf2 = false;
 
 	if (!root)
 		return;
@@ -1147,69 +1320,91 @@ static void cf_boot_linux(void)
 		return; /* a UEFI-only image */
 	}
 	uefi_call_wrapper(f->Close, 1, f);
-	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_CMDLINE_NAME,
-			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
-		n = 0;
-	else {
-		if (uefi_call_wrapper(f->Read, 3, f, &n, extra) != EFI_SUCCESS)
-			n = 0;
-		uefi_call_wrapper(f->Close, 1, f);
-	}
-	uefi_call_wrapper(root->Close, 1, root);
-	for (i = 0; CF_INITRD_ARG[i]; i++)
-		options[o++] = (CHAR16)CF_INITRD_ARG[i];
-	if (n) {
-		options[o++] = ' ';
-		for (i = 0; i < n && extra[i] >= ' ' && extra[i] <= '~'; i++)
-			options[o++] = (CHAR16)extra[i];
-	}
-	options[o] = 0;
+	o = cf_cmdline(root, options);
 
 	/* The ESP's own device path with the file's node after it. */
 	path = FileDevicePath(cf_loaded->DeviceHandle, CF_KERNEL_NAME);
 	if (!path) {
 		Print(L"# cannot make the kernel's device path\n");
-		return;
+		goto out;
 	}
-	plen = DevicePathSize(path);
-	size = 4 + 2 + sizeof(desc) + plen + (o + 1) * sizeof(CHAR16);
-	opt = plen <= 0xffff ? AllocatePool(size) : NULL;
-	if (!opt) {
-		FreePool(path);
-		return;
-	}
-	/* Attributes, FilePathListLength, Description, FilePathList,
-	 * OptionalData: packed, little-endian. */
-	opt[0] = CF_LOAD_OPTION_ACTIVE;
-	opt[1] = opt[2] = opt[3] = 0;
-	opt[4] = (UINT8)plen;
-	opt[5] = (UINT8)(plen >> 8);
-	CopyMem(opt + 6, (void *)desc, sizeof(desc));
-	CopyMem(opt + 6 + sizeof(desc), path, plen);
-	CopyMem(opt + 6 + sizeof(desc) + plen, options,
-		(o + 1) * sizeof(CHAR16));
+	/* Allocated last before LoadImage: the image goes right below. */
+	if (CF_GUARD_PAGES &&
+	    uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
+			      EfiLoaderData, CF_GUARD_PAGES,
+			      &guard) != EFI_SUCCESS)
+		guard = 0;
+	s = uefi_call_wrapper(BS->LoadImage, 6, FALSE, image, path, NULL, 0,
+			      &kernel);
 	FreePool(path);
-	/* If the firmware comes back to the app instead (it could not
-	 * boot the option), the state says so, and that boot stops there
-	 * rather than starting a new run over this one's results. */
-	s = cf_state_set("linux");
-	if (s == EFI_SUCCESS)
-		s = uefi_call_wrapper(RT->SetVariable, 5, CF_BOOT_NAME,
-				      &EfiGlobalVariable, CF_NV_ATTRS, size,
-				      opt);
-	FreePool(opt);
-	if (s == EFI_SUCCESS)
-		s = uefi_call_wrapper(RT->SetVariable, 5, L"BootNext",
-				      &EfiGlobalVariable, CF_NV_ATTRS,
-				      sizeof(next), &next);
 	if (s != EFI_SUCCESS) {
-		Print(L"# cannot set Boot0C0F and BootNext: %r\n", s);
-		return;
+		Print(L"# LoadImage(\\conform\\linux): %r\n", s);
+		kernel = NULL;
+		goto out;
 	}
-	Print(L"# booting \\conform\\linux next (Boot0C0F): %s\n", options);
-	uefi_call_wrapper(RT->ResetSystem, 4, EfiResetCold, EFI_SUCCESS, 0,
-			  NULL);
-	Print(L"# ResetSystem(EfiResetCold) returned\n");
+	s = uefi_call_wrapper(BS->HandleProtocol, 3, kernel,
+			      &LoadedImageProtocol, (void **)&li);
+	if (s != EFI_SUCCESS || !li) {
+		Print(L"# no LoadedImage protocol on the kernel: %r\n", s);
+		goto out;
+	}
+	if (CF_GUARD_PAGES && !cf_guard_image(li, &guard))
+		Print(L"# the memory after the kernel's image (0x%lx+0x%lx) "
+		      L"is in use: its decompressor may overwrite it\n",
+		      (UINT64)(UINTN)li->ImageBase, li->ImageSize);
+	li->LoadOptions = options;
+	li->LoadOptionsSize = (UINT32)((o + 1) * sizeof(CHAR16));
+
+	s = cf_initrd_read(root, &addr, &pages);
+	if (s != EFI_SUCCESS)
+		goto out;
+	s = uefi_call_wrapper(BS->InstallProtocolInterface, 4, &initrd,
+			      &DevicePathProtocol, EFI_NATIVE_INTERFACE,
+			      (void *)cf_initrd_path);
+	dp = s == EFI_SUCCESS;
+	if (dp)
+		s = uefi_call_wrapper(BS->InstallProtocolInterface, 4, &initrd,
+				      &cf_load_file2_guid, EFI_NATIVE_INTERFACE,
+				      &cf_initrd_lf2);
+	lf2 = dp && s == EFI_SUCCESS;
+	if (!lf2) {
+		Print(L"# cannot install the initrd's LoadFile2: %r\n", s);
+		goto out;
+	}
+
+	s = cf_state_set("linux");
+	if (s != EFI_SUCCESS) {
+		Print(L"# SetVariable(state): %r\n", s);
+		goto out;
+	}
+	Print(L"# starting \\conform\\linux (image 0x%lx+0x%lx, initrd %d "
+	      L"bytes): %s\n",
+	      (UINT64)(UINTN)li->ImageBase, li->ImageSize, cf_initrd_size,
+	      options);
+	/* Five minutes for the kernel, as the boot manager gives a boot
+	 * option; ExitBootServices disarms it. */
+	uefi_call_wrapper(BS->SetWatchdogTimer, 4, 300, 0, 0, NULL);
+	s = uefi_call_wrapper(BS->StartImage, 3, kernel, NULL, NULL);
+	kernel = NULL; /* StartImage unloads an image that returns */
+	cf_state_set(NULL);
+	Print(L"# \\conform\\linux returned: %r\n", s);
+out:
+	Print(L"# no Linux part: came back to the app, which stops here\n");
+	uefi_call_wrapper(root->Close, 1, root);
+	if (lf2)
+		uefi_call_wrapper(BS->UninstallProtocolInterface, 3, initrd,
+				  &cf_load_file2_guid, &cf_initrd_lf2);
+	if (dp)
+		uefi_call_wrapper(BS->UninstallProtocolInterface, 3, initrd,
+				  &DevicePathProtocol, (void *)cf_initrd_path);
+	if (kernel)
+		uefi_call_wrapper(BS->UnloadImage, 1, kernel);
+	cf_initrd = NULL;
+	cf_initrd_size = 0;
+	if (pages)
+		uefi_call_wrapper(BS->FreePages, 2, addr, pages);
+	if (guard)
+		uefi_call_wrapper(BS->FreePages, 2, guard, CF_GUARD_PAGES);
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
@@ -1259,15 +1454,17 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		/* The run's UEFI part is over: the file is complete before
 		 * Linux starts (it could not be written after). */
 		cf_log_close();
-		cf_boot_linux();
+		cf_boot_linux(image);
 		break;
 	default:
 		if (!cf_strcmp(state, "linux")) {
-			/* Boot0C0F was not booted (or Linux reset into the
-			 * boot manager): the results stay as they are. */
-			Print(L"# the firmware came back to the app instead of "
-			      L"booting \\conform\\linux (Boot0C0F); the next "
-			      L"boot starts a new run\n");
+			/* Linux reset instead of powering off (or the app
+			 * died while starting it): the results stay as they
+			 * are. */
+			Print(
+			    L"# \\conform\\linux was started but the firmware "
+			    L"came back to the app; the next boot starts a "
+			    L"new run\n");
 			cf_state_set(NULL);
 			break;
 		}

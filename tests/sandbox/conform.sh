@@ -5,9 +5,8 @@
 #   aarch64       a whole run (the UEFI app, then Linux) of the payload in
 #                 /root/conform-aarch64 (tests/conform/payload.sh): every
 #                 must passes, the runs end, and no check FAILs
-#   arm           the same for an aarch32 guest, the UEFI part alone
-#                 (/root/conform-arm's app): Debian's armmp-lpae kernel
-#                 has no initrd= loader (docs/conformance.md, "Limits")
+#   arm           the same for an aarch32 guest (/root/conform-arm:
+#                 Debian's armmp-lpae kernel and the armhf program)
 #   faults        the UEFI part alone, once with each planted fault of
 #                 armvm run --test-fault: the matching check FAILs
 # Each run's table is printed (lines starting with '# '), for the record.
@@ -45,13 +44,9 @@ run_logs() {
 
 whole_run() { # ARCH
 	_d=/root/conform-$1 _ids="conform.uefi-run uefi.nv-persists-restart"
-	if [ "$1" = arm ]; then
-		conform "$1" "$_d" "" --arch arm --efi efi --timeout 300
-	else
-		_ids="$_ids conform.linux-run linux.efivars linux.cpu-hotplug linux.console-hvc linux.timer-irq"
-		# A virtio-console too, so that linux.console-hvc has one.
-		conform "$1" "$_d" "--virtio-console pty" --timeout 300 $(cat "$_d/args")
-	fi
+	_ids="$_ids conform.linux-run linux.efivars linux.cpu-hotplug linux.console-hvc linux.timer-irq"
+	# A virtio-console too, so that linux.console-hvc has one.
+	conform "$1" "$_d" "--virtio-console pty" --arch "$1" --timeout 300 $(cat "$_d/args")
 	if [ "$rc" = 0 ]; then pass "$name/$1/musts-pass"; else
 		fail "$name/$1/musts-pass" "armvm conform exited $rc"; run_logs "$1"; fi
 	if [ -s "/tmp/$1/fdt.dtb" ]; then
