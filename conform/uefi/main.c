@@ -1407,6 +1407,83 @@ out:
 		uefi_call_wrapper(BS->FreePages, 2, guard, CF_GUARD_PAGES);
 }
 
+/*
+ * A planted fault, for the app's own tests (docs/conformance-uefi.md):
+ * with \conform-fault.txt on the ESP reading "no-variables", the app sees
+ * a firmware without a variable service, as UEFI 2.8's
+ * EFI_RT_PROPERTIES_TABLE lets a firmware be at runtime: every variable
+ * service returns EFI_UNSUPPORTED. It swaps in a copy of the runtime
+ * services table with those four replaced, for itself only (the
+ * firmware's table is not touched). Debian's AAVMF cannot be made to
+ * boot without its store (on QEMU, a read-only store stops it with a
+ * Synchronous Exception before any app runs), hence this.
+ */
+#define CF_FAULT_NAME L"\\conform-fault.txt"
+
+static EFI_STATUS EFIAPI cf_no_get_variable(CHAR16 *name, EFI_GUID *vendor,
+					    UINT32 *attrs, UINTN *size,
+					    VOID *data)
+{
+	return EFI_UNSUPPORTED;
+}
+
+static EFI_STATUS EFIAPI cf_no_next_name(UINTN *size, CHAR16 *name,
+					 EFI_GUID *vendor)
+{
+	return EFI_UNSUPPORTED;
+}
+
+static EFI_STATUS EFIAPI cf_no_set_variable(CHAR16 *name, EFI_GUID *vendor,
+					    UINT32 attrs, UINTN size,
+					    VOID *data)
+{
+	return EFI_UNSUPPORTED;
+}
+
+static EFI_STATUS EFIAPI cf_no_query_info(UINT32 attrs, UINT64 *max_storage,
+					  UINT64 *remaining, UINT64 *max_size)
+{
+	return EFI_UNSUPPORTED;
+}
+
+static void cf_plant_fault(void)
+{
+	static EFI_RUNTIME_SERVICES rt;
+	static const char want[] = "no-variables";
+	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
+	char word[sizeof(want) + 1]; /* room for one more: no prefix match */
+	UINTN n = sizeof(word) - 1;
+
+	if (!root)
+		return;
+	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_FAULT_NAME,
+			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
+		uefi_call_wrapper(root->Close, 1, root);
+		return;
+	}
+	if (uefi_call_wrapper(f->Read, 3, f, &n, word) != EFI_SUCCESS ||
+	    n > sizeof(word) - 1)
+		n = 0;
+	while (n && (word[n - 1] == '\n' || word[n - 1] == '\r'))
+		n--;
+	word[n] = '\0';
+	uefi_call_wrapper(f->Close, 1, f);
+	uefi_call_wrapper(root->Close, 1, root);
+	if (cf_strcmp(word, want)) {
+		Print(L"# \\conform-fault.txt: '%a' is no fault this app "
+		      L"plants (no-variables)\n",
+		      word);
+		return;
+	}
+	rt = *RT;
+	rt.GetVariable = cf_no_get_variable;
+	rt.GetNextVariableName = cf_no_next_name;
+	rt.SetVariable = cf_no_set_variable;
+	rt.QueryVariableInfo = cf_no_query_info;
+	RT = &rt;
+	Print(L"# planted fault: no variable services (\\conform-fault.txt)\n");
+}
+
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
@@ -1435,6 +1512,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cf_power_off();
 		return s;
 	}
+	cf_plant_fault();
 	if (cf_log_open(&old, &oldlen) == EFI_SUCCESS && old)
 		phase = cf_log_phase(old, oldlen, &before);
 	if (old)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # armvm conform on QEMU's virt machine under TCG on this machine (the
 # reference VMM, no sandbox), whole runs: the UEFI application, then Linux.
-#   tests/conform/qemu.sh aarch64|arm on|off [--keep DIR | --bad-kernel]
+#   tests/conform/qemu.sh aarch64|arm on|off [--keep DIR | --bad-kernel | --no-variables]
 # With ACPI off every must passes and no check FAILs. With ACPI on (QEMU's
 # default for aarch64) AAVMF hands over ACPI and no device tree, so
 # exactly the checks that need the device tree FAIL (the list below), and
@@ -12,14 +12,19 @@
 # --bad-kernel: \conform\linux is not a kernel; the firmware cannot boot
 # it and comes back to the app, which stops (no new run, no hang): the
 # Linux part FAILs, the second run still ends by itself.
+# --no-variables: the app's planted fault (\conform-fault.txt, put on the
+# ESP by the template with mtools before each run): a firmware without a
+# variable service. FW-3's checks FAIL with the status, and both runs
+# still end by themselves with whole blocks (the UEFI part alone).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 arch=${1:?usage: $0 aarch64|arm on|off} acpi=${2:?usage: $0 aarch64|arm on|off}
 name=conform-qemu/$arch-acpi-$acpi
 pass() { echo "PASS: $name/$1"; }
 fail() { echo "FAIL: $name/$1: $2"; }
-bad_kernel=0
+bad_kernel=0 no_vars=0
 [ "${3:-}" = --bad-kernel ] && bad_kernel=1 name=$name-bad-kernel
+[ "${3:-}" = --no-variables ] && no_vars=1 name=$name-no-variables
 if [ "${3:-}" = --keep ]; then work=$4; mkdir -p "$work"; else
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
@@ -43,6 +48,11 @@ vmm="$qemu -m 512 -nographic -nic none
  -device virtio-rng-pci -device virtio-serial-pci -device virtconsole
  -device pcie-root-port,id=rp1,chassis=1"
 args=$(cat "$work/payload/args")
+if [ $no_vars = 1 ]; then
+	echo no-variables >"$work/payload/fault.txt"
+	vmm="mcopy -o -i {disk}@@1M $work/payload/fault.txt ::conform-fault.txt && exec $vmm"
+	args="--efi efi"
+fi
 if [ $bad_kernel = 1 ]; then
 	head -c 4096 /dev/urandom >"$work/payload/vmlinuz"
 fi
@@ -63,6 +73,14 @@ want_dts=FAIL
 [ "$acpi" = on ] && [ "$arch" = aarch64 ] && want_dts=SKIP
 [ "$dts" = "$want_dts" ] && pass "dt-schema-$want_dts" || fail "dt-schema-$want_dts" "conform.dt-schema is '${dts:-none}'"
 fails=$(awk '$4 == "FAIL" && $3 != "conform.dt-schema" { print $3 }' "$work/table" | sort | tr '\n' ' ')
+if [ $no_vars = 1 ]; then
+	[ "$fails" = "uefi.nv-persists-reset uefi.variables " ] && pass variables-fail || fail variables-fail "FAILs '$fails'"
+	grep -q 'uefi.variables  *FAIL  *SetVariable(NV+BS+RT): status 0x8000000000000003' "$work/table" &&
+		pass variables-evidence || fail variables-evidence "$(grep uefi.variables "$work/table")"
+	grep -q 'conform.uefi-run  *PASS  *run 1: exit 0 after [0-9]* s, run 2: exit 0' "$work/table" &&
+		pass runs-finish || fail runs-finish "$(grep uefi-run "$work/table")"
+	exit 0
+fi
 if [ $bad_kernel = 1 ]; then
 	[ "$fails" = "conform.linux-run " ] && pass linux-run-fails || fail linux-run-fails "FAILs '$fails'"
 	grep -q 'run 2: exit 0 after' "$work/table" && pass run2-ends || fail run2-ends "$(grep uefi-run "$work/table")"
