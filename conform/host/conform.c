@@ -450,9 +450,22 @@ static int read_esp_file(const char *disk, const char *name, size_t max,
 		return -1;
 	}
 	guid_parse(GPT_TYPE_ESP, esp);
+	/* As firmware does (UEFI 2.4A 5.3.2): the backup at the last LBA
+	 * when the primary is not valid (the guest may have broken it). */
 	gpt_read_copy(&s, 1, &c);
+	if (c.status != GPT_OK && s.size >= 3 * GPT_LBA_SIZE) {
+		struct gpt_copy b;
+
+		gpt_read_copy(&s, s.size / GPT_LBA_SIZE - 1, &b);
+		if (b.status == GPT_OK) {
+			gpt_copy_free(&c);
+			c = b;
+		} else {
+			gpt_copy_free(&b);
+		}
+	}
 	if (c.status != GPT_OK) {
-		set_err(why, whylen, "the primary GPT: %s", c.why);
+		set_err(why, whylen, "no valid GPT (the primary: %s)", c.why);
 		gpt_copy_free(&c);
 		close(fd);
 		return -1;

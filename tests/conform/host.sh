@@ -118,6 +118,23 @@ PATH=$work/bin:$PATH FAKE_DTV_SAY="/: 'model' is a required property" check dt-s
 # The guest's blob is checked before anything reads it.
 PATH=$work/bin:$PATH check dt-schema-bad-blob 0 'conform.dt-schema  *FAIL  *\\conform.dtb (200 bytes): FDT_ERR_BADMAGIC' \
 	--vmm "$dtvm $work/bad.dtb" --timeout 20 --dt-schema "$work/schema.json"
+# A guest that broke the primary GPT: the files are read through the
+# backup, as firmware would (and with both broken, the run says so).
+cat >"$work/nogpt.sh" <<'EOS'
+#!/bin/sh
+# $1 disk, $2 the dtb, $3 the LBAs to zero (the primary header, or both)
+mcopy -o -i "$1@@1M" "$2" ::conform.dtb || exit 1
+for lba in $3; do
+	[ "$lba" = last ] && lba=$(($(stat -c %s "$1") / 512 - 1))
+	dd if=/dev/zero of="$1" bs=512 seek="$lba" count=1 conv=notrunc 2>/dev/null
+done
+printf 'CONFORM-BEGIN 1 aarch64\nCONFORM uefi.gettime FW-5 PASS fine\nCONFORM-END 1 0 0\n'
+EOS
+chmod +x "$work/nogpt.sh"
+PATH=$work/bin:$PATH check gpt-backup-read 0 'conform.dt-schema  *PASS' \
+	--vmm "$work/nogpt.sh {disk} $work/ok.dtb 1" --timeout 20 --dt-schema "$work/schema.json"
+check gpt-both-broken 0 'conform.dt-schema  *SKIP  *no device tree from the firmware: no valid GPT (the primary: ' \
+	--vmm "$work/nogpt.sh {disk} $work/ok.dtb '1 last'" --timeout 20 --dt-schema "$work/schema.json"
 check dt-schema-no-tree 1 'conform.dt-schema  *SKIP  *no device tree from the firmware: no \\conform.dtb on the ESP' \
 	--vmm "$work/once.sh $work/marker-dt" --timeout 20 --dt-schema "$work/schema.json"
 
