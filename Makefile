@@ -23,6 +23,9 @@
 #   make conform-uefi         the UEFI conformance application
 #                             (docs/conformance-uefi.md) with Debian's gnu-efi:
 #                             build/conform/BOOTAA64.EFI and BOOTARM.EFI
+#   make man                  the manual pages, build/man/*.1, from man/*.scd
+#                             (needs scdoc, from tools/install-deps; not part
+#                             of `all`); view one with man -l build/man/armvm.1
 #   make check                run every test (same as tools/test, without apt)
 #   make format               clang-format every C file
 #
@@ -40,6 +43,8 @@
 #   conform/uefi/         the conformance run's UEFI application (gnu-efi)
 #   tests/unit/test_*.c   one host-native unit test program each
 #   fuzz/fuzz_*.c         one libFuzzer target each (docs/fuzzing.md)
+#   man/*.scd             the manual pages, in scdoc's format (make man)
+#   completion/armvm      bash completion; it reads armvm CMD --help
 
 HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
 ARCH ?= $(HOST_ARCH)
@@ -113,7 +118,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
 FUZZ_OBJS := $(PORTABLE_SRCS:%.c=build/fuzz/obj/%.o)
 
 .PHONY: all armvm unit fuzz fuzz-long asan tsan check format clean conform-linux \
-	conform-uefi
+	conform-uefi man
 all: armvm $(if $(CROSS_COMPILE),,unit)
 
 armvm: $(O)/armvm
@@ -258,6 +263,27 @@ build/conform/BOOTAA64.EFI build/conform/BOOTARM.EFI:
 
 $(O)/tests/test_conform_uefi: $(O)/conform/uefi/pure.o
 
+# The manual pages (man/, scdoc(5) sources) into build/man/. Not part of
+# `all`: the programs build without any documentation tool (the cross and
+# sanitizer builds, a fresh root before tools/install-deps); tests/suites/
+# 15-docs builds them and checks that they list the options --help lists.
+# The date in the footer is the source's last commit (SOURCE_DATE_EPOCH, as
+# scdoc reads it; now when it has none), so the pages are the same bytes
+# wherever they are made. scdoc's own .nh comes before .TH, which turns
+# hyphenation on again: one after it keeps long option lines whole.
+MAN_SRCS := $(wildcard man/*.scd)
+MAN_PAGES := $(MAN_SRCS:man/%.scd=build/man/%)
+man: $(MAN_PAGES)
+
+build/man/%: man/%.scd
+	@command -v scdoc >/dev/null || { echo "make: $@ needs scdoc:" \
+		"install the Debian package scdoc (tools/install-deps installs it)" >&2; \
+		exit 1; }
+	@mkdir -p $(dir $@)
+	sde=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- $< 2>/dev/null)}; \
+	SOURCE_DATE_EPOCH=$${sde:-$$(date +%s)} scdoc <$< >$@.tmp && \
+	sed -i -e '/^\.TH /a .nh' $@.tmp && mv $@.tmp $@
+
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
@@ -277,7 +303,7 @@ clean:
 	rm -rf build/$(ARCH) build/$(ARCH)-asan build/$(ARCH)-tsan build/fuzz \
 		build/armhf
 	rm -f build/arm64/armvm-conform build/arm64/.conform-flags
-	rm -rf build/conform
+	rm -rf build/conform build/man
 
 -include $(ARMVM_OBJS:.o=.d)
 -include $(FUZZ_OBJS:.o=.d)

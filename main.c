@@ -13,6 +13,7 @@
 #include "conform/host/conform.h"
 #include "lib/util.h"
 #include "image/image.h"
+#include "vmm/config.h"
 #include "vmm/control.h"
 #ifdef ARMVM_HAVE_KVM
 #include "vmm/vmm.h"
@@ -62,6 +63,13 @@ int main(int argc, char **argv)
 #ifdef ARMVM_HAVE_KVM
 		return cmd_run(argc - 1, argv + 1);
 #else
+		/* The options are the same on every host: show them (the
+		 * man pages and the shell completion read them). */
+		if (argc == 3 &&
+		    (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+			vm_config_usage(stdout);
+			return 0;
+		}
 		pr_err(
 		    "run: this armvm was built for a host without arm64 KVM; build it with 'make ARCH=arm64' and run it on an arm64 Linux host (or in tools/sandbox)");
 		return 1;

@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	    "  --volume-id HEX         FAT volume id (default: derived)\n"
 	    "  --force                 overwrite OUT if it exists\n"
 	    "  --no-check              skip the final self-check\n"
+	    "  -v, --verbose           say what was written, on stderr\n"
 	    "  Timestamps come from SOURCE_DATE_EPOCH when set (UTC).\n"
 	    "\n"
 	    "check: report each IMG rule of the ARM VM System Specification:\n"
@@ -47,7 +48,9 @@ static void usage(FILE *f)
 	    "  there is none (docs/image.md).\n"
 	    "  --arch A                aarch64, arm or any (default any: at least\n"
 	    "                          one of BOOTAA64.EFI and BOOTARM.EFI)\n"
-	    "  --json                  one JSON object instead of lines\n");
+	    "  --json                  one JSON object instead of lines\n"
+	    "\n"
+	    "  -h, --help              show this help\n");
 }
 
 static int cmd_check(int argc, char **argv)

@@ -98,7 +98,8 @@ static void usage(FILE *f)
 	    "                          FILE, bindings processed by dt-mk-schema\n"
 	    "                          (check conform.dt-schema; without it, SKIP)\n"
 	    "  --timeout SECONDS       for each run of the VMM (default %d)\n"
-	    "  --json                  one JSON object instead of the table\n",
+	    "  --json                  one JSON object instead of the table\n"
+	    "  -h, --help              show this help\n",
 	    DEFAULT_TIMEOUT_S);
 }
 
