@@ -798,7 +798,9 @@ int platform_apply_plan(struct platform *p, const struct machine_plan *plan)
 	/* The one place the PCI host learns whether MSIs have a taker. Its
 	 * sink is set here too: no function sends one before the guest
 	 * enables MSI, so none is lost meanwhile. */
-	pci_host_set_msi(p->pci, p->glue.msi, plan->its, PHANDLE_GIC_ITS);
+	pci_host_set_msi(p->pci, p->glue.msi,
+			 plan->its ? PCI_MSI_MAP : PCI_MSI_NONE,
+			 PHANDLE_GIC_ITS);
 	if (plan->firmware_boot && create_flash(p) < 0)
 		return -1;
 	return 0;
