@@ -278,6 +278,8 @@ static void create_refuses_bad_ranges(void)
 	CHECK(!gicv2m_create(BASE, 48, 0, none));
 	CHECK(!gicv2m_create(BASE, 0, 1024, none));
 	CHECK(!gicv2m_create(BASE, 960, 64, none));
+	CHECK(!gicv2m_create(BASE, 925, 64, none)); /* up to INTID 1020 */
+	CHECK(!gicv2m_create(BASE, 0xffffffff, 64, none));
 	pr_capture_end();
 	CHECK(strstr(msg, "gicv2m"));
 	d = gicv2m_create(BASE, 924, 64, none); /* INTIDs 956-1019 */
