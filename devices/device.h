@@ -109,6 +109,7 @@ enum fdt_phandle {
 	PHANDLE_GIC = 1,
 	PHANDLE_APB_PCLK = 2,
 	PHANDLE_GIC_ITS = 3,
+	PHANDLE_GIC_V2M = 4,
 	PHANDLE_GPIO = 5,
 };
 

@@ -263,7 +263,7 @@ struct pci_host {
 	/* Set before the guest runs and read without the lock. */
 	struct msi_sink msi;
 	struct doorbell_sink doorbells;
-	bool msi_controller; /* an ITS takes the MSIs */
+	enum pci_msi_parent msi_parent; /* the DT's: an ITS, a frame, none */
 	uint32_t msi_phandle;
 };
 
@@ -577,9 +577,12 @@ static int host_fdt_node(const struct device *dev, void *fdt)
 	err |= fdt_property(fdt, "ranges", ranges, sizeof(ranges)) < 0;
 	err |= fdt_property(fdt, "interrupt-map-mask", mask, sizeof(mask)) < 0;
 	err |= fdt_property(fdt, "interrupt-map", map, n * sizeof(fdt32_t)) < 0;
-	if (host->msi_controller)
+	if (host->msi_parent == PCI_MSI_MAP)
 		err |=
 		    fdt_property(fdt, "msi-map", msi_map, sizeof(msi_map)) < 0;
+	else if (host->msi_parent == PCI_MSI_PARENT)
+		err |=
+		    fdt_property_u32(fdt, "msi-parent", host->msi_phandle) < 0;
 	err |= fdt_end_node(fdt) < 0;
 	return err ? -1 : 0;
 }
@@ -724,10 +727,10 @@ struct device *pci_host_mmio(struct pci_host *host)
 }
 
 void pci_host_set_msi(struct pci_host *host, struct msi_sink sink,
-		      bool controller, uint32_t phandle)
+		      enum pci_msi_parent parent, uint32_t phandle)
 {
 	host->msi = sink;
-	host->msi_controller = controller;
+	host->msi_parent = parent;
 	host->msi_phandle = phandle;
 }
 

@@ -156,7 +156,8 @@ int pci_function_save(struct pci_function *fn, struct state_writer *w);
  */
 int pci_function_restore(struct pci_function *fn, struct state_reader *r);
 
-/* Message-signalled interrupts: the VMM delivers them (KVM_SIGNAL_MSI). */
+/* Message-signalled interrupts: the VMM delivers them (KVM_SIGNAL_MSI to an
+ * ITS, or a GICv2m frame's SPI). */
 struct msi_sink {
 	/* requester id = bus << 8 | devfn; returns false if not delivered */
 	bool (*send)(void *opaque, uint64_t address, uint32_t data,
@@ -184,13 +185,23 @@ uint32_t pci_host_intx_spi(const struct pci_host *host, uint8_t devfn,
 /* The configuration window (ECAM) and the memory window, for the MMIO bus. */
 struct device *pci_host_ecam(struct pci_host *host);
 struct device *pci_host_mmio(struct pci_host *host);
+/* How the host bridge's device-tree node names the MSI controller. */
+enum pci_msi_parent {
+	PCI_MSI_NONE, /* no MSI controller: no property, INTx only */
+	/* msi-map to phandle: a controller that tells functions apart by
+	 * requester id (a GICv3 ITS) */
+	PCI_MSI_MAP,
+	/* msi-parent = phandle: one that does not (a GICv2m frame) */
+	PCI_MSI_PARENT,
+};
+
 /*
- * Who takes the functions' MSIs, and whether an MSI controller (an ITS)
- * translates them: then the host's DT node gets an msi-map to phandle.
- * Before the guest runs: the functions read it without the host lock.
+ * Who takes the functions' MSIs, and how the host's DT node points at
+ * that MSI controller (phandle). Before the guest runs: the functions
+ * read it without the host lock.
  */
 void pci_host_set_msi(struct pci_host *host, struct msi_sink sink,
-		      bool controller, uint32_t phandle);
+		      enum pci_msi_parent parent, uint32_t phandle);
 /* Send an MSI through the host's sink; false if it has none or the sink
  * did not deliver it. */
 bool pci_host_send_msi(struct pci_host *host, uint64_t address, uint32_t data,

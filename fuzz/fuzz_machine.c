@@ -260,8 +260,8 @@ static void fz_create(void)
 	if (!m.pci)
 		abort();
 	/* No DT is made here, so the msi-map's phandle goes unused. */
-	pci_host_set_msi(m.pci, (struct msi_sink){.send = fz_send_msi}, true,
-			 0);
+	pci_host_set_msi(m.pci, (struct msi_sink){.send = fz_send_msi},
+			 PCI_MSI_MAP, 0);
 	if (bus_add(&m.bus, pci_host_ecam(m.pci)) < 0 ||
 	    bus_add(&m.bus, pci_host_mmio(m.pci)) < 0)
 		abort();

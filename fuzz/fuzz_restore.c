@@ -218,8 +218,9 @@ static void fz_make(struct fz_model *m, enum fz_kind kind, bool second)
 					  0x2eff0000, 3, irq);
 		if (!m->host)
 			abort();
-		pci_host_set_msi(
-		    m->host, (struct msi_sink){.send = fz_send_msi}, true, 0);
+		pci_host_set_msi(m->host,
+				 (struct msi_sink){.send = fz_send_msi},
+				 PCI_MSI_MAP, 0);
 		if (kind == FZ_PORT) {
 			m->port = pcie_port_create(1);
 			m->vdev = virtio_rng_create(&fz.mem);

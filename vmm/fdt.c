@@ -138,6 +138,10 @@ static int gic_node(void *fdt, const struct fdt_machine *m)
 		TRY(fdt_property_string(fdt, "compatible",
 					"arm,cortex-a15-gic"));
 		TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
+		/* The MSI frame armvm adds to KVM's GICv2 (arm,gic.yaml's
+		 * v2m children, in the GIC node's address space). */
+		if (m->gic_v2m)
+			err |= m->gic_v2m->ops->fdt_node(m->gic_v2m, fdt) < 0;
 	}
 	TRY(fdt_end_node(fdt));
 	return err;

@@ -15,6 +15,9 @@ struct fdt_machine {
 	bool aarch32;	 /* 32-bit guest: "arm,armv7-timer", cortex-a15 CPUs */
 	int gic_version; /* 2 or 3 */
 	bool gic_its;	 /* GICv3 ITS present */
+	/* GICv2: the GICv2m frame, whose node is the GIC node's child
+	 * (placed there, not with the devices), or NULL */
+	const struct device *gic_v2m;
 	uint64_t ram_base, ram_size;
 	const char *bootargs;		   /* NULL: no bootargs property */
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */

@@ -5,15 +5,18 @@
  * QEMU 7.2 hw/arm/virt.c base_memmap and a15irqmap (as facts, see
  * shared/research/stock-firmware.md section 8). No two regions and no two
  * SPI ranges overlap (tests/unit/test_machine.c): the PCIe host's INTA-D
- * are SPIs 3-6, the virtio-mmio slots 16-47. Only regions armvm creates
- * are listed: QEMU's GICv2m frame (0x08020000, SPIs 48-111) and PCIe I/O
- * window (0x3eff0000) would come back with a model that uses them.
+ * are SPIs 3-6, the virtio-mmio slots 16-47, the GICv2m frame's MSIs
+ * 48-111 (INTIDs 80-143). Only regions armvm creates are listed: QEMU's
+ * PCIe I/O window (0x3eff0000) would come back with a model that uses it.
+ * The GICv2m frame is armvm's own (devices/gicv2m.c: KVM's GICv2 has no
+ * MSIs), made for GICv2 machines only; the ITS is KVM's, for GICv3 ones.
  */
 const struct machine_region_desc machine_map[MR_COUNT] = {
     [MR_FLASH_CODE] = {"flash-code", 0x00000000, 0x04000000, 0, 0},
     [MR_FLASH_VARS] = {"flash-vars", 0x04000000, 0x04000000, 0, 0},
     [MR_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, 0, 0},
     [MR_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, 0, 0},
+    [MR_GIC_V2M] = {"gic-v2m", 0x08020000, 0x00001000, 48, 64},
     [MR_GIC_ITS] = {"gic-its", 0x08080000, 0x00020000, 0, 0},
     [MR_GIC_REDIST] = {"gic-redist", 0x080a0000, 0x00f60000, 0, 0},
     [MR_UART] = {"uart", 0x09000000, 0x00001000, 1, 1},

@@ -20,6 +20,7 @@ enum machine_region {
 	MR_FLASH_VARS,
 	MR_GIC_DIST,
 	MR_GIC_CPU, /* GICv2 CPU interface */
+	MR_GIC_V2M, /* GICv2m MSI frame (armvm's, devices/gicv2m.c) */
 	MR_GIC_ITS,
 	MR_GIC_REDIST,
 	MR_UART,

@@ -82,9 +82,15 @@ static int decide_gic(const struct vm_config *cfg, const struct host_caps *host,
 	plan->gic_version = cfg->gic_version ? cfg->gic_version
 			    : host->gicv3    ? 3
 					     : 2;
-	/* MSIs need an ITS (KVM emulates no GICv2m); without one, PCI
-	 * devices use INTx, and the device tree offers no MSI parent. */
-	plan->its = plan->gic_version == 3 && host->its;
+	/* MSIs: a GICv3 has them through KVM's ITS, where the host has
+	 * one; a GICv2 through a GICv2m frame, which armvm emulates itself
+	 * (KVM has none), so every GICv2 machine has it. Without either
+	 * (a GICv3 host without ITS), PCI devices use INTx, and the device
+	 * tree offers no MSI parent. */
+	if (plan->gic_version == 3)
+		plan->msi = host->its ? MSI_ITS : MSI_NONE;
+	else
+		plan->msi = MSI_GICV2M;
 
 	max_cpus = plan->gic_version == 3 ? MACHINE_MAX_CPUS_GICV3
 					  : MACHINE_MAX_CPUS_GICV2;
@@ -119,7 +125,10 @@ int machine_plan_decide(const struct vm_config *cfg,
 	pr_info("%s guest%s, GICv%d%s, %u vCPU(s), %llu MiB",
 		plan->aarch32 ? "aarch32" : "aarch64",
 		plan->aarch32 ? " (KVM_ARM_VCPU_EL1_32BIT)" : "",
-		plan->gic_version, plan->its ? " with ITS" : "", plan->cpus,
-		(unsigned long long)(plan->ram_size >> 20));
+		plan->gic_version,
+		plan->msi == MSI_ITS	  ? " with ITS"
+		: plan->msi == MSI_GICV2M ? " with GICv2m"
+					  : "",
+		plan->cpus, (unsigned long long)(plan->ram_size >> 20));
 	return 0;
 }

@@ -20,7 +20,7 @@
 struct host_caps {
 	bool gicv2;		      /* KVM can emulate a GICv2 */
 	bool gicv3;		      /* ... a GICv3 */
-	bool its;		      /* ... a GICv3 ITS (KVM has no GICv2m) */
+	bool its;		      /* ... a GICv3 ITS */
 	bool el1_32bit;		      /* the CPUs run AArch32 at EL1 */
 	const char *no_el1_32bit_why; /* a test hook's name, or NULL */
 	unsigned int max_vcpus;	      /* KVM_CAP_MAX_VCPUS; 0: unknown */
@@ -37,11 +37,22 @@ struct guest_files {
 	const char *what; /* the file that says so, for messages */
 };
 
+/*
+ * What takes the PCI devices' MSIs (PLAT-3), and so what the device tree
+ * offers as their MSI parent.
+ */
+enum msi_controller {
+	MSI_NONE,   /* none: PCI devices use INTx */
+	MSI_ITS,    /* KVM's GICv3 ITS (KVM_SIGNAL_MSI, by requester id) */
+	MSI_GICV2M, /* armvm's GICv2m frame (devices/gicv2m.c): KVM's GICv2
+		       has no MSIs, so user space turns each into an SPI */
+};
+
 struct machine_plan {
-	bool firmware_boot; /* UEFI from flash; else --kernel */
-	bool aarch32;	    /* vCPUs start with KVM_ARM_VCPU_EL1_32BIT */
-	int gic_version;    /* 2 or 3 */
-	bool its;	    /* a GICv3 ITS: PCI devices' MSI-X reaches it */
+	bool firmware_boot;	 /* UEFI from flash; else --kernel */
+	bool aarch32;		 /* vCPUs start with KVM_ARM_VCPU_EL1_32BIT */
+	int gic_version;	 /* 2 or 3 */
+	enum msi_controller msi; /* where PCI devices' MSI-X goes */
 	unsigned int cpus;
 	uint64_t ram_size;
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/cfi_flash.h"
+#include "devices/gicv2m.h"
 #include "devices/pci.h"
 #include "devices/pcie_port.h"
 #include "devices/pl011.h"
@@ -792,13 +793,48 @@ rtc_done:
 	return 0;
 }
 
+/*
+ * The one place the PCI host learns who takes its functions' MSIs, as the
+ * plan says: KVM's ITS (the glue's sink, by requester id), the GICv2m
+ * frame (its own sink: an MSI is a write to its MSI_SETSPI_NS), or
+ * nobody. The sink is set here too: no function sends an MSI before the
+ * guest enables MSI-X, so none is lost meanwhile.
+ */
+static int create_msi_controller(struct platform *p,
+				 const struct machine_plan *plan)
+{
+	const struct machine_region_desc *r = &machine_map[MR_GIC_V2M];
+
+	switch (plan->msi) {
+	case MSI_ITS:
+		pci_host_set_msi(p->pci, p->glue.msi, PCI_MSI_MAP,
+				 PHANDLE_GIC_ITS);
+		break;
+	case MSI_GICV2M:
+		p->v2m =
+		    gicv2m_create(r->base, r->spi, r->nr_spis, p->glue.irq);
+		if (!p->v2m)
+			return -1;
+		if (bus_add(&p->bus, p->v2m) < 0) {
+			p->v2m->ops->destroy(p->v2m);
+			p->v2m = NULL;
+			return -1;
+		}
+		pci_host_set_msi(p->pci, gicv2m_msi_sink(p->v2m),
+				 PCI_MSI_PARENT, PHANDLE_GIC_V2M);
+		break;
+	case MSI_NONE:
+		pci_host_set_msi(p->pci, (struct msi_sink){0}, PCI_MSI_NONE, 0);
+		break;
+	}
+	return 0;
+}
+
 int platform_apply_plan(struct platform *p, const struct machine_plan *plan)
 {
 	p->plan = plan;
-	/* The one place the PCI host learns whether MSIs have a taker. Its
-	 * sink is set here too: no function sends one before the guest
-	 * enables MSI, so none is lost meanwhile. */
-	pci_host_set_msi(p->pci, p->glue.msi, plan->its, PHANDLE_GIC_ITS);
+	if (create_msi_controller(p, plan) < 0)
+		return -1;
 	if (plan->firmware_boot && create_flash(p) < 0)
 		return -1;
 	return 0;
@@ -889,6 +925,9 @@ void platform_destroy(struct platform *p)
 			d->dev->ops->destroy(d->dev);
 	}
 	p->nr_devices = 0;
+	if (p->v2m)
+		p->v2m->ops->destroy(p->v2m);
+	p->v2m = NULL;
 	pci_host_destroy(p->pci);
 	p->pci = NULL;
 	p->uart = p->rtc = p->gpio = p->flash_code = p->flash_vars = NULL;

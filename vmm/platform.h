@@ -34,7 +34,7 @@ struct virtio_dev;
 /* What the hypervisor layer lends the machine. */
 struct platform_glue {
 	struct irq_sink irq; /* the GIC's SPIs */
-	struct msi_sink msi; /* the ITS (when the plan has one) */
+	struct msi_sink msi; /* KVM's ITS (when the plan has one) */
 	/*
 	 * Map size bytes of host memory at host read-only at the base of
 	 * region (a flash bank in read-array mode), or unmap it (size 0).
@@ -102,6 +102,11 @@ struct platform {
 	struct device *rtc;
 	struct device *gpio; /* the power button */
 	struct pci_host *pci;
+	/* The GICv2m frame (plan MSI_GICV2M), or NULL: on the bus, but not
+	 * in the registry: it is part of the GIC (its node is the GIC's
+	 * child, vmm/fdt.c) and, like the GIC, has no record of its own
+	 * (it has no state; the SPIs it raised are the GIC's). */
+	struct device *v2m;
 	struct virtio_dev *balloon; /* NULL with --no-balloon */
 	/* The doorbell thread's sink, for the virtio-mmio transports (the
 	 * PCI host holds a copy): set once it starts, after the devices are
@@ -129,8 +134,9 @@ void platform_init(struct platform *p, const struct vm_config *cfg,
  * (the disk is probed in a forked child). -1 after a one-line message.
  */
 int platform_create(struct platform *p, struct guest_files *found);
-/* With the plan made: the PCI host's MSI parent, and for a UEFI boot the
- * firmware and the variable store (checked, mapped, locked). */
+/* With the plan made: the PCI host's MSI controller (for a GICv2, the
+ * GICv2m frame, made here), and for a UEFI boot the firmware and the
+ * variable store (checked, mapped, locked). */
 int platform_apply_plan(struct platform *p, const struct machine_plan *plan);
 /* The doorbell thread's sink, once it runs (struct doorbell_sink). */
 void platform_set_doorbells(struct platform *p,

@@ -3,6 +3,8 @@
 #include <libfdt.h>
 #include <stdlib.h>
 
+#include "devices/gicv2m.h"
+#include "devices/pci.h"
 #include "devices/pl011.h"
 #include "lib/guest_mem.h"
 #include "virtio/balloon.h"
@@ -156,8 +158,10 @@ static void gicv3_with_its(void)
 	CHECK(p && len == 32);
 	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_REDIST].base);
 	CHECK(p && cell64(p, 3) == 4 * 0x20000ULL); /* one frame per vCPU */
-	CHECK(prop("/interrupt-controller@8000000", "interrupt-controller", &len));
-	p = prop("/interrupt-controller@8000000/msi-controller@8080000", "compatible", &len);
+	CHECK(prop("/interrupt-controller@8000000", "interrupt-controller",
+		   &len));
+	p = prop("/interrupt-controller@8000000/msi-controller@8080000",
+		 "compatible", &len);
 	CHECK(p && !strcmp(p, "arm,gic-v3-its"));
 	u->ops->destroy(u);
 }
@@ -173,11 +177,102 @@ static void gicv2_masks(void)
 	CHECK(p && !strcmp(p, "arm,cortex-a15-gic"));
 	p = prop("/interrupt-controller@8000000", "reg", &len);
 	CHECK(p && cell64(p, 2) == machine_map[MR_GIC_CPU].base);
-	CHECK(fdt_path_offset(buf, "/interrupt-controller@8000000/msi-controller@8080000") < 0);
+	CHECK(fdt_path_offset(
+		  buf, "/interrupt-controller@8000000/msi-controller@8080000") <
+	      0);
+	/* No frame given, no v2m node. */
+	CHECK(fdt_path_offset(buf,
+			      "/interrupt-controller@8000000/v2m@8020000") < 0);
 	/* GICv2 PPI specifiers carry a mask of the CPUs: 2 CPUs = 0x3. */
 	p = prop("/timer", "interrupts", &len);
 	CHECK(p && cell(p, 2) == (0x300 | FDT_IRQ_LEVEL_HIGH));
 	u->ops->destroy(u);
+}
+
+/*
+ * The PCI host and the MSI controller the plan gives each GIC: a GICv2
+ * with armvm's GICv2m frame as the GIC node's v2m@8020000 child and the
+ * host bridge's msi-parent; a GICv3 with the ITS and an msi-map.
+ */
+static int build_msi(int gic, struct pci_host *h, struct device *v2m)
+{
+	static uint64_t mpidr[1];
+	struct device *devs[1] = {pci_host_ecam(h)};
+	struct fdt_machine m = {.nr_cpus = 1,
+				.mpidr = mpidr,
+				.gic_version = gic,
+				.gic_its = gic == 3,
+				.gic_v2m = v2m,
+				.ram_base = 0x40000000,
+				.ram_size = 1 << 28,
+				.devices = devs,
+				.nr_devices = 1};
+
+	return fdt_build(&m, buf, sizeof(buf));
+}
+
+static void gicv2_with_v2m(void)
+{
+	static const char gic[] = "/interrupt-controller@8000000";
+	static const char v2m[] = "/interrupt-controller@8000000/v2m@8020000";
+	const struct machine_region_desc *r = &machine_map[MR_GIC_V2M];
+	struct device *frame =
+	    gicv2m_create(r->base, r->spi, r->nr_spis, (struct irq_sink){0});
+	struct pci_host *h = pci_host_create(
+	    machine_map[MR_PCIE_ECAM].base, machine_map[MR_PCIE_ECAM].size,
+	    machine_map[MR_PCIE_MMIO].base, machine_map[MR_PCIE_MMIO].size,
+	    machine_map[MR_PCIE_MMIO].spi, (struct irq_sink){0});
+	const void *p;
+	int len;
+
+	CHECK(frame && h);
+	if (!frame || !h)
+		return;
+	pci_host_set_msi(h, gicv2m_msi_sink(frame), PCI_MSI_PARENT,
+			 PHANDLE_GIC_V2M);
+	CHECK_EQ(build_msi(2, h, frame), 0);
+	p = prop(gic, "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,cortex-a15-gic"));
+	/* The child's reg is in the GIC node's terms: 2 + 2 cells, mapped
+	 * 1:1 to the root's. */
+	p = prop(gic, "#address-cells", &len);
+	CHECK(p && len == 4 && cell(p, 0) == 2);
+	p = prop(gic, "#size-cells", &len);
+	CHECK(p && len == 4 && cell(p, 0) == 2);
+	CHECK(prop(gic, "ranges", &len) && len == 0);
+	p = prop(v2m, "compatible", &len);
+	CHECK(p && !strcmp(p, "arm,gic-v2m-frame"));
+	CHECK(prop(v2m, "msi-controller", &len) && len == 0);
+	p = prop(v2m, "reg", &len);
+	CHECK(p && len == 16 && cell64(p, 0) == 0x08020000 &&
+	      cell64(p, 1) == 0x1000);
+	CHECK_EQ(fdt_node_offset_by_phandle(buf, PHANDLE_GIC_V2M),
+		 fdt_path_offset(buf, v2m));
+	CHECK(fdt_path_offset(buf, "/v2m@8020000") < 0); /* not at the root */
+	CHECK(fdt_path_offset(buf, "/interrupt-controller@8000000/"
+				   "msi-controller@8080000") < 0);
+	/* The host bridge's MSIs go to the frame (no requester ids). */
+	p = prop("/pcie@10000000", "msi-parent", &len);
+	CHECK(p && len == 4 && cell(p, 0) == PHANDLE_GIC_V2M);
+	CHECK(!prop("/pcie@10000000", "msi-map", &len));
+
+	/* A GICv3: the ITS, through an msi-map, and no frame. */
+	pci_host_set_msi(h, (struct msi_sink){0}, PCI_MSI_MAP, PHANDLE_GIC_ITS);
+	CHECK_EQ(build_msi(3, h, NULL), 0);
+	CHECK(fdt_path_offset(buf, "/interrupt-controller@8000000/"
+				   "msi-controller@8080000") >= 0);
+	CHECK(fdt_path_offset(buf, v2m) < 0);
+	p = prop("/pcie@10000000", "msi-map", &len);
+	CHECK(p && len == 16 && cell(p, 1) == PHANDLE_GIC_ITS);
+	CHECK(!prop("/pcie@10000000", "msi-parent", &len));
+
+	/* No MSI controller: neither property. */
+	pci_host_set_msi(h, (struct msi_sink){0}, PCI_MSI_NONE, 0);
+	CHECK_EQ(build_msi(3, h, NULL), 0);
+	CHECK(!prop("/pcie@10000000", "msi-map", &len));
+	CHECK(!prop("/pcie@10000000", "msi-parent", &len));
+	pci_host_destroy(h);
+	frame->ops->destroy(frame);
 }
 
 static void pl011_node(void)
@@ -299,6 +394,7 @@ int main(void)
 	RUN(cpus_psci_timer);
 	RUN(gicv3_with_its);
 	RUN(gicv2_masks);
+	RUN(gicv2_with_v2m);
 	RUN(pl011_node);
 	RUN(virtio_mmio_nodes);
 	RUN(too_small_buffer_fails);

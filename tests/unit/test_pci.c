@@ -44,7 +44,8 @@ static struct pci_host *host_new(void)
 
 	memset(line, 0, sizeof(line));
 	msi_count = 0;
-	pci_host_set_msi(h, (struct msi_sink){.send = send_msi}, false, 0);
+	pci_host_set_msi(h, (struct msi_sink){.send = send_msi}, PCI_MSI_NONE,
+			 0);
 	return h;
 }
 

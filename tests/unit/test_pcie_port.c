@@ -75,7 +75,8 @@ static struct pcie_port *setup(void)
 	msi_count = 0;
 	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
 			       irq);
-	pci_host_set_msi(host, (struct msi_sink){.send = send_msi}, false, 0);
+	pci_host_set_msi(host, (struct msi_sink){.send = send_msi},
+			 PCI_MSI_NONE, 0);
 	CHECK_EQ(pci_host_add(host, pcie_port_function(port), 1), 1);
 	/* What enumeration and pciehp's init do. */
 	cfg_wr(0, 1, PCI_SECONDARY_BUS, 1, 1);
@@ -288,7 +289,8 @@ static void *pp_make(bool plugged)
 	memset(line, 0, sizeof(line));
 	host = pci_host_create(0x3f000000, 0x1000000, 0x10000000, 0x2eff0000, 3,
 			       irq);
-	pci_host_set_msi(host, (struct msi_sink){.send = send_msi}, false, 0);
+	pci_host_set_msi(host, (struct msi_sink){.send = send_msi},
+			 PCI_MSI_NONE, 0);
 	pci_host_add(host, pcie_port_function(port), 1);
 	if (plugged)
 		pcie_port_plug(port, device());

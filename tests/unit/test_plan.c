@@ -45,7 +45,7 @@ static void direct_boot_on_gicv3_host(void)
 	CHECK(!plan.firmware_boot);
 	CHECK(!plan.aarch32);
 	CHECK_EQ(plan.gic_version, 3);
-	CHECK(plan.its);
+	CHECK_EQ(plan.msi, MSI_ITS);
 	CHECK_EQ(plan.cpus, 4);
 	CHECK_EQ(plan.ram_size, 512ULL << 20);
 }
@@ -142,20 +142,47 @@ static void gic_choice(void)
 	struct machine_plan plan;
 	char msg[256];
 
-	/* The best the host has; no ITS on a GICv2, whatever KVM says. */
+	/* The best the host has; no ITS on a GICv2, whatever KVM says, but
+	 * armvm's GICv2m frame. */
 	CHECK_EQ(decide(&cfg, &none, &host_v2_only, &plan, msg, sizeof(msg)),
 		 0);
 	CHECK_EQ(plan.gic_version, 2);
-	CHECK(!plan.its);
+	CHECK_EQ(plan.msi, MSI_GICV2M);
 	cfg.gic_version = 2;
 	v2_with_its.gicv3 = v2_with_its.its = true;
 	CHECK_EQ(decide(&cfg, &none, &v2_with_its, &plan, msg, sizeof(msg)), 0);
 	CHECK_EQ(plan.gic_version, 2);
-	CHECK(!plan.its);
+	CHECK_EQ(plan.msi, MSI_GICV2M);
 	cfg.gic_version = 3;
 	CHECK_EQ(decide(&cfg, &none, &host_v2_only, &plan, msg, sizeof(msg)),
 		 -1);
 	CHECK(strstr(msg, "--gic 3: this host's KVM cannot emulate a GICv3"));
+}
+
+/*
+ * Who takes PCI devices' MSIs: KVM's ITS on a GICv3 host that has one,
+ * nobody on a GICv3 without (INTx), armvm's GICv2m frame on any GICv2.
+ */
+static void msi_controller_choice(void)
+{
+	struct vm_config cfg = config();
+	struct guest_files none = {VM_ARCH_AUTO, NULL};
+	struct host_caps v3_no_its = host_v3_its;
+	struct machine_plan plan;
+	char msg[256];
+
+	CHECK_EQ(decide(&cfg, &none, &host_v3_its, &plan, msg, sizeof(msg)), 0);
+	CHECK_EQ(plan.gic_version, 3);
+	CHECK_EQ(plan.msi, MSI_ITS);
+	v3_no_its.its = false;
+	CHECK_EQ(decide(&cfg, &none, &v3_no_its, &plan, msg, sizeof(msg)), 0);
+	CHECK_EQ(plan.gic_version, 3);
+	CHECK_EQ(plan.msi, MSI_NONE);
+	/* --gic 2 on a host that could do better still gets the frame. */
+	cfg.gic_version = 2;
+	CHECK_EQ(decide(&cfg, &none, &v3_no_its, &plan, msg, sizeof(msg)), 0);
+	CHECK_EQ(plan.gic_version, 2);
+	CHECK_EQ(plan.msi, MSI_GICV2M);
 }
 
 static void cpu_limits(void)
@@ -191,6 +218,7 @@ int main(void)
 	RUN(aarch32_needs_el1_32bit);
 	RUN(aarch32_ram_ends_below_4g);
 	RUN(gic_choice);
+	RUN(msi_controller_choice);
 	RUN(cpu_limits);
 	return check_main_end();
 }

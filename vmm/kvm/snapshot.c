@@ -152,7 +152,9 @@ static void save_plan(const struct machine_plan *plan, struct state_writer *w)
 	sw_bool(w, plan->firmware_boot);
 	sw_bool(w, plan->aarch32);
 	sw_u8(w, (uint8_t)plan->gic_version);
-	sw_bool(w, plan->its);
+	/* Whether there is an ITS (docs/snapshot.md). A GICv2m frame needs
+	 * no byte: every GICv2 VM has one, and it has no state. */
+	sw_bool(w, plan->msi == MSI_ITS);
 	sw_u32(w, plan->cpus);
 	sw_u64(w, plan->ram_size);
 }
@@ -240,7 +242,12 @@ static int read_plan(const struct snapshot *s, struct machine_plan *saved)
 	saved->firmware_boot = sr_bool(&r);
 	saved->aarch32 = sr_bool(&r);
 	saved->gic_version = sr_u8(&r);
-	saved->its = sr_bool(&r);
+	/* The record's ITS byte; without an ITS, what the plan gives a
+	 * GICv2 (the stateless GICv2m frame, which snapshots taken before
+	 * armvm had it may lack: their guest never knew of it) or a GICv3. */
+	saved->msi = sr_bool(&r)	       ? MSI_ITS
+		     : saved->gic_version == 2 ? MSI_GICV2M
+					       : MSI_NONE;
 	saved->cpus = sr_u32(&r);
 	saved->ram_size = sr_u64(&r);
 	if (sr_done(&r) < 0) {
@@ -258,13 +265,15 @@ int vm_restore_check_host(const struct snapshot *s,
 
 	if (read_plan(s, &saved) < 0)
 		return -1;
-	ok = saved.gic_version == 3 ? host->gicv3 && (!saved.its || host->its)
-				    : host->gicv2;
+	ok = saved.gic_version == 3
+		 ? host->gicv3 && (saved.msi != MSI_ITS || host->its)
+		 : host->gicv2;
 	if (!ok) {
 		pr_err("--restore %s: the snapshot's VM has a GICv%d%s, which "
 		       "this host's KVM cannot emulate (a VM keeps its "
 		       "interrupt controller)",
-		       s->dir, saved.gic_version, saved.its ? " with ITS" : "");
+		       s->dir, saved.gic_version,
+		       saved.msi == MSI_ITS ? " with ITS" : "");
 		return -1;
 	}
 	return 0;
@@ -277,12 +286,14 @@ int vm_restore_prepare(struct vm *vm, struct snapshot *s)
 	if (read_plan(s, &saved) < 0)
 		return -1;
 	if (saved.gic_version != vm->plan.gic_version ||
-	    saved.its != vm->plan.its) {
+	    saved.msi != vm->plan.msi) {
 		pr_err("--restore %s: the snapshot's VM has a GICv%d%s; here "
 		       "it would get a GICv%d%s (a VM keeps its interrupt "
 		       "controller)",
-		       s->dir, saved.gic_version, saved.its ? " with ITS" : "",
-		       vm->plan.gic_version, vm->plan.its ? " with ITS" : "");
+		       s->dir, saved.gic_version,
+		       saved.msi == MSI_ITS ? " with ITS" : "",
+		       vm->plan.gic_version,
+		       vm->plan.msi == MSI_ITS ? " with ITS" : "");
 		return -1;
 	}
 	if (saved.aarch32 != vm->plan.aarch32 ||

@@ -149,7 +149,8 @@ static void set_irq(void *opaque, uint32_t spi, bool level)
 	pthread_mutex_unlock(&vm->irq_lock);
 }
 
-/* The platform's msi_sink: the GICv3 ITS, by requester id. */
+/* The platform's msi_sink for KVM's GICv3 ITS, by requester id (a GICv2's
+ * MSIs go to armvm's own GICv2m frame instead: vmm/platform.c). */
 static bool send_msi(void *opaque, uint64_t address, uint32_t data,
 		     uint32_t requester_id)
 {
@@ -704,7 +705,7 @@ static int create_gic(struct vm *vm)
 	}
 	/* The ITS gives PCIe devices MSIs; the plan has one only where KVM
 	 * said it can make it, and the device tree offers it then. */
-	if (vm->plan.its) {
+	if (vm->plan.msi == MSI_ITS) {
 		vm->its_fd = kvm_create_its(vm->vm_fd);
 		if (vm->its_fd < 0) {
 			pr_err("cannot create the GICv3 ITS: %s",
@@ -783,7 +784,8 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	m.mpidr = mpidr;
 	m.aarch32 = vm->plan.aarch32;
 	m.gic_version = vm->plan.gic_version;
-	m.gic_its = vm->plan.its;
+	m.gic_its = vm->plan.msi == MSI_ITS;
+	m.gic_v2m = vm->platform.v2m;
 	m.ram_base = machine_map[MR_RAM].base;
 	m.ram_size = vm->ram_size;
 	if (!vm->plan.firmware_boot) {

@@ -610,7 +610,8 @@ static void flash_recovered(void)
 #define D_WRITE	   2
 #define D_INDIRECT 4
 
-/* The MSI-X capability's offset, or 0 (GICv2 hosts without GICv2m). */
+/* The MSI-X capability's offset, or 0 (armvm's virtio-pci functions all have
+ * one, whatever the GIC; their MSIs go to an ITS or a GICv2m frame). */
 static u32 find_msix(void)
 {
 	u32 p = r8(CFG(0, SLOT, 0, 0x34)), guard = 0;
