@@ -26,7 +26,8 @@ start=$(cut -d' ' -f1 /proc/uptime)
 uefi_boot boot-debian-tools-image /tmp/deb.log --disk /root/deb.img
 echo "# UEFI boot to powered off: $(awk -v s="$start" '{print $1 - s}' /proc/uptime) s"
 uefi_boot boot-armvm-built-image /tmp/av.log --disk /root/armvm.img
-# GICv3 hosts have an ITS: the disk uses MSI-X; GICv2 ones: INTx.
+# The disk uses MSI-X: through the ITS on GICv3 hosts, through armvm's
+# GICv2m frame on GICv2 ones (intx: for a guest told pci=nomsi).
 want=$irq
 name=$prefix/virtio-interrupts-$want
 grep -q "GUEST-INFO virtio-irq $want" /tmp/deb.log && pass "$name" ||
