@@ -15,6 +15,7 @@
 #include "devices/cfi_flash.h"
 #include "lib/util.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fdt_check.h"
 #include "tests/unit/state_check.h"
 
 #define FL_BLOCK     0x40000u
@@ -647,12 +648,7 @@ static void fdt_node(void)
 	int node, len;
 
 	fl_open(&b, true);
-	CHECK_EQ(fdt_create(buf, sizeof(buf)), 0);
-	CHECK_EQ(fdt_finish_reservemap(buf), 0);
-	CHECK_EQ(fdt_begin_node(buf, ""), 0);
-	CHECK_EQ(b.dev->ops->fdt_node(b.dev, buf), 0);
-	CHECK_EQ(fdt_end_node(buf), 0);
-	CHECK_EQ(fdt_finish(buf), 0);
+	CHECK_EQ(one_device_fdt(b.dev, buf, sizeof(buf)), 0);
 	node = fdt_path_offset(buf, "/flash@4000000");
 	CHECK(node >= 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "cfi-flash"), 0);

@@ -16,6 +16,7 @@
 #include "lib/util.h"
 #include "vmm/machine.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fdt_check.h"
 
 #define BASE 0x08020000ULL
 
@@ -243,12 +244,7 @@ static void fdt_node(void)
 
 	if (!d)
 		return;
-	CHECK_EQ(fdt_create(buf, sizeof(buf)), 0);
-	CHECK_EQ(fdt_finish_reservemap(buf), 0);
-	CHECK_EQ(fdt_begin_node(buf, ""), 0);
-	CHECK_EQ(d->ops->fdt_node(d, buf), 0);
-	CHECK_EQ(fdt_end_node(buf), 0);
-	CHECK_EQ(fdt_finish(buf), 0);
+	CHECK_EQ(one_device_fdt(d, buf, sizeof(buf)), 0);
 	node = fdt_path_offset(buf, "/v2m@8020000");
 	CHECK(node >= 0);
 	p = fdt_getprop(buf, node, "compatible", &len);

@@ -7,6 +7,7 @@
 
 #include "devices/pl031.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fdt_check.h"
 #include "tests/unit/state_check.h"
 
 static time_t rtc_fake_time;
@@ -254,12 +255,7 @@ static void fdt_node(void)
 	const char *s;
 	int node, len;
 
-	CHECK_EQ(fdt_create(buf, sizeof(buf)), 0);
-	CHECK_EQ(fdt_finish_reservemap(buf), 0);
-	CHECK_EQ(fdt_begin_node(buf, ""), 0);
-	CHECK_EQ(d->ops->fdt_node(d, buf), 0);
-	CHECK_EQ(fdt_end_node(buf), 0);
-	CHECK_EQ(fdt_finish(buf), 0);
+	CHECK_EQ(one_device_fdt(d, buf, sizeof(buf)), 0);
 	node = fdt_path_offset(buf, "/rtc@9010000");
 	CHECK(node >= 0);
 	CHECK_EQ(fdt_node_check_compatible(buf, node, "arm,pl031"), 0);

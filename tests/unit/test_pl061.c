@@ -10,6 +10,7 @@
 
 #include "devices/pl061.h"
 #include "tests/unit/check.h"
+#include "tests/unit/fdt_check.h"
 #include "tests/unit/state_check.h"
 
 static pthread_mutex_t gpio_irq_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -377,12 +378,7 @@ static void fdt_nodes(void)
 	const char *s;
 	int node, keys, key, len;
 
-	CHECK_EQ(fdt_create(buf, sizeof(buf)), 0);
-	CHECK_EQ(fdt_finish_reservemap(buf), 0);
-	CHECK_EQ(fdt_begin_node(buf, ""), 0);
-	CHECK_EQ(d->ops->fdt_node(d, buf), 0);
-	CHECK_EQ(fdt_end_node(buf), 0);
-	CHECK_EQ(fdt_finish(buf), 0);
+	CHECK_EQ(one_device_fdt(d, buf, sizeof(buf)), 0);
 
 	node = fdt_path_offset(buf, "/gpio@9030000");
 	CHECK(node >= 0);
