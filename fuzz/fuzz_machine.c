@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "devices/gicv2m.h"
 #include "devices/pci.h"
 #include "devices/pcie_port.h"
 #include "devices/pl011.h"
@@ -74,6 +75,7 @@ enum fz_focus {
 	FZ_VIRTIO_BALLOON,
 	FZ_VIRTIO_VSOCK,
 	FZ_VIRTIO_MMIO, /* the virtio-mmio transports (blk and rng) */
+	FZ_GICV2M,	/* the GICv2m frame: only in its focused build */
 };
 
 #ifndef FZ_FOCUS
@@ -259,9 +261,23 @@ static void fz_create(void)
 	    machine_map[MR_PCIE_MMIO].spi, irq);
 	if (!m.pci)
 		abort();
-	/* No DT is made here, so the msi-map's phandle goes unused. */
-	pci_host_set_msi(m.pci, (struct msi_sink){.send = fz_send_msi},
-			 PCI_MSI_MAP, 0);
+	/* No DT is made here, so the msi-map's phandle goes unused. The
+	 * GICv2m frame (a GICv2 machine's) is only in fuzz_dev_gicv2m, so
+	 * that the whole machine's corpus keeps its meaning; there the PCI
+	 * functions' MSIs go through it, as in armvm. */
+	if (FZ_FOCUS == FZ_GICV2M) {
+		struct device *frame = gicv2m_create(
+		    machine_map[MR_GIC_V2M].base, machine_map[MR_GIC_V2M].spi,
+		    machine_map[MR_GIC_V2M].nr_spis, irq);
+
+		if (!frame || bus_add(&m.bus, frame) < 0)
+			abort();
+		pci_host_set_msi(m.pci, gicv2m_msi_sink(frame), PCI_MSI_PARENT,
+				 0);
+	} else {
+		pci_host_set_msi(m.pci, (struct msi_sink){.send = fz_send_msi},
+				 PCI_MSI_MAP, 0);
+	}
 	if (bus_add(&m.bus, pci_host_ecam(m.pci)) < 0 ||
 	    bus_add(&m.bus, pci_host_mmio(m.pci)) < 0)
 		abort();
@@ -343,6 +359,9 @@ static void fz_create(void)
 	fz_region(FZ_VIRTIO_VSOCK, FZ_BAR(FZ_VSOCK_SLOT), 0x4000);
 	for (unsigned int i = 0; i < FZ_MMIO_SLOTS; i++)
 		fz_region(FZ_VIRTIO_MMIO, m.mmio[i]->base, m.mmio[i]->size);
+	if (FZ_FOCUS == FZ_GICV2M)
+		fz_region(FZ_GICV2M, machine_map[MR_GIC_V2M].base,
+			  machine_map[MR_GIC_V2M].size);
 }
 
 static void fz_cfg(unsigned int busnr, unsigned int slot, unsigned int reg,
