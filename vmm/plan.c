@@ -59,6 +59,13 @@ static int check_el1_32bit(const struct vm_config *cfg,
 	return -1;
 }
 
+enum msi_controller machine_plan_msi(int gic_version, bool its)
+{
+	if (gic_version == 3)
+		return its ? MSI_ITS : MSI_NONE;
+	return MSI_GICV2M;
+}
+
 /* The GIC (PLAT-3), and the vCPU count against it and KVM. */
 static int decide_gic(const struct vm_config *cfg, const struct host_caps *host,
 		      struct machine_plan *plan)
@@ -87,10 +94,7 @@ static int decide_gic(const struct vm_config *cfg, const struct host_caps *host,
 	 * (KVM has none), so every GICv2 machine has it. Without either
 	 * (a GICv3 host without ITS), PCI devices use INTx, and the device
 	 * tree offers no MSI parent. */
-	if (plan->gic_version == 3)
-		plan->msi = host->its ? MSI_ITS : MSI_NONE;
-	else
-		plan->msi = MSI_GICV2M;
+	plan->msi = machine_plan_msi(plan->gic_version, host->its);
 
 	max_cpus = plan->gic_version == 3 ? MACHINE_MAX_CPUS_GICV3
 					  : MACHINE_MAX_CPUS_GICV2;

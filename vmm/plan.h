@@ -58,6 +58,13 @@ struct machine_plan {
 };
 
 /*
+ * Where a machine's MSIs go, from its GIC version and whether it has an
+ * ITS: the plan's decision, and a snapshot's plan read back (which keeps
+ * only the ITS bit), both through here.
+ */
+enum msi_controller machine_plan_msi(int gic_version, bool its);
+
+/*
  * Decide the plan. Returns 0, or -1 after a one-line message that names
  * the option or file in the way (pr_err).
  */

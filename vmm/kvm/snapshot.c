@@ -236,18 +236,21 @@ int vm_snapshot(struct vm *vm, const char *dir, bool stay_paused)
 static int read_plan(const struct snapshot *s, struct machine_plan *saved)
 {
 	struct state_reader r;
+	bool its;
 
 	if (snapshot_section(s, "plan", &r) < 0)
 		return -1;
 	saved->firmware_boot = sr_bool(&r);
 	saved->aarch32 = sr_bool(&r);
 	saved->gic_version = sr_u8(&r);
-	/* The record's ITS byte; without an ITS, what the plan gives a
-	 * GICv2 (the stateless GICv2m frame, which snapshots taken before
-	 * armvm had it may lack: their guest never knew of it) or a GICv3. */
-	saved->msi = sr_bool(&r)	       ? MSI_ITS
-		     : saved->gic_version == 2 ? MSI_GICV2M
-					       : MSI_NONE;
+	/* The record's ITS byte, read as the plan reads the host's: a GICv2
+	 * gets the stateless GICv2m frame (which snapshots taken before
+	 * armvm had it lack: their guest never knew of it). */
+	its = sr_bool(&r);
+	/* An ITS is a GICv3's: a GICv2 record with one was not ours. */
+	if (its && saved->gic_version != 3)
+		sr_fail(&r, "an ITS with a GICv%d", saved->gic_version);
+	saved->msi = machine_plan_msi(saved->gic_version, its);
 	saved->cpus = sr_u32(&r);
 	saved->ram_size = sr_u64(&r);
 	if (sr_done(&r) < 0) {
