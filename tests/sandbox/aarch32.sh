@@ -17,28 +17,9 @@ prefix=$1 what=$2
 export XDG_STATE_HOME=/tmp/state
 Z=/root/zImage I32=/root/g32.cpio.gz
 
-# The armhf kernel panics now and then in this nested, emulated host, under
-# armvm and under QEMU alike (its state garbled: "Returning to usermode but
-# unexpected PSR bits set", "CPU: 1351508", NULL dereferences), at random
-# points after init started. A boot whose guest panicked is shown as "#"
-# lines and retried, at most 4 times, so the flake does not hide the other
-# results; a fifth panic fails the test. Each retry prints a "RETRY:" line,
-# which tests/run counts, so a rising rate shows. (See docs/sandbox.md.)
-# An oops counts too: CI once saw a guest power off cleanly without its
-# result, and an oops it survived is the likeliest cause. So does the
-# kernel's stack-overflow report (CI, stop 23: "Insufficient stack space to
-# handle exception!" with a task stack at 0, i.e. a garbled `current`),
-# which hangs before it prints its panic.
-# guest_panicked NAME LOG: did it? If so, show where.
-guest_panicked() {
-	# Not the flake: a corrupted initrd is the same at every boot.
-	grep -q "Initramfs unpacking failed" "$2" && return 1
-	grep -q "Kernel panic\|Unable to handle kernel\|Internal error:\|kernel BUG\|Insufficient stack space to handle exception" "$2" || return 1
-	echo "RETRY: $1: the guest kernel panicked"
-	echo "# $1: the guest kernel panicked; its log, then a retry:"
-	oops_excerpt "$2" '#   '
-}
-
+# The armhf kernel panics now and then in this nested host: a boot whose
+# guest panicked is retried, at most 4 times (guest_panicked, lib.sh); a
+# fifth panic fails the test.
 # booted_ok LOG: armvm exited 0 ($rc) after the guest's checks all passed,
 # among them `uname -m`.
 booted_ok() {

@@ -42,23 +42,20 @@ run_logs() {
 	sed 's/^/    stderr: /' "/tmp/$1.err"
 }
 
-PANIC_RE='Kernel panic\|Unable to handle kernel\|Internal error:\|kernel BUG\|Insufficient stack space to handle exception'
 whole_run() { # ARCH
 	_d=/root/conform-$1 _ids="conform.uefi-run uefi.nv-persists-restart"
 	_ids="$_ids conform.linux-run linux.efivars linux.cpu-hotplug linux.console-hvc linux.timer-irq"
 	# A virtio-console too, so that linux.console-hvc has one. The
 	# armhf kernel panics now and then in this nested host, whatever the
-	# VMM (docs/sandbox.md; tests/sandbox/aarch32.sh retries the same):
+	# VMM (docs/sandbox.md; guest_panicked in lib.sh, as aarch32.sh):
 	# a run whose Linux part panicked is shown and retried, at most
 	# twice, each with a RETRY: line that tests/run counts.
 	_try=0
 	while :; do
 		conform "$1" "$_d" "--virtio-console pty" --arch "$1" --timeout 300 $(cat "$_d/args")
 		[ "$rc" != 0 ] && [ $_try -lt 2 ] && [ -f "/tmp/$1/run2.log" ] &&
-			grep -aq "$PANIC_RE" "/tmp/$1/run2.log" || break
+			guest_panicked "$name/$1" "/tmp/$1/run2.log" || break
 		_try=$((_try + 1))
-		echo "RETRY: $name/$1: the guest kernel panicked"
-		oops_excerpt "/tmp/$1/run2.log" '#   '
 	done
 	if [ "$rc" = 0 ]; then pass "$name/$1/musts-pass"; else
 		fail "$name/$1/musts-pass" "armvm conform exited $rc"; run_logs "$1"; fi
