@@ -1253,23 +1253,33 @@ out:
 
 /* The command line: \conform\cmdline's first line into options (UCS-2),
  * its length in characters returned. */
+/*
+ * The first bytes of the ESP's file NAME into buf, at most size: how many
+ * (0 when it cannot be read), or -1 when it cannot be opened (absent).
+ */
+static INTN cf_read_head(EFI_FILE_HANDLE root, CHAR16 *name, char *buf,
+			 UINTN size)
+{
+	EFI_FILE_HANDLE f;
+	UINTN n = size;
+	EFI_STATUS s;
+
+	if (uefi_call_wrapper(root->Open, 5, root, &f, name, EFI_FILE_MODE_READ,
+			      0) != EFI_SUCCESS)
+		return -1;
+	s = uefi_call_wrapper(f->Read, 3, f, &n, buf);
+	uefi_call_wrapper(f->Close, 1, f);
+	return s == EFI_SUCCESS && n <= size ? (INTN)n : 0;
+}
+
 static UINTN cf_cmdline(EFI_FILE_HANDLE root, CHAR16 *options)
 {
 	char extra[CF_CMDLINE_MAX];
-	EFI_FILE_HANDLE f;
-	UINTN n = sizeof(extra), i;
+	INTN n = cf_read_head(root, CF_CMDLINE_NAME, extra, sizeof(extra));
+	UINTN i;
 
-	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_CMDLINE_NAME,
-			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
-		n = 0;
-	} else {
-		if (uefi_call_wrapper(f->Read, 3, f, &n, extra) !=
-			EFI_SUCCESS ||
-		    n > sizeof(extra))
-			n = 0;
-		uefi_call_wrapper(f->Close, 1, f);
-	}
-	for (i = 0; i < n && extra[i] >= ' ' && extra[i] <= '~'; i++)
+	for (i = 0; n > 0 && i < (UINTN)n && extra[i] >= ' ' && extra[i] <= '~';
+	     i++)
 		options[i] = (CHAR16)extra[i];
 	options[i] = 0;
 	return i;
@@ -1450,25 +1460,19 @@ static void cf_plant_fault(void)
 {
 	static EFI_RUNTIME_SERVICES rt;
 	static const char want[] = "no-variables";
-	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle), f;
+	EFI_FILE_HANDLE root = LibOpenRoot(cf_loaded->DeviceHandle);
 	char word[sizeof(want) + 1]; /* room for one more: no prefix match */
-	UINTN n = sizeof(word) - 1;
+	INTN n;
 
 	if (!root)
 		return;
-	if (uefi_call_wrapper(root->Open, 5, root, &f, CF_FAULT_NAME,
-			      EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
-		uefi_call_wrapper(root->Close, 1, root);
+	n = cf_read_head(root, CF_FAULT_NAME, word, sizeof(word) - 1);
+	uefi_call_wrapper(root->Close, 1, root);
+	if (n < 0)
 		return;
-	}
-	if (uefi_call_wrapper(f->Read, 3, f, &n, word) != EFI_SUCCESS ||
-	    n > sizeof(word) - 1)
-		n = 0;
 	while (n && (word[n - 1] == '\n' || word[n - 1] == '\r'))
 		n--;
 	word[n] = '\0';
-	uefi_call_wrapper(f->Close, 1, f);
-	uefi_call_wrapper(root->Close, 1, root);
 	if (cf_strcmp(word, want)) {
 		Print(L"# \\conform-fault.txt: '%a' is no fault this app "
 		      L"plants (no-variables)\n",
