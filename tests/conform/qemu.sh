@@ -96,6 +96,10 @@ else
 	[ "$rc" = 0 ] && pass musts-pass || fail musts-pass "exit status $rc: $(tail -n 3 "$work/err")"
 	[ -z "$fails" ] && pass no-fail || fail no-fail "FAILs: $fails"
 fi
+# The kernel got \conform\cmdline ("quiet", armvm conform's default) as
+# its LoadOptions: the app says so before StartImage.
+grep -aq 'starting \\conform\\linux (.*): quiet' "$work/run/run2.log" && pass cmdline ||
+	fail cmdline "no 'starting \\conform\\linux (...): quiet' on run 2's console"
 ids="conform.uefi-run uefi.nv-persists-restart conform.linux-run linux.efivars"
 for id in $ids; do
 	r=$(awk -v id=$id '$3 == id { print $4 }' "$work/table")
