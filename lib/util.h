@@ -29,6 +29,9 @@ void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void pr_capture_begin(char *buf, size_t size);
 void pr_capture_end(void);
+/* A message the user asked for by an option (--boot-marker's marks), on
+ * stderr whether or not verbose output is on. */
+void pr_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Informational message on stderr, only when verbose output is on. */
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool armvm_verbose;

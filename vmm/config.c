@@ -74,6 +74,9 @@ void vm_config_usage(FILE *f)
 	    "      --no-balloon    leave out the virtio-balloon device (there by\n"
 	    "                      default: armvm ctl SOCKET balloon size=SIZE\n"
 	    "                      takes memory from the guest)\n"
+	    "      --boot-marker   a device at 0x090c0000 whose writes mark how far\n"
+	    "                      the guest got: armvm prints the time, its own\n"
+	    "                      CPU time and KVM exits so far (benchmarks)\n"
 	    "      --vsock [cid=N,]path=PATH\n"
 	    "                      virtio-vsock for guest CID N (default 3),\n"
 	    "                      bridged to UNIX sockets: a host program\n"
@@ -147,6 +150,7 @@ enum {
 	OPT_VIRTIO_CONSOLE,
 	OPT_NO_RNG,
 	OPT_NO_BALLOON,
+	OPT_BOOT_MARKER,
 	OPT_TEST_FAULT,
 	OPT_SECCOMP,
 	OPT_JAIL,
@@ -357,6 +361,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	    {"net", required_argument, NULL, OPT_NET},
 	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
 	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
+	    {"boot-marker", no_argument, NULL, OPT_BOOT_MARKER},
 	    {"no-balloon", no_argument, NULL, OPT_NO_BALLOON},
 	    {"test-fault", required_argument, NULL, OPT_TEST_FAULT},
 	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
@@ -505,6 +510,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 				return -1;
 			}
 			cfg->virtio_console_pty = true;
+			break;
+		case OPT_BOOT_MARKER:
+			cfg->boot_marker = true;
 			break;
 		case OPT_NO_RNG:
 			cfg->no_rng = true;

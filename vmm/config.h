@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "lib/confine.h"
 #include "lib/jail.h"
@@ -95,6 +96,7 @@ struct vm_config {
 	bool virtio_console_pty;  /* a virtio-console (hvc0) on a new pty */
 	bool no_rng;		  /* leave out the virtio-rng device */
 	bool no_balloon;	  /* leave out the virtio-balloon device */
+	bool boot_marker;	  /* --boot-marker (devices/boot_marker.h) */
 	unsigned int test_faults; /* --test-fault: TEST_FAULT_* bits */
 	struct vsock_opts vsock;  /* --vsock */
 	/* --transport: rng, balloon, console and vsock, and the disks and
@@ -111,6 +113,9 @@ struct vm_config {
 	/* --incoming ADDR: the VM comes from a live migration (vmm/migrate.h),
 	 * whose stream holds every option but those of the process. */
 	const char *incoming;
+	/* When `armvm run` started (CLOCK_MONOTONIC; set by its caller after
+	 * parsing): the boot marker's and -v's start-up times count from it. */
+	struct timespec started;
 	/* The arguments parsed (argv[0] is "run"): what a snapshot keeps. */
 	int argc;
 	char **argv;

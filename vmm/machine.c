@@ -8,6 +8,8 @@
  * are SPIs 3-6, the virtio-mmio slots 16-47, the GICv2m frame's MSIs
  * 48-111 (INTIDs 80-143). Only regions armvm creates are listed: QEMU's
  * PCIe I/O window (0x3eff0000) would come back with a model that uses it.
+ * The boot marker (devices/boot_marker.h, --boot-marker) is armvm's own
+ * too, at an address QEMU 7.2's map leaves free.
  * The GICv2m frame is armvm's own (devices/gicv2m.c: KVM's GICv2 has no
  * MSIs), made for GICv2 machines only; the ITS is KVM's, for GICv3 ones.
  */
@@ -22,6 +24,7 @@ const struct machine_region_desc machine_map[MR_COUNT] = {
     [MR_UART] = {"uart", 0x09000000, 0x00001000, 1, 1},
     [MR_RTC] = {"rtc", 0x09010000, 0x00001000, 2, 1},
     [MR_GPIO] = {"gpio", 0x09030000, 0x00001000, 7, 1},
+    [MR_BOOT_MARKER] = {"boot-marker", 0x090c0000, 0x00001000, 0, 0},
     [MR_VIRTIO_MMIO] = {"virtio-mmio", 0x0a000000, MACHINE_VIRTIO_MMIO_SIZE, 16,
 			MACHINE_VIRTIO_MMIO_SLOTS},
     [MR_PCIE_MMIO] = {"pcie-mmio", 0x10000000, 0x2eff0000, 3, 4},

@@ -26,6 +26,7 @@ enum machine_region {
 	MR_UART,
 	MR_RTC,
 	MR_GPIO,
+	MR_BOOT_MARKER, /* armvm's boot marker (--boot-marker only) */
 	MR_VIRTIO_MMIO,
 	MR_PCIE_MMIO,
 	MR_PCIE_ECAM,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "devices/cfi_flash.h"
+#include "devices/boot_marker.h"
 #include "devices/gicv2m.h"
 #include "devices/pci.h"
 #include "devices/pcie_port.h"
@@ -787,6 +788,12 @@ int platform_create(struct platform *p, struct guest_files *found)
 		return -1;
 	}
 rtc_done:
+	if (p->cfg->boot_marker &&
+	    add_mmio_model(p, "boot-marker",
+			   boot_marker_create(machine_map[MR_BOOT_MARKER].base,
+					      p->glue.boot_mark,
+					      p->glue.opaque)) < 0)
+		return -1;
 	if (create_other_devices(p) < 0 || create_vsock(p) < 0 ||
 	    create_ports(p) < 0)
 		return -1;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devices/boot_marker.h"
 #include "devices/device.h"
 #include "devices/pci.h"
 #include "lib/guest_mem.h"
@@ -42,6 +43,9 @@ struct platform_glue {
 	 */
 	int (*map_rom)(void *opaque, enum machine_region region, void *host,
 		       uint64_t size);
+	/* A guest's write to the boot marker (--boot-marker), on its vCPU's
+	 * thread: the VM records when it came and what it cost so far. */
+	boot_marker_fn boot_mark;
 	void *opaque;
 };
 

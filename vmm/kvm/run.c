@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/confine.h"
@@ -148,8 +149,11 @@ int cmd_run(int argc, char **argv)
 	struct snapshot snap = {.handover_fd = -1};
 	struct vm_config cfg;
 	struct vm vm;
-	int r = vm_config_parse(&cfg, argc, argv);
+	struct timespec started;
+	int r;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	r = vm_config_parse(&cfg, argc, argv);
 	if (r)
 		return r > 0 ? 0 : 2;
 	/* The snapshot's options, --seccomp, --jail and --user among them,
@@ -162,6 +166,7 @@ int cmd_run(int argc, char **argv)
 		snapshot_close(&snap);
 		return 1;
 	}
+	cfg.started = started; /* parsing (again, for a restore) cleared it */
 	/* Before vm_init starts the first thread (lib/confine.h). */
 	if (confine_setup(cfg.seccomp) < 0)
 		return 1;

@@ -49,6 +49,9 @@ struct vcpu {
 	struct kvm_tls_guard tls; /* see kvm_run_vcpu */
 	/* MMIO exits by machine region (-v prints them at the end of a boot). */
 	uint64_t mmio_exits[MR_COUNT + 1];
+	/* Returns from KVM_RUN this boot: written by this vCPU's thread only,
+	 * read by the boot marker's from another vCPU's (relaxed atomics). */
+	_Atomic uint64_t returns;
 };
 
 enum vm_event {
@@ -95,6 +98,9 @@ struct vm {
 	 * teardown and resume, in 85-stress with STRESS_BUILD=tsan).
 	 */
 	atomic_bool stopping;
+	/* The start-up cost (-v, --boot-marker) is reported once a process,
+	 * by the first vCPU thread to enter the guest. */
+	atomic_bool startup_reported;
 	/* pause/resume (control socket): vCPU threads park on pause_cond. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;
