@@ -74,6 +74,9 @@ one() {
 		pid=$(cat /tmp/vm.pid)
 		rss=$(rss_kb $pid) own=$(own_kb $pid $5)
 		init=$(awk -v a=$t0 -v b=$t 'BEGIN { printf "%.2f", b - a }')
+	else
+		echo "# $1 $2 $3 $4 $5: no GUEST-BOOTED in 900 s: $(tail -c 300 /tmp/vm.log | tr '\n' ' ')"
+		kill $(cat /tmp/vm.pid) 2>/dev/null
 	fi
 	wait $bg
 	rc=$?
