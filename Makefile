@@ -278,11 +278,14 @@ $(O)/tests/test_conform_uefi: $(O)/conform/uefi/pure.o
 # scdoc reads it; now when it has none), so the pages are the same bytes
 # wherever they are made. scdoc's own .nh comes before .TH, which turns
 # hyphenation on again: one after it keeps long option lines whole.
+# MAN_O: where they go (debian/rules gives the package build its own, so
+# that its pages carry its changelog's date, SOURCE_DATE_EPOCH).
+MAN_O := build/man
 MAN_SRCS := $(wildcard man/*.scd)
-MAN_PAGES := $(MAN_SRCS:man/%.scd=build/man/%)
+MAN_PAGES := $(MAN_SRCS:man/%.scd=$(MAN_O)/%)
 man: $(MAN_PAGES)
 
-build/man/%: man/%.scd
+$(MAN_O)/%: man/%.scd
 	@command -v scdoc >/dev/null || { echo "make: $@ needs scdoc:" \
 		"install the Debian package scdoc (tools/install-deps installs it)" >&2; \
 		exit 1; }
