@@ -26,6 +26,13 @@
 #   make man                  the manual pages, build/man/*.1, from man/*.scd
 #                             (needs scdoc, from tools/install-deps; not part
 #                             of `all`); view one with man -l build/man/armvm.1
+#   make install              install armvm, its manual pages (so needs scdoc,
+#                             as `make man`), bash completion, documentation
+#                             and, where the tree has it, the systemd unit
+#                             systemd/armvm@.service, under PREFIX (default
+#                             /usr/local) in DESTDIR (default none: the root);
+#                             takes the ARCH and CROSS_COMPILE of the build.
+#                             debian/rules drives it (tools/build-deb)
 #   make check                run every test (same as tools/test, without apt)
 #   make format               clang-format every C file
 #
@@ -118,7 +125,7 @@ FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I. \
 FUZZ_OBJS := $(PORTABLE_SRCS:%.c=build/fuzz/obj/%.o)
 
 .PHONY: all armvm unit fuzz fuzz-long asan tsan check format clean conform-linux \
-	conform-uefi man
+	conform-uefi man install
 all: armvm $(if $(CROSS_COMPILE),,unit)
 
 armvm: $(O)/armvm
@@ -271,11 +278,14 @@ $(O)/tests/test_conform_uefi: $(O)/conform/uefi/pure.o
 # scdoc reads it; now when it has none), so the pages are the same bytes
 # wherever they are made. scdoc's own .nh comes before .TH, which turns
 # hyphenation on again: one after it keeps long option lines whole.
+# MAN_O: where they go (debian/rules gives the package build its own, so
+# that its pages carry its changelog's date, SOURCE_DATE_EPOCH).
+MAN_O := build/man
 MAN_SRCS := $(wildcard man/*.scd)
-MAN_PAGES := $(MAN_SRCS:man/%.scd=build/man/%)
+MAN_PAGES := $(MAN_SRCS:man/%.scd=$(MAN_O)/%)
 man: $(MAN_PAGES)
 
-build/man/%: man/%.scd
+$(MAN_O)/%: man/%.scd
 	@command -v scdoc >/dev/null || { echo "make: $@ needs scdoc:" \
 		"install the Debian package scdoc (tools/install-deps installs it)" >&2; \
 		exit 1; }
@@ -283,6 +293,35 @@ build/man/%: man/%.scd
 	sde=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- $< 2>/dev/null)}; \
 	SOURCE_DATE_EPOCH=$${sde:-$$(date +%s)} scdoc <$< >$@.tmp && \
 	sed -i -e '/^\.TH /a .nh' $@.tmp && mv $@.tmp $@
+
+# make install: where each file goes, GNU style (PREFIX, DESTDIR; the
+# directory variables can be given one by one, as debian/rules does for the
+# unit directory). The systemd unit is installed only where the tree has
+# one (the wildcard is empty otherwise). The documents keep their relative
+# places (README.md, docs/*.md), so that their links between each other
+# still work.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/armvm
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_UNITS := $(wildcard systemd/*.service)
+INSTALL ?= install
+
+install: armvm man
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/docs/spec
+	$(INSTALL) -m 755 $(O)/armvm $(DESTDIR)$(BINDIR)/armvm
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 completion/armvm $(DESTDIR)$(BASHCOMPDIR)/armvm
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(wildcard docs/*.md) $(DESTDIR)$(DOCDIR)/docs/
+	$(INSTALL) -m 644 docs/spec/requirements.md $(DESTDIR)$(DOCDIR)/docs/spec/
+ifneq ($(SYSTEMD_UNITS),)
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 644 $(SYSTEMD_UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
+endif
 
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
