@@ -2,6 +2,7 @@
 /* `armvm run`: parse the options, set the VM up, serve its control socket,
  * run it. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -30,6 +31,27 @@ static void free_ram(uint8_t *ram, uint64_t size)
 
 /* The longest argument a snapshot's options may hold. */
 #define ARG_MAX_BYTES 65536
+
+#define THREAD_STACK_SIZE SZ_1M
+
+/* The stack size of every thread created from now on (glibc's default
+ * attributes). -1 after a message. */
+static int set_thread_stack_size(size_t size)
+{
+	pthread_attr_t attr;
+	int e = pthread_attr_init(&attr);
+
+	if (!e)
+		e = pthread_attr_setstacksize(&attr, size);
+	if (!e)
+		e = pthread_setattr_default_np(&attr);
+	pthread_attr_destroy(&attr);
+	if (e) {
+		pr_err("cannot set the threads' stack size: %s", strerror(e));
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * --restore DIR, --incoming ADDR: the options come from the snapshot (its
@@ -167,6 +189,14 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	cfg.started = started; /* parsing (again, for a restore) cleared it */
+	/* Every thread armvm starts gets a 1 MiB stack (glibc's default is
+	 * 8 MiB, from RLIMIT_STACK). None needs more (the largest frames
+	 * hold 64 KiB buffers), and a stack smaller than 2 MiB cannot get a
+	 * transparent huge page: with THP on, an 8 MiB one that happened to
+	 * be 2 MiB aligned cost 2 MiB of armvm's memory for a few KiB used
+	 * (issue 15, measured: docs/benchmarks.md "Scale"). */
+	if (set_thread_stack_size(THREAD_STACK_SIZE) < 0)
+		return 1;
 	/* Before vm_init starts the first thread (lib/confine.h). */
 	if (confine_setup(cfg.seccomp) < 0)
 		return 1;

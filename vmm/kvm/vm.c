@@ -831,16 +831,27 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
  */
 #define FIRMWARE_DTB_SIZE SZ_1M
 
-/* The device tree where the layout says: at the base of RAM for UEFI (the
+/*
+ * The device tree where the layout says: at the base of RAM for UEFI (the
  * stock firmware reads it there, research 1.3) and arm64 Linux (address in
- * x0), high for a zImage (address in r2). */
+ * x0), high for a zImage (address in r2). It is built in a buffer of its
+ * own, freed at the end: libfdt's fdt_create clears the whole buffer, so a
+ * static one kept 2 MiB of armvm's memory touched for the VM's life
+ * (issue 15, measured: docs/benchmarks.md "Scale").
+ */
 static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 {
 	struct device *devices[MACHINE_MAX_DEVICES];
 	struct fdt_machine m = {0};
 	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
 	uint8_t seed[32];
-	static uint8_t dtb[DTB_MAX_SIZE];
+	uint8_t *dtb = malloc(DTB_MAX_SIZE);
+	int r = -1;
+
+	if (!dtb) {
+		pr_err("device tree: out of memory");
+		return -1;
+	}
 
 	for (unsigned int i = 0; i < vm->cfg->cpus; i++)
 		mpidr[i] = vm->vcpus[i].mpidr;
@@ -864,19 +875,22 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	    platform_fdt_devices(&vm->platform, devices, MACHINE_MAX_DEVICES);
 	m.stdout_dev = vm->platform.uart;
 	m.no_timer = vm->cfg->test_faults & TEST_FAULT_NO_TIMER_NODE;
-	if (fdt_build(&m, dtb, sizeof(dtb)) < 0)
-		return -1;
+	if (fdt_build(&m, dtb, DTB_MAX_SIZE) < 0)
+		goto out;
 	if (vm->plan.firmware_boot &&
 	    fdt_open_into(dtb, dtb, FIRMWARE_DTB_SIZE) != 0) {
 		pr_err("device tree: %u bytes do not fit in %llu",
 		       fdt_totalsize(dtb), FIRMWARE_DTB_SIZE);
-		return -1;
+		goto out;
 	}
 	memcpy(vm->ram + (layout->dtb_addr - m.ram_base), dtb,
 	       fdt_totalsize(dtb));
 	pr_info("device tree: %u bytes at 0x%llx", fdt_totalsize(dtb),
 		(unsigned long long)layout->dtb_addr);
-	return 0;
+	r = 0;
+out:
+	free(dtb);
+	return r;
 }
 
 /* Put what the guest boots in RAM and point vCPU 0 at it. */
