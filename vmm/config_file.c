@@ -96,9 +96,20 @@ static long scan_keys(const char *text, size_t len, struct key_span **out,
 		if (c == '"') {
 			size_t start = i;
 
-			for (i++; i < len && text[i] != '"'; i++)
+			for (i++; i < len && text[i] != '"'; i++) {
 				if (text[i] == '\\')
 					i++;
+				else if ((unsigned char)text[i] < 0x20)
+					break;
+			}
+			/* json-c's strict mode takes raw control characters
+			 * in strings (a newline would also throw the line
+			 * numbers off); JSON has none there. */
+			if (i < len && (unsigned char)text[i] < 0x20) {
+				free(keys);
+				*bad = i;
+				return -2;
+			}
 			if (depth != 1 || !expect_key)
 				continue;
 			expect_key = false;
@@ -146,6 +157,12 @@ static char *decode_key(const char *text, const struct key_span *k)
 
 	if (s && json_object_is_type(s, json_type_string))
 		key = strdup(json_object_get_string(s));
+	if (key && strlen(key) != (size_t)json_object_get_string_len(s)) {
+		/* "\u0000" inside: no option has it; one that stops there
+		 * must not pass for a shorter key. */
+		free(key);
+		key = strdup("\\u0000");
+	}
 	json_object_put(s);
 	free(raw);
 	return key;
@@ -191,6 +208,14 @@ static const char *value_text(json_object *v, char *num, size_t size)
 	return NULL;
 }
 
+/* key as a message may show it: controls escaped, at most 64 bytes. */
+static const char *shown(const char *key, char *buf, size_t size)
+{
+	snprintf(buf, size < 65 ? size : 65, "%s", key);
+	escape_controls(buf, size);
+	return buf;
+}
+
 /* The option named key, or NULL. */
 static const struct run_option *find_option(const char *key, size_t *index)
 {
@@ -230,9 +255,11 @@ static int member_args(const char *at, const char *key, json_object *v,
 
 	o = find_option(key, &index);
 	if (!o) {
-		pr_err("%s: unknown key '%.64s' (expected a long option of "
+		char buf[300];
+
+		pr_err("%s: unknown key '%s' (expected a long option of "
 		       "armvm run, such as \"cpus\" or \"disk\")",
-		       at, key);
+		       at, shown(key, buf, sizeof(buf)));
 		return -1;
 	}
 	if (o->flags & RUN_OPT_NO_FILE) {
@@ -357,9 +384,11 @@ int run_config_parse(const char *name, const char *text, size_t len,
 	n = scan_keys(text, len, &keys, &end);
 	if (n == -2) {
 		where(text, end, &line, &col);
-		pr_err("%s:%u:%u: not JSON: a single quote (expected a JSON "
-		       "object of armvm run options)",
-		       name, line, col);
+		pr_err("%s:%u:%u: not JSON: %s (expected a JSON object of "
+		       "armvm run options)",
+		       name, line, col,
+		       text[end] == '\'' ? "a single quote"
+					 : "a control character in a string");
 		goto out;
 	}
 	if (n < 0)
@@ -377,19 +406,20 @@ int run_config_parse(const char *name, const char *text, size_t len,
 		snprintf(at, sizeof(at), "%s:%u:%u", name, line, col);
 		for (long j = 0; j < i; j++) {
 			unsigned int l0, c0;
+			char buf[300];
 
 			if (strcmp(names[i], names[j]))
 				continue;
 			where(text, keys[j].start, &l0, &c0);
-			pr_err("%s: duplicate key '%.64s' (first at line %u, "
+			pr_err("%s: duplicate key '%s' (first at line %u, "
 			       "column %u; expected each option once, "
 			       "repeatable ones as an array)",
-			       at, names[i], l0, c0);
+			       at, shown(names[i], buf, sizeof(buf)), l0, c0);
 			goto out;
 		}
 		/* Never absent: json-c kept every key the scan found. */
 		if (!json_object_object_get_ex(root, names[i], &v)) {
-			pr_err("%s: key '%.64s' not understood", at, names[i]);
+			pr_err("%s: key not understood", at);
 			goto out;
 		}
 		if (member_args(at, names[i], v, args, skip) < 0)
