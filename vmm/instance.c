@@ -254,11 +254,21 @@ int instance_prepare_run(struct vm_config *cfg, char *sock, size_t size)
 	if (fd < 0)
 		return -1;
 	if (!cfg->api_socket) {
-		if (instance_socket(cfg->instance, sock, size, true) < 0) {
-			close(fd);
-			return -1;
-		}
-		cfg->api_socket = sock;
+		struct pr_capture outer;
+		char why[512];
+		int r;
+
+		/* Without a runtime folder (a user's session with no
+		 * XDG_RUNTIME_DIR) the VM runs on, as --instance did before
+		 * it had a socket: only ctl NAME and ps will not see it. */
+		pr_capture_push(&outer, why, sizeof(why));
+		r = instance_socket(cfg->instance, sock, size, true);
+		pr_capture_pop(&outer);
+		if (r == 0)
+			cfg->api_socket = sock;
+		else
+			pr_warn("instance %s: no control socket: %s",
+				cfg->instance, why);
 	}
 	return fd;
 }

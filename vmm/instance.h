@@ -63,7 +63,8 @@ int instance_running(const char *name, long *pid);
 /*
  * What `armvm run --instance NAME` does before the VM is made: take the
  * lock, and when cfg has no --api-socket, give it NAME's socket (its
- * folder made), written into sock. The lock's fd, or -1 after a message.
+ * folder made), written into sock (with a warning, none when there is no
+ * runtime folder). The lock's fd, or -1 after a message.
  */
 int instance_prepare_run(struct vm_config *cfg, char *sock, size_t size);
 

@@ -122,6 +122,14 @@ static void bad_input(void)
 	CHECK_CONF_ERR("[1]", "t.json:1:1:", "not an array");
 	CHECK_CONF_ERR("\n  2", "t.json:2:3:", "not an integer");
 	CHECK_CONF_ERR("{\"cpus\": \"\xff\"}", "t.json:1:", "not JSON");
+	/* json-c's strict mode takes these; JSON does not. */
+	CHECK_CONF_ERR("{\"cmdline\": \"a\nb\"}",
+		       "t.json:1:15:", "a control character in a string");
+	CHECK_CONF_ERR("{\"cpus\": 2, 'memory': 1}",
+		       "t.json:1:13:", "a single quote");
+	/* Keys are shown with their controls escaped. */
+	CHECK_CONF_ERR("{\"\\u001b[2J\": 1}",
+		       "t.json:1:2:", "unknown key '\\x1b[2J'");
 	{
 		/* A NUL byte inside: refused, never a shorter file. */
 		struct strv a = {0};
@@ -401,6 +409,41 @@ static void places(void)
 	CHECK_STR(out, geteuid() ? "/run/user/1000/armvm" : "/run/armvm");
 }
 
+/* run --instance: the lock, and the socket unless one is given; none
+ * (a warning) without a runtime folder. */
+static void prepare_run(void)
+{
+	struct vm_config cfg = {.instance = "vm2"};
+	char dir[PATH_MAX], sock[PATH_MAX], want[PATH_MAX + 16];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/instances", tmpdir);
+	setenv("ARMVM_INSTANCE_DIR", dir, 1);
+	snprintf(dir, sizeof(dir), "%s/run", tmpdir);
+	setenv("ARMVM_RUNTIME_DIR", dir, 1);
+	fd = instance_prepare_run(&cfg, sock, sizeof(sock));
+	CHECK(fd >= 0);
+	snprintf(want, sizeof(want), "%s/vm2.sock", dir);
+	CHECK(cfg.api_socket && !strcmp(cfg.api_socket, want));
+	CHECK(access(dir, F_OK) == 0); /* the folder made */
+	CHECK_EQ(instance_prepare_run(&cfg, sock, sizeof(sock)), -1);
+	close(fd);
+	cfg = (struct vm_config){.instance = "vm2", .api_socket = "/x.sock"};
+	fd = instance_prepare_run(&cfg, sock, sizeof(sock));
+	CHECK(fd >= 0 && !strcmp(cfg.api_socket, "/x.sock"));
+	close(fd);
+	if (geteuid()) {
+		unsetenv("ARMVM_RUNTIME_DIR");
+		unsetenv("RUNTIME_DIRECTORY");
+		unsetenv("XDG_RUNTIME_DIR");
+		cfg = (struct vm_config){.instance = "vm2"};
+		fd = instance_prepare_run(&cfg, sock, sizeof(sock));
+		CHECK(fd >= 0 && !cfg.api_socket);
+		close(fd);
+	}
+	unsetenv("ARMVM_RUNTIME_DIR");
+}
+
 /* The lock: held by one, seen by others (another process too), refused
  * to a second armvm, let go when its holder ends. */
 static void lock(void)
@@ -544,6 +587,7 @@ int main(void)
 	RUN(names);
 	RUN(places);
 	RUN(lock);
+	RUN(prepare_run);
 	RUN(status_and_table);
 	RUN(query_bounded);
 	rm_rf(tmpdir);
