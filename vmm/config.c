@@ -397,6 +397,21 @@ const struct run_option *vm_run_options(void)
 
 #define NR_RUN_OPTIONS (ARRAY_SIZE(run_options) - 1)
 
+/*
+ * A copy of a value that its parser splits in place (--disk, --net,
+ * --vsock), kept in cfg: argv stays as it was given, which is what a
+ * snapshot or a migration keeps and parses again (a split "a.img,readonly"
+ * would come back as "a.img"). NULL after a message when out of memory.
+ */
+static char *value_copy(struct vm_config *cfg, const char *value)
+{
+	if (strv_push(&cfg->values, value) < 0) {
+		pr_err("run: out of memory");
+		return NULL;
+	}
+	return cfg->values.v[cfg->values.n - 1];
+}
+
 /* getopt's table: run_options without their flags. */
 static void run_getopt_table(struct option *o)
 {
@@ -418,6 +433,7 @@ static int parse_argv(struct vm_config *cfg, int argc, char **argv, bool whole)
 	 * snapshot brings its own (--restore). */
 	const char *machine_option = NULL;
 	unsigned long n;
+	char *value;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -515,7 +531,8 @@ static int parse_argv(struct vm_config *cfg, int argc, char **argv, bool whole)
 			cfg->kvm_path = optarg;
 			break;
 		case 'd':
-			if (parse_disk(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_disk(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_FIRMWARE:
@@ -553,7 +570,8 @@ static int parse_argv(struct vm_config *cfg, int argc, char **argv, bool whole)
 			cfg->api_socket = optarg;
 			break;
 		case OPT_NET:
-			if (parse_net(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_net(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_VIRTIO_CONSOLE:
@@ -585,7 +603,8 @@ static int parse_argv(struct vm_config *cfg, int argc, char **argv, bool whole)
 			}
 			break;
 		case OPT_VSOCK:
-			if (parse_vsock(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_vsock(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_TRANSPORT:
@@ -838,6 +857,7 @@ int vm_config_check_value(const char *option, const char *value)
 void vm_config_release(struct vm_config *cfg)
 {
 	strv_free(&cfg->owned);
+	strv_free(&cfg->values);
 }
 
 int vm_config_check_arch(const struct vm_config *cfg, bool aarch32)
@@ -857,7 +877,7 @@ int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
 {
 	char **merged =
 	    calloc((size_t)saved_argc + (size_t)argc + 1, sizeof(*merged));
-	struct strv owned;
+	struct strv owned, values;
 	int n = 0, rc;
 
 	if (!merged) {
@@ -884,9 +904,12 @@ int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
 	}
 	merged[n] = NULL;
 	/* Kept for the VM's life: cfg points into it. */
-	/* Kept: the arguments a configuration file gave live there. */
+	/* Kept: the arguments a configuration file gave live there. The
+	 * copies of the first parse's values go: nothing points there now. */
 	owned = cfg->owned;
+	values = cfg->values;
 	rc = parse_argv(cfg, n, merged, true) == 0 ? 0 : -1;
 	cfg->owned = owned;
+	strv_free(&values);
 	return rc;
 }

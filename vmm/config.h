@@ -120,6 +120,9 @@ struct vm_config {
 	int argc;
 	char **argv;
 	struct strv owned;
+	/* Copies of the values the parser splits (--disk, --net, --vsock):
+	 * the devices' strings point into them, argv stays whole. */
+	struct strv values;
 };
 
 /* Flags of an `armvm run` option beside getopt's has_arg. */

@@ -324,6 +324,27 @@ static void precedence(void)
 	vm_config_release(&c);
 }
 
+/* What a snapshot keeps (cfg->argv) is what was given, not what the
+ * parser split: a restored VM gets the same disks and nets. */
+static void argv_kept_whole(void)
+{
+	char a[] = "a.img,readonly,cache=writethrough",
+	     n[] = "user,hostfwd=tcp::2222-:22", v[] = "cid=5,path=/tmp/v";
+	char *argv[] = {"run",	 "-k", "K",	  "--disk", a,
+			"--net", n,    "--vsock", v,	    NULL};
+	struct vm_config c;
+
+	CHECK_EQ(vm_config_parse(&c, ARRAY_SIZE(argv) - 1, argv), 0);
+	CHECK(c.disks[0].readonly && c.disks[0].writethrough);
+	CHECK_STR(c.disks[0].path, "a.img");
+	CHECK_EQ(c.nets[0].nr_hostfwd, 1);
+	CHECK_EQ(c.vsock.cid, 5);
+	CHECK_STR(c.argv[4], "a.img,readonly,cache=writethrough");
+	CHECK_STR(c.argv[6], "user,hostfwd=tcp::2222-:22");
+	CHECK_STR(c.argv[8], "cid=5,path=/tmp/v");
+	vm_config_release(&c);
+}
+
 /* run_config_from_argv, then back: the same options. */
 static void from_argv(void)
 {
@@ -584,6 +605,7 @@ int main(void)
 	RUN(every_run_option);
 	RUN(precedence);
 	RUN(from_argv);
+	RUN(argv_kept_whole);
 	RUN(names);
 	RUN(places);
 	RUN(lock);
