@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "lib/util.h"
 #include "vmm/config.h"
 #include "vmm/config_file.h"
@@ -630,6 +632,19 @@ static int instance_delete(const char *name)
 	return rc;
 }
 
+/* Is this control reply {"ok": true, ...}? */
+static bool reply_ok(const char *reply)
+{
+	json_object *r = json_tokener_parse(reply), *ok;
+	bool yes = r && json_object_is_type(r, json_type_object) &&
+		   json_object_object_get_ex(r, "ok", &ok) &&
+		   json_object_is_type(ok, json_type_boolean) &&
+		   json_object_get_boolean(ok);
+
+	json_object_put(r);
+	return yes;
+}
+
 /*
  * instance stop: the power button (powerdown over the control socket),
  * then wait until the armvm running it lets its lock go. 0 when it
@@ -655,7 +670,7 @@ static int instance_stop(const char *name, unsigned long timeout)
 		pr_err("instance stop: %s: %s", name, err);
 		return 1;
 	}
-	if (!strstr(reply, "\"ok\":true")) {
+	if (!reply_ok(reply)) {
 		pr_err("instance stop: %s: powerdown: %.200s", name, reply);
 		free(reply);
 		return 1;

@@ -435,7 +435,7 @@ static void places(void)
 static void prepare_run(void)
 {
 	struct vm_config cfg = {.instance = "vm2"};
-	char dir[PATH_MAX], sock[PATH_MAX], want[PATH_MAX + 16];
+	char dir[PATH_MAX], sock[PATH_MAX], want[PATH_MAX + 16], msg[256];
 	int fd;
 
 	snprintf(dir, sizeof(dir), "%s/instances", tmpdir);
@@ -447,7 +447,10 @@ static void prepare_run(void)
 	snprintf(want, sizeof(want), "%s/vm2.sock", dir);
 	CHECK(cfg.api_socket && !strcmp(cfg.api_socket, want));
 	CHECK(access(dir, F_OK) == 0); /* the folder made */
+	pr_capture_begin(msg, sizeof(msg));
 	CHECK_EQ(instance_prepare_run(&cfg, sock, sizeof(sock)), -1);
+	pr_capture_end();
+	CHECK(strstr(msg, "in use by another armvm process") != NULL);
 	close(fd);
 	cfg = (struct vm_config){.instance = "vm2", .api_socket = "/x.sock"};
 	fd = instance_prepare_run(&cfg, sock, sizeof(sock));
