@@ -5,6 +5,8 @@
  *   armvm run ...     the VMM (vmm/), arm64 hosts with KVM
  *   armvm image ...   build and check portable disk images (image/)
  *   armvm ctl ...     talk to a running VM's control socket (vmm/ctl.c)
+ *   armvm instance ... named VMs: their options, variables, lock (vmm/instance.c)
+ *   armvm ps          the running VMs (vmm/ps.c)
  *   armvm conform ... check a VM rule by rule (conform/host/)
  */
 #include <stdio.h>
@@ -15,6 +17,8 @@
 #include "image/image.h"
 #include "vmm/config.h"
 #include "vmm/control.h"
+#include "vmm/instance.h"
+#include "vmm/ps.h"
 #ifdef ARMVM_HAVE_KVM
 #include "vmm/vmm.h"
 #endif
@@ -31,6 +35,8 @@ static void usage(FILE *f)
 	    "  run      run a VM (arm64 Linux host with /dev/kvm)\n"
 	    "  image    build or check a portable disk image\n"
 	    "  ctl      send a command to a running VM's control socket\n"
+	    "  instance create, list, show, start, stop or delete named VMs\n"
+	    "  ps       list the running VMs\n"
 	    "  conform  check a VM against the specification, rule by rule\n"
 	    "\n"
 	    "Options:\n"
@@ -59,6 +65,14 @@ int main(int argc, char **argv)
 		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "conform"))
 		return cmd_conform(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ps"))
+		return cmd_ps(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "instance"))
+#ifdef ARMVM_HAVE_KVM
+		return cmd_instance(argc - 1, argv + 1, cmd_run);
+#else
+		return cmd_instance(argc - 1, argv + 1, NULL);
+#endif
 	if (!strcmp(argv[1], "run")) {
 #ifdef ARMVM_HAVE_KVM
 		return cmd_run(argc - 1, argv + 1);
@@ -76,7 +90,7 @@ int main(int argc, char **argv)
 #endif
 	}
 	pr_err(
-	    "unknown command '%s' (expected 'run', 'image', 'ctl' or 'conform'; see armvm --help)",
+	    "unknown command '%s' (expected 'run', 'image', 'ctl', 'instance', 'ps' or 'conform'; see armvm --help)",
 	    argv[1]);
 	return 2;
 }

@@ -28,6 +28,19 @@ void pr_capture_end(void)
 	capture_buf = NULL;
 }
 
+void pr_capture_push(struct pr_capture *saved, char *buf, size_t size)
+{
+	saved->buf = capture_buf;
+	saved->size = capture_size;
+	pr_capture_begin(buf, size);
+}
+
+void pr_capture_pop(const struct pr_capture *saved)
+{
+	capture_buf = saved->buf;
+	capture_size = saved->size;
+}
+
 static void vpr(const char *prefix, bool is_error, const char *fmt, va_list ap)
 {
 	char buf[1024];

@@ -32,6 +32,14 @@ void pr_capture_end(void);
 /* A message the user asked for by an option (--boot-marker's marks), on
  * stderr whether or not verbose output is on. */
 void pr_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A capture inside another (which it suspends): pop restores the one
+ * push found, on or off. */
+struct pr_capture {
+	char *buf;
+	size_t size;
+};
+void pr_capture_push(struct pr_capture *saved, char *buf, size_t size);
+void pr_capture_pop(const struct pr_capture *saved);
 /* Informational message on stderr, only when verbose output is on. */
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool armvm_verbose;

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/util.h"
 #include "virtio/vsock.h"
 #include "vmm/config.h"
+#include "vmm/config_file.h"
+#include "vmm/instance.h"
 #include "vmm/machine.h"
 
 void vm_config_usage(FILE *f)
@@ -32,10 +36,20 @@ void vm_config_usage(FILE *f)
 	    "/usr/share/qemu/firmware)\n"
 	    "      --vars FILE     this VM's UEFI variable store; created from the\n"
 	    "                      firmware's template when it does not exist\n"
-	    "      --instance NAME keep the variable store in a named instance\n"
-	    "                      (~/.local/state/armvm/instances/NAME)\n"
+	    "      --instance NAME run named instance NAME (armvm instance):\n"
+	    "                      its options (config.json) under this command\n"
+	    "                      line's, its variable store and lock, and its\n"
+	    "                      control socket unless --api-socket is given;\n"
+	    "                      made (without options) if it does not exist.\n"
 	    "                      Without --vars or --instance, variables last\n"
 	    "                      for this run only. Never in the disk image.\n"
+	    "\n"
+	    "Configuration:\n"
+	    "      --config FILE   take options from FILE, a JSON object of long\n"
+	    "                      options: {\"cpus\": 2, \"disk\": [\"a.img\"],\n"
+	    "                      \"no-rng\": true}; the command line's win, and\n"
+	    "                      a repeatable option given here replaces the\n"
+	    "                      file's\n"
 	    "\n"
 	    "Direct kernel boot (no firmware):\n"
 	    "  -k, --kernel FILE   arm64 Linux Image (plain or gzip), or a 32-bit\n"
@@ -144,6 +158,7 @@ enum {
 	OPT_FIRMWARE,
 	OPT_VARS,
 	OPT_INSTANCE,
+	OPT_CONFIG,
 	OPT_HOTPLUG_SLOTS,
 	OPT_API_SOCKET,
 	OPT_NET,
@@ -340,45 +355,90 @@ static int parse_disk(struct vm_config *cfg, char *arg)
 	return 0;
 }
 
-int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
+/*
+ * The options of `armvm run`: getopt's table (vm_config_parse), the keys of
+ * a configuration file (vmm/config_file.c) and what `armvm instance create`
+ * keeps, from one list so that no option is forgotten in any of them.
+ */
+static const struct run_option run_options[] = {
+    {"kernel", required_argument, 'k', 0},
+    {"initrd", required_argument, 'i', 0},
+    {"cmdline", required_argument, 'a', 0},
+    {"cpus", required_argument, 'c', 0},
+    {"memory", required_argument, 'm', 0},
+    {"gic", required_argument, OPT_GIC, 0},
+    {"arch", required_argument, OPT_ARCH, 0},
+    {"no-reboot", no_argument, OPT_NO_REBOOT, 0},
+    {"kvm", required_argument, OPT_KVM, 0},
+    {"disk", required_argument, 'd', RUN_OPT_REPEAT},
+    {"firmware", required_argument, OPT_FIRMWARE, 0},
+    {"vars", required_argument, OPT_VARS, 0},
+    {"instance", required_argument, OPT_INSTANCE, RUN_OPT_NO_FILE},
+    {"config", required_argument, OPT_CONFIG, RUN_OPT_NO_FILE},
+    {"hotplug-slots", required_argument, OPT_HOTPLUG_SLOTS, 0},
+    {"api-socket", required_argument, OPT_API_SOCKET, 0},
+    {"net", required_argument, OPT_NET, RUN_OPT_REPEAT},
+    {"virtio-console", required_argument, OPT_VIRTIO_CONSOLE, 0},
+    {"no-rng", no_argument, OPT_NO_RNG, 0},
+    {"boot-marker", no_argument, OPT_BOOT_MARKER, 0},
+    {"no-balloon", no_argument, OPT_NO_BALLOON, 0},
+    {"test-fault", required_argument, OPT_TEST_FAULT, RUN_OPT_REPEAT},
+    {"seccomp", required_argument, OPT_SECCOMP, 0},
+    {"jail", required_argument, OPT_JAIL, 0},
+    {"user", required_argument, OPT_USER, 0},
+    {"vsock", required_argument, OPT_VSOCK, 0},
+    {"transport", required_argument, OPT_TRANSPORT, 0},
+    {"verbose", no_argument, 'v', 0},
+    {"help", no_argument, 'h', RUN_OPT_NO_FILE},
+    {"restore", required_argument, OPT_RESTORE, 0},
+    {"incoming", required_argument, OPT_INCOMING, 0},
+    {0},
+};
+
+const struct run_option *vm_run_options(void)
 {
-	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'},
-	    {"initrd", required_argument, NULL, 'i'},
-	    {"cmdline", required_argument, NULL, 'a'},
-	    {"cpus", required_argument, NULL, 'c'},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"gic", required_argument, NULL, OPT_GIC},
-	    {"arch", required_argument, NULL, OPT_ARCH},
-	    {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
-	    {"kvm", required_argument, NULL, OPT_KVM},
-	    {"disk", required_argument, NULL, 'd'},
-	    {"firmware", required_argument, NULL, OPT_FIRMWARE},
-	    {"vars", required_argument, NULL, OPT_VARS},
-	    {"instance", required_argument, NULL, OPT_INSTANCE},
-	    {"hotplug-slots", required_argument, NULL, OPT_HOTPLUG_SLOTS},
-	    {"api-socket", required_argument, NULL, OPT_API_SOCKET},
-	    {"net", required_argument, NULL, OPT_NET},
-	    {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
-	    {"no-rng", no_argument, NULL, OPT_NO_RNG},
-	    {"boot-marker", no_argument, NULL, OPT_BOOT_MARKER},
-	    {"no-balloon", no_argument, NULL, OPT_NO_BALLOON},
-	    {"test-fault", required_argument, NULL, OPT_TEST_FAULT},
-	    {"seccomp", required_argument, NULL, OPT_SECCOMP},
-	    {"jail", required_argument, NULL, OPT_JAIL},
-	    {"user", required_argument, NULL, OPT_USER},
-	    {"vsock", required_argument, NULL, OPT_VSOCK},
-	    {"transport", required_argument, NULL, OPT_TRANSPORT},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"restore", required_argument, NULL, OPT_RESTORE},
-	    {"incoming", required_argument, NULL, OPT_INCOMING},
-	    {0},
-	};
+	return run_options;
+}
+
+#define NR_RUN_OPTIONS (ARRAY_SIZE(run_options) - 1)
+
+/*
+ * A copy of a value that its parser splits in place (--disk, --net,
+ * --vsock), kept in cfg: argv stays as it was given, which is what a
+ * snapshot or a migration keeps and parses again (a split "a.img,readonly"
+ * would come back as "a.img"). NULL after a message when out of memory.
+ */
+static char *value_copy(struct vm_config *cfg, const char *value)
+{
+	if (strv_push(&cfg->values, value) < 0) {
+		pr_err("run: out of memory");
+		return NULL;
+	}
+	return cfg->values.v[cfg->values.n - 1];
+}
+
+/* getopt's table: run_options without their flags. */
+static void run_getopt_table(struct option *o)
+{
+	for (size_t i = 0; i <= NR_RUN_OPTIONS; i++)
+		o[i] =
+		    (struct option){run_options[i].name, run_options[i].has_arg,
+				    NULL, run_options[i].val};
+}
+
+/*
+ * Parse argv as it is: no configuration file read (vm_config_parse does).
+ * With whole false, only each option and its value, not what they make
+ * together (vm_config_check_value).
+ */
+static int parse_argv(struct vm_config *cfg, int argc, char **argv, bool whole)
+{
+	struct option opts[NR_RUN_OPTIONS + 1];
 	/* The first option that shapes the VM (not the process): a
 	 * snapshot brings its own (--restore). */
 	const char *machine_option = NULL;
 	unsigned long n;
+	char *value;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -388,6 +448,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	cfg->hotplug_slots = DEFAULT_HOTPLUG_SLOTS;
 	cfg->argc = argc;
 	cfg->argv = argv;
+	run_getopt_table(opts);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
@@ -475,7 +536,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			cfg->kvm_path = optarg;
 			break;
 		case 'd':
-			if (parse_disk(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_disk(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_FIRMWARE:
@@ -485,7 +547,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			cfg->vars = optarg;
 			break;
 		case OPT_INSTANCE:
+			if (instance_name_check(optarg, "--instance") < 0)
+				return -1;
 			cfg->instance = optarg;
+			break;
+		case OPT_CONFIG:
+			/* vm_config_parse reads one file and leaves it out of
+			 * the arguments it parses here: only a second one,
+			 * or one beside --restore (below), is seen here. */
+			if (cfg->config_file) {
+				pr_err("--config: given twice (expected one "
+				       "file; the command line overrides it)");
+				return -1;
+			}
+			cfg->config_file = optarg;
 			break;
 		case OPT_HOTPLUG_SLOTS:
 			if (!parse_uint(optarg, 0, MAX_HOTPLUG_SLOTS, &n)) {
@@ -500,7 +575,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			cfg->api_socket = optarg;
 			break;
 		case OPT_NET:
-			if (parse_net(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_net(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_VIRTIO_CONSOLE:
@@ -535,7 +611,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 			}
 			break;
 		case OPT_VSOCK:
-			if (parse_vsock(cfg, optarg) < 0)
+			value = value_copy(cfg, optarg);
+			if (!value || parse_vsock(cfg, value) < 0)
 				return -1;
 			break;
 		case OPT_TRANSPORT:
@@ -586,6 +663,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		       argv[optind]);
 		return -1;
 	}
+	if (!whole)
+		return 0;
 	if (cfg->restore && cfg->incoming) {
 		pr_err("--restore and --incoming both bring a VM; give one");
 		return -1;
@@ -621,9 +700,11 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 		    "--vars and --instance both name a variable store; give one");
 		return -1;
 	}
-	if (cfg->kernel && (cfg->firmware || cfg->vars || cfg->instance)) {
+	/* An instance may boot a kernel: it then keeps its configuration and
+	 * its lock, and no variable store. */
+	if (cfg->kernel && (cfg->firmware || cfg->vars)) {
 		pr_err(
-		    "--kernel boots without firmware; --firmware, --vars and --instance need a firmware boot");
+		    "--kernel boots without firmware; --firmware and --vars need a firmware boot");
 		return -1;
 	}
 	if (!cfg->kernel && cfg->initrd) {
@@ -653,6 +734,140 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* What the command line gives before anything is parsed. */
+struct run_scan {
+	const char *config;	   /* --config FILE */
+	const char *instance;	   /* --instance NAME */
+	const char *config_arg[2]; /* the --config arguments, left out */
+	bool given[NR_RUN_OPTIONS];
+};
+
+static int option_index(int val)
+{
+	for (size_t i = 0; i < NR_RUN_OPTIONS; i++)
+		if (run_options[i].val == val)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Which options argv gives, and its --config and --instance, with getopt
+ * as parse_argv runs it (a value that looks like an option stays a value).
+ * Mistakes are left for parse_argv to report.
+ */
+static void scan_argv(int argc, char **argv, struct run_scan *scan)
+{
+	struct option opts[NR_RUN_OPTIONS + 1];
+	int c, i;
+
+	memset(scan, 0, sizeof(*scan));
+	run_getopt_table(opts);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":k:i:a:c:m:d:vh", opts, NULL)) !=
+	       -1) {
+		i = option_index(c);
+		if (i < 0)
+			continue;
+		scan->given[i] = true;
+		if (c == OPT_INSTANCE)
+			scan->instance = optarg;
+		if (c != OPT_CONFIG)
+			continue;
+		/* A second --config is parse_argv's to refuse. */
+		if (scan->config) {
+			scan->config = NULL;
+			return;
+		}
+		scan->config = optarg;
+		/* Pointers, not positions: getopt moves operands around. */
+		scan->config_arg[0] = argv[optind - 1];
+		if (optarg == argv[optind - 1])
+			scan->config_arg[1] = argv[optind - 2];
+	}
+}
+
+int vm_config_expand(int argc, char **argv, struct strv *args)
+{
+	struct run_scan scan;
+	char path[PATH_MAX];
+
+	memset(args, 0, sizeof(*args));
+	scan_argv(argc, argv, &scan);
+	if ((!scan.config && !scan.instance) || scan.given[option_index('h')])
+		return 1;
+	if (strv_push(args, "run") < 0)
+		goto nomem;
+	/* The instance's own configuration first, then --config's, then the
+	 * command line: each later one wins (repeatable options: replaces). */
+	if (scan.instance &&
+	    instance_name_check(scan.instance, "--instance") == 0 &&
+	    instance_file(scan.instance, "config.json", path, sizeof(path)) ==
+		0 &&
+	    access(path, F_OK) == 0 &&
+	    run_config_read(path, args, scan.given) < 0)
+		goto fail;
+	if (scan.config && run_config_read(scan.config, args, scan.given) < 0)
+		goto fail;
+	for (int i = 1; i < argc; i++)
+		if (argv[i] != scan.config_arg[0] &&
+		    argv[i] != scan.config_arg[1] &&
+		    strv_push(args, argv[i]) < 0)
+			goto nomem;
+	/* A terminating NULL, as main's argv has (getopt does not need it). */
+	if (strv_push(args, NULL) < 0)
+		goto nomem;
+	return 0;
+nomem:
+	pr_err("run: out of memory");
+fail:
+	strv_free(args);
+	return -1;
+}
+
+int vm_config_parse(struct vm_config *cfg, int argc, char **argv)
+{
+	struct strv args;
+	int r = vm_config_expand(argc, argv, &args);
+
+	if (r > 0)
+		return parse_argv(cfg, argc, argv, true);
+	if (r < 0)
+		return -1;
+	r = parse_argv(cfg, (int)args.n - 1, args.v, true);
+	if (r) {
+		strv_free(&args);
+		return r;
+	}
+	/* cfg points into them now; a snapshot keeps these (the file's
+	 * options), never the file's name. */
+	cfg->owned = args;
+	return 0;
+}
+
+int vm_config_check_value(const char *option, const char *value)
+{
+	struct vm_config *tmp = malloc(sizeof(*tmp));
+	char flag[80], *copy = strdup(value);
+	char *argv[] = {"run", flag, copy, NULL};
+	int r = -1;
+
+	snprintf(flag, sizeof(flag), "--%s", option);
+	if (tmp && copy)
+		r = parse_argv(tmp, 3, argv, false) == 0 ? 0 : -1;
+	else
+		pr_err("%s: out of memory", flag);
+	free(copy);
+	free(tmp);
+	return r;
+}
+
+void vm_config_release(struct vm_config *cfg)
+{
+	strv_free(&cfg->owned);
+	strv_free(&cfg->values);
+}
+
 int vm_config_check_arch(const struct vm_config *cfg, bool aarch32)
 {
 	if (aarch32 && cfg->memory > AARCH32_MEMORY_MAX) {
@@ -670,7 +885,8 @@ int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
 {
 	char **merged =
 	    calloc((size_t)saved_argc + (size_t)argc + 1, sizeof(*merged));
-	int n = 0;
+	struct strv owned, values;
+	int n = 0, rc;
 
 	if (!merged) {
 		pr_err("--restore: out of memory");
@@ -696,5 +912,12 @@ int vm_config_restore(struct vm_config *cfg, int saved_argc, char **saved_argv,
 	}
 	merged[n] = NULL;
 	/* Kept for the VM's life: cfg points into it. */
-	return vm_config_parse(cfg, n, merged) == 0 ? 0 : -1;
+	/* Kept: the arguments a configuration file gave live there. The
+	 * copies of the first parse's values go: nothing points there now. */
+	owned = cfg->owned;
+	values = cfg->values;
+	rc = parse_argv(cfg, n, merged, true) == 0 ? 0 : -1;
+	cfg->owned = owned;
+	strv_free(&values);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/confine.h"
+#include "vmm/config_file.h"
 #include "lib/jail.h"
 
 /*
@@ -116,10 +117,33 @@ struct vm_config {
 	/* When `armvm run` started (CLOCK_MONOTONIC; set by its caller after
 	 * parsing): the boot marker's and -v's start-up times count from it. */
 	struct timespec started;
-	/* The arguments parsed (argv[0] is "run"): what a snapshot keeps. */
+	/* --config FILE: read, its options among argv (vm_config_parse) */
+	const char *config_file;
+	/* The arguments parsed (argv[0] is "run"): what a snapshot keeps.
+	 * With a configuration file, the file's options then the command
+	 * line's, all copies held in owned (vm_config_release). */
 	int argc;
 	char **argv;
+	struct strv owned;
+	/* Copies of the values the parser splits (--disk, --net, --vsock):
+	 * the devices' strings point into them, argv stays whole. */
+	struct strv values;
 };
+
+/* Flags of an `armvm run` option beside getopt's has_arg. */
+#define RUN_OPT_REPEAT	0x1 /* given many times: an array in a file */
+#define RUN_OPT_NO_FILE 0x2 /* command line only: config, instance, help */
+
+/* One of `armvm run`'s options: getopt's struct option, without flag. */
+struct run_option {
+	const char *name;
+	int has_arg; /* getopt's no_argument, required_argument */
+	int val;     /* getopt's: the short option, or an OPT_* */
+	unsigned int flags;
+};
+
+/* run's options, ending with one whose name is NULL. */
+const struct run_option *vm_run_options(void);
 
 /* The stock firmware places its PEI memory in the first 128 MiB (research
  * 1.3: less crashes it right after its banner). */
@@ -137,10 +161,30 @@ struct vm_config {
 #define MAX_HOTPLUG_SLOTS 15
 
 /*
- * Parse `run`'s arguments (argv[0] is "run"). Returns 0 and fills cfg, 1 if
- * --help was printed, or -1 after a one-line error naming the option.
+ * Parse `run`'s arguments (argv[0] is "run"). With --instance NAME, the
+ * instance's config.json comes first, then --config FILE's options, then
+ * the command line's, each overriding those before it: a value option
+ * takes its last value; a repeatable option (disk, net, test-fault) given
+ * on the command line replaces the files' (they do not add up). Returns 0
+ * and fills cfg, 1 if --help was printed, or -1 after a one-line error
+ * naming the option (and for a file, the file, line and column).
  */
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv);
+
+/*
+ * The arguments vm_config_parse parses for argv: the configuration files'
+ * options, then the command line's (without --config). 0 with args filled
+ * (argv[0] "run", NULL-terminated: args->n - 1 arguments), 1 when argv
+ * names no file (args empty: argv as it is), -1 after a message.
+ */
+int vm_config_expand(int argc, char **argv, struct strv *args);
+
+/* Free what vm_config_parse kept of a configuration file (cfg->owned). */
+void vm_config_release(struct vm_config *cfg);
+
+/* Whether option (a long name, no "--") takes value, as vm_config_parse
+ * would check it alone: 0, or -1 after a message naming the option. */
+int vm_config_check_value(const char *option, const char *value);
 
 void vm_config_usage(FILE *f);
 

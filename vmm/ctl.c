@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "lib/util.h"
 #include "vmm/control.h"
+#include "vmm/instance.h"
 
 /* Longest reply accepted (device-list of many devices fits easily). */
 #define CTL_MAX_REPLY	    (16u << 20)
@@ -34,11 +36,13 @@ static void ctl_usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "Usage: armvm ctl [OPTIONS] SOCKET COMMAND [KEY=VALUE | KEY:=JSON]...\n"
+	    "Usage: armvm ctl [OPTIONS] SOCKET|NAME COMMAND [KEY=VALUE | KEY:=JSON]...\n"
 	    "\n"
-	    "Send COMMAND to the VM serving SOCKET (armvm run --api-socket) and\n"
-	    "print its result as JSON. KEY=VALUE arguments: true, false, null\n"
-	    "and numbers become JSON values, anything else a string; KEY:=JSON\n"
+	    "Send COMMAND to the VM serving SOCKET (armvm run --api-socket), or\n"
+	    "to instance NAME (a word without '/' that is no file here: its\n"
+	    "socket, see armvm instance --help), and print its result as JSON.\n"
+	    "KEY=VALUE arguments: true, false, null and numbers become JSON\n"
+	    "values, anything else a string; KEY:=JSON\n"
 	    "gives any JSON value (id:='\"7\"' for the string \"7\").\n"
 	    "\n"
 	    "Commands (armvm ctl SOCKET help lists the VM's): status, pause,\n"
@@ -548,6 +552,20 @@ static int ctl_wait_balloon(const char *path, json_object *result,
 	}
 }
 
+/*
+ * SOCKET or NAME: a word without '/' that names an instance is that
+ * instance's socket (vmm/instance.h), unless a file of that name is in the
+ * current folder (`armvm ctl vm.sock ...` as before); anything else is a
+ * path. NULL after a message.
+ */
+static const char *ctl_target(const char *arg, char *sock, size_t size)
+{
+	if (strchr(arg, '/') || !instance_name_valid(arg) ||
+	    access(arg, F_OK) == 0)
+		return arg;
+	return instance_socket(arg, sock, size, false) == 0 ? sock : NULL;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -562,7 +580,7 @@ int cmd_ctl(int argc, char **argv)
 	bool raw = false;
 	const char *path, *command, *line, *verbatim = NULL;
 	json_object *req, *reply = NULL, *ok, *v;
-	char err[256], *buf = NULL, *msg = NULL;
+	char err[256], *buf = NULL, *msg = NULL, sock[PATH_MAX];
 	int c, fd, rc = 2;
 
 	optind = 1;
@@ -604,7 +622,9 @@ int cmd_ctl(int argc, char **argv)
 		ctl_usage(stderr);
 		return 2;
 	}
-	path = argv[optind];
+	path = ctl_target(argv[optind], sock, sizeof(sock));
+	if (!path)
+		return 2;
 	command = verbatim ? "request" : argv[optind + 1];
 	req = verbatim ? json_object_new_object()
 		       : ctl_make_request(command, argc - optind - 2,

@@ -46,11 +46,4 @@ int firmware_check_code(const char *path, uint64_t *size);
  */
 int vars_prepare(const char *path, const char *template, uint64_t *size);
 
-/*
- * The directory of a named instance, created if needed (mode 0700):
- * $XDG_STATE_HOME/armvm/instances/NAME, or ~/.local/state/armvm/... .
- * Names are [A-Za-z0-9._-], not starting with a dot.
- */
-int instance_dir(const char *name, char *out, size_t size);
-
 #endif

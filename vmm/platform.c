@@ -35,6 +35,7 @@
 #include "image/check.h"
 #include "vmm/console.h"
 #include "vmm/firmware.h"
+#include "vmm/instance.h"
 #include "vmm/machine.h"
 #include "vmm/platform.h"
 #include "vmm/snapshot.h"

@@ -25,9 +25,10 @@ fail() { echo "FAIL: $1: $2"; }
 
 # armvm and each command (its page is armvm-CMD.1), and the sources of
 # its getopt table (armvm's own options are compared by hand in main.c).
-cmds=(armvm run image ctl conform)
+cmds=(armvm run image ctl instance ps conform)
 declare -A code=([run]=vmm/config.c [image]="image/cli.c image/build.c"
-	[ctl]=vmm/ctl.c [conform]=conform/host/conform.c)
+	[ctl]=vmm/ctl.c [instance]=vmm/instance.c [ps]=vmm/ps.c
+	[conform]=conform/host/conform.c)
 
 [ -x "$armvm" ] || { fail man/setup "no $armvm (make)"; exit 1; }
 
@@ -118,7 +119,7 @@ done
 # with the cursor at the end of the last word, one a line, sorted (in a
 # bash of its own, as a shell that sourced the file would have it).
 complete_words() {
-	XDG_STATE_HOME=$work/state bash -c '
+	ARMVM_INSTANCE_DIR=$work/instances bash -c '
 		source completion/armvm || exit 1
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
@@ -140,13 +141,19 @@ expect() {
 		fail "completion/$name" "armvm $* <TAB> gave '$(tr '\n' ' ' <<<"$got")', want '$(tr '\n' ' ' <<<"$want")'"
 	fi
 }
-mkdir -p "$work/state/armvm/instances/web" "$work/state/armvm/instances/db"
+mkdir -p "$work/instances/web" "$work/instances/db" "$work/instances/.hidden"
 expect command run r
-expect commands "run image ctl conform" ""
+expect commands "run image ctl instance ps conform" ""
 expect run-option --memory run --me
 expect run-option-values "2 3 auto" run --cpus 2 --gic ""
 expect run-option-value-after-equals "kill log off" run --seccomp = ""
 expect run-instance "web db" run --disk x.img --instance ""
+expect instance-command "create list show start stop delete" instance ""
+expect instance-names "web" instance show w
+expect instance-delete-names "web db" instance delete ""
+expect instance-create-run-options "--memory" instance create new --me
+expect instance-list-options "--names" instance list --n
+expect ctl-instance "web" ctl we
 expect image-command build image b
 expect image-check-arch "aarch64 arm any" image check --arch ""
 expect image-build-options-only-build "--no-check" image build --no-

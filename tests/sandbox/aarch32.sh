@@ -14,7 +14,8 @@
 # armvm.mode=reboot armvm.cpus=2 armvm.mem=536870912.
 . /root/lib.sh
 prefix=$1 what=$2
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 Z=/root/zImage I32=/root/g32.cpio.gz
 
 # The armhf kernel panics now and then in this nested host: a boot whose

@@ -12,7 +12,8 @@
 # vsock (socat in the guest, /root/vsock-echo here).
 . /root/lib.sh
 prefix=$1 what=$2 arch=${3:-}
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 DISK=/root/debian.img
 # A boot of a whole distribution in this nested, emulated host takes
 # minutes; a login prompt within 15 of them.

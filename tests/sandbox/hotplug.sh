@@ -10,7 +10,8 @@ prefix=$1 boot=$2
 ARMVM_TIMEOUT=1200
 API=/tmp/api.sock
 ctl() { armvm ctl --timeout 60 "$API" "$@"; }
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 
 # A file server on this host's loopback, which the guest reaches through
 # libslirp's gateway 10.0.2.2 when the device has host-loopback.

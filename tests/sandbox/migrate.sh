@@ -27,7 +27,8 @@ wait_listening() {
 	done
 	return 1
 }
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 ms() { awk '{ print int($1 * 1000) }' /proc/uptime; }
 
 head -c 8388608 /dev/zero >/tmp/data.img

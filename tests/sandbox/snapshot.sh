@@ -11,7 +11,8 @@
 prefix=$1 boot=$2
 ARMVM_TIMEOUT=900
 A1=/tmp/snap-a1.sock A2=/tmp/snap-a2.sock
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 rm -rf /tmp/snap1 /tmp/snap2 /tmp/bad*
 
 head -c 8388608 /dev/zero >/tmp/data.img

@@ -7,7 +7,8 @@
 #   uefi.sh PREFIX all|boot msi|intx   (how the disk should interrupt)
 . /root/lib.sh
 prefix=$1 what=$2 irq=$3
-export XDG_STATE_HOME=/tmp/state
+# Instances (--instance) under /tmp, not /var/lib/armvm (root's).
+export ARMVM_INSTANCE_DIR=/tmp/state/armvm/instances
 
 # uefi_boot NAME LOG ARMVM-RUN-ARGS...: boots to the guest's checks, all pass.
 uefi_boot() {

@@ -7,6 +7,8 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "devices/pcie_port.h"
 #include "lib/util.h"
@@ -30,6 +32,7 @@ static int cmd_status(void *opaque, json_object *args, json_object **result,
 		      char *err, size_t errlen)
 {
 	struct vm *vm = opaque;
+	struct timespec now;
 	json_object *r;
 
 	if (no_args(args, err, errlen))
@@ -46,6 +49,15 @@ static int cmd_status(void *opaque, json_object *args, json_object **result,
 	json_object_object_add(r, "boots", json_object_new_int(vm->boots));
 	json_object_object_add(r, "firmware",
 			       json_object_new_boolean(vm->plan.firmware_boot));
+	/* For armvm ps (issue 16): which process, since when, what name. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	json_object_object_add(r, "pid", json_object_new_int(getpid()));
+	json_object_object_add(
+	    r, "uptime",
+	    json_object_new_int64((int64_t)(now.tv_sec - vm->started.tv_sec)));
+	if (vm->cfg->instance)
+		json_object_object_add(
+		    r, "instance", json_object_new_string(vm->cfg->instance));
 	*result = r;
 	return 0;
 }

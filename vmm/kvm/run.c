@@ -2,6 +2,7 @@
 /* `armvm run`: parse the options, set the VM up, serve its control socket,
  * run it. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "lib/util.h"
 #include "vmm/config.h"
 #include "vmm/control.h"
+#include "vmm/instance.h"
 #include "vmm/kvm/control_cmds.h"
 #include "vmm/migrate.h"
 #include "vmm/migrate_source.h"
@@ -172,19 +174,32 @@ int cmd_run(int argc, char **argv)
 	struct vm_config cfg;
 	struct vm vm;
 	struct timespec started;
-	int r;
+	char sock[PATH_MAX];
+	int lock_fd = -1, r;
 
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	r = vm_config_parse(&cfg, argc, argv);
 	if (r)
 		return r > 0 ? 0 : 2;
+	/* A named instance: held for armvm's life (the kernel lets it go
+	 * however armvm ends), its control socket unless one is given. Not
+	 * for --restore or --incoming, which cannot name one (their VM's
+	 * options hold it). */
+	if (cfg.instance) {
+		lock_fd = instance_prepare_run(&cfg, sock, sizeof(sock));
+		if (lock_fd < 0)
+			return 1;
+	}
 	/* The snapshot's options, --seccomp, --jail and --user among them,
 	 * before anything is set up from them (it only reads a file). */
-	if (cfg.restore && (snapshot_open(cfg.restore, &snap) < 0 ||
-			    restore_config(&cfg, &snap, argc, argv) < 0))
+	/* cfg.argv: with a configuration file, its process options too. */
+	if (cfg.restore &&
+	    (snapshot_open(cfg.restore, &snap) < 0 ||
+	     restore_config(&cfg, &snap, cfg.argc, cfg.argv) < 0))
 		return 1;
-	if (cfg.incoming && (receive_migration(cfg.incoming, &snap) < 0 ||
-			     restore_config(&cfg, &snap, argc, argv) < 0)) {
+	if (cfg.incoming &&
+	    (receive_migration(cfg.incoming, &snap) < 0 ||
+	     restore_config(&cfg, &snap, cfg.argc, cfg.argv) < 0)) {
 		snapshot_close(&snap);
 		return 1;
 	}

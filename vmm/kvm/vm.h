@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "devices/device.h"
 #include "lib/guest_mem.h"
@@ -114,6 +115,8 @@ struct vm {
 	 * teardown that closes them. */
 	pthread_mutex_t snapshot_lock;
 	unsigned int boots;
+	/* CLOCK_MONOTONIC when vm_init began: status's uptime. */
+	struct timespec started;
 	/* Handed over to a migration's destination: this armvm only ends
 	 * (vm_resume does nothing, the control requests that change the VM
 	 * are refused). */
