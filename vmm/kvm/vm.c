@@ -835,10 +835,11 @@ static int load_kernel(struct vm *vm, struct boot_layout *layout)
 /*
  * The device tree where the layout says: at the base of RAM for UEFI (the
  * stock firmware reads it there, research 1.3) and arm64 Linux (address in
- * x0), high for a zImage (address in r2). It is built in a buffer of its
- * own, freed at the end: libfdt's fdt_create clears the whole buffer, so a
- * static one kept 2 MiB of armvm's memory touched for the VM's life
- * (issue 15, measured: docs/benchmarks.md "Scale").
+ * x0), high for a zImage (address in r2). It is built in a mapping of
+ * its own, unmapped at the end: libfdt's fdt_create clears the whole
+ * buffer, so a static one kept 2 MiB of armvm's memory touched for the
+ * VM's life, and so did a malloc'ed one (glibc served it from the heap,
+ * whose top it then kept; measured in the sandbox, docs/benchmarks.md).
  */
 static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 {
@@ -846,10 +847,11 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 	struct fdt_machine m = {0};
 	uint64_t mpidr[MACHINE_MAX_CPUS_GICV3];
 	uint8_t seed[32];
-	uint8_t *dtb = malloc(DTB_MAX_SIZE);
+	uint8_t *dtb = mmap(NULL, DTB_MAX_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int r = -1;
 
-	if (!dtb) {
+	if (dtb == MAP_FAILED) {
 		pr_err("device tree: out of memory");
 		return -1;
 	}
@@ -890,7 +892,7 @@ static int write_dtb(struct vm *vm, const struct boot_layout *layout)
 		(unsigned long long)layout->dtb_addr);
 	r = 0;
 out:
-	free(dtb);
+	munmap(dtb, DTB_MAX_SIZE);
 	return r;
 }
 
