@@ -4,7 +4,7 @@
 # arm64 QEMU side by side in one run of the emulated arm64 KVM host
 # (tools/sandbox, GICv3, 2 CPUs, 12 GiB). Issue 15 item 4.
 #   bench/scale.sh [RUNS] [OUT-DIR]
-# RUNS rounds (default 3) of: 1/4/16/64 vCPUs at 512 MiB, 128 MiB-8 GiB at
+# RUNS rounds (default 3) of: 1/4/16 vCPUs at 512 MiB, 128 MiB-8 GiB at
 # 1 vCPU, and 20 VMs of 128 MiB at once (bench/scale-inside.sh; SCALE_CPUS,
 # SCALE_MEMS, SCALE_VMS override). The guest: Debian's arm64 kernel and the
 # test initramfs, booted directly. OUT-DIR (default build/bench/scale)
