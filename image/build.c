@@ -56,6 +56,7 @@ struct build {
 	int nparts;
 	struct fatw fat;
 	uint64_t bytes_written, bytes_read;
+	struct progress progress; /* the ESP's files, then the partitions' */
 };
 
 static char tmp_path[4096];
@@ -278,6 +279,7 @@ static int copy_part(struct build *b, int fd, struct part_spec *p,
 	int rc = -1;
 
 	if (in < 0 || !buf) {
+		progress_end(&b->progress);
 		pr_err("image build: --partition '%s': '%s': %s", p->spec,
 		       p->file, strerror(errno));
 		goto out;
@@ -288,6 +290,7 @@ static int copy_part(struct build *b, int fd, struct part_spec *p,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
+			progress_end(&b->progress);
 			pr_err("image build: '%s': %s", p->file,
 			       strerror(errno));
 			goto out;
@@ -295,15 +298,18 @@ static int copy_part(struct build *b, int fd, struct part_spec *p,
 		if (!r)
 			break;
 		if (done + (uint64_t)r > p->size) {
+			progress_end(&b->progress);
 			pr_err(
 			    "image build: --partition '%s': '%s' grew beyond the partition",
 			    p->spec, p->file);
 			goto out;
 		}
 		b->bytes_read += (uint64_t)r;
+		progress_add(&b->progress, (uint64_t)r);
 		crc = crc32(crc, buf, (uInt)r);
 		if (write_sparse(fd, buf, (size_t)r, off + done,
 				 &b->bytes_written)) {
+			progress_end(&b->progress);
 			pr_err("image build: writing '%s' into the image: %s",
 			       p->file, strerror(errno));
 			goto out;
@@ -319,6 +325,20 @@ out:
 		close(in);
 	free(buf);
 	return rc;
+}
+
+/* The bytes of the partitions' files (--partition ...,file=), as they
+ * are now: for the progress line only (copy_part checks what it reads). */
+static uint64_t parts_file_bytes(const struct build *b)
+{
+	uint64_t n = 0;
+	struct stat st;
+
+	for (int i = 0; i < b->nparts; i++)
+		if (b->parts[i].file && !stat(b->parts[i].file, &st) &&
+		    S_ISREG(st.st_mode))
+			n += (uint64_t)st.st_size;
+	return n;
 }
 
 static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
@@ -746,14 +766,21 @@ int cmd_build(int argc, char **argv)
 			sha256_update(&h, b->parts[i].type, 16);
 		}
 	}
+	/* A progress line on a terminal: copying the files is the long part
+	 * of a large tree's build (issue 16 part 5). */
+	progress_start(&b->progress, stderr, "image build",
+		       fatw_file_bytes(&b->fat) + parts_file_bytes(b));
+	b->fat.progress = &b->progress;
 	if (fatw_write_data(&b->fat, fd, ALIGN_LBAS * GPT_LBA_SIZE, &h, why,
 			    sizeof(why))) {
+		progress_end(&b->progress);
 		pr_err("image build: %s", why);
 		goto out;
 	}
 	for (int i = 0; i < b->nparts; i++)
 		if (b->parts[i].file && copy_part(b, fd, &b->parts[i], &h))
 			goto out;
+	progress_end(&b->progress);
 	if (finish(b, fd, &h))
 		goto out;
 	if (fdatasync(fd)) {

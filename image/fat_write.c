@@ -670,6 +670,8 @@ static int write_file(struct fatw *w, int fd, uint64_t off, struct fatw_node *n,
 			goto err;
 		}
 		w->bytes_read += (uint64_t)r;
+		if (w->progress)
+			progress_add(w->progress, (uint64_t)r);
 		crc = crc32(crc, buf, (uInt)r);
 		if (write_sparse(fd, buf, (size_t)r, off + done,
 				 &w->bytes_written)) {
@@ -721,6 +723,21 @@ static int write_tree(struct fatw *w, int fd, uint64_t base,
 		}
 	}
 	return 0;
+}
+
+static uint64_t tree_bytes(const struct fatw_node *d)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < d->nkids; i++)
+		n +=
+		    d->kids[i]->dir ? tree_bytes(d->kids[i]) : d->kids[i]->size;
+	return n;
+}
+
+uint64_t fatw_file_bytes(const struct fatw *w)
+{
+	return w->root ? tree_bytes(w->root) : 0;
 }
 
 int fatw_write_data(struct fatw *w, int fd, uint64_t base, struct sha256 *h,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lib/progress.h"
 #include "lib/sha256.h"
 
 struct fatw_node;
@@ -29,7 +30,11 @@ struct fatw {
 	uint64_t hidden_sectors; /* partition start LBA (BPB_HiddSec) */
 	struct fatw_node *root;
 	uint64_t bytes_written, bytes_read;
+	struct progress *progress; /* NULL, or advanced as files are copied */
 };
+
+/* The bytes of all the files added so far (what fatw_write_data copies). */
+uint64_t fatw_file_bytes(const struct fatw *w);
 
 /*
  * Compute the geometry of a FAT32 volume of the given size. Fails (why)
