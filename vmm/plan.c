@@ -66,6 +66,19 @@ enum msi_controller machine_plan_msi(int gic_version, bool its)
 	return MSI_GICV2M;
 }
 
+const char *msi_controller_name(enum msi_controller msi)
+{
+	switch (msi) {
+	case MSI_ITS:
+		return "its";
+	case MSI_GICV2M:
+		return "gicv2m";
+	case MSI_NONE:
+		break;
+	}
+	return "none";
+}
+
 /* The GIC (PLAT-3), and the vCPU count against it and KVM. */
 static int decide_gic(const struct vm_config *cfg, const struct host_caps *host,
 		      struct machine_plan *plan)

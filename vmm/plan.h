@@ -48,6 +48,9 @@ enum msi_controller {
 		       has no MSIs, so user space turns each into an SPI */
 };
 
+/* "none", "its" or "gicv2m" (armvm ctl status, messages). */
+const char *msi_controller_name(enum msi_controller msi);
+
 struct machine_plan {
 	bool firmware_boot;	 /* UEFI from flash; else --kernel */
 	bool aarch32;		 /* vCPUs start with KVM_ARM_VCPU_EL1_32BIT */

@@ -15,6 +15,10 @@ agent_start /tmp/intx.log --kernel "$KERNEL" --initrd "$INITRD" --cpus 2 --memor
 	{ fail "$prefix/boot" "the guest agent did not start" /tmp/intx.log; exit 0; }
 DISK='d=/dev/$(grep -l "^intx.img" /sys/block/vd*/serial 2>/dev/null | cut -d/ -f4 | head -1)'
 WAIT_DISK="for i in \$(seq 150); do $DISK; [ -b \$d ] && break; sleep 0.1; done; [ -b \$d ]"
+# status names the MSI controller: this GICv2 machine's GICv2m frame.
+ctl status >/tmp/r 2>&1
+tr -d ' \n' </tmp/r | grep -q '"gic":2,"msi":"gicv2m"' && pass "$prefix/status-msi" ||
+	fail "$prefix/status-msi" "$(cat /tmp/r)" /tmp/intx.log
 head -c 4194304 /dev/zero >/tmp/intx.img
 for round in 1 2; do
 	ctl device-add type=block id=d$round path=/tmp/intx.img >/tmp/r 2>&1 && guest "$WAIT_DISK" ||

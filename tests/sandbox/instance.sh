@@ -61,7 +61,8 @@ pass "$prefix/boot"
 pid=$(status_field web pid)
 armvm ctl web status >/tmp/st 2>&1
 if [ -n "$pid" ] && [ "$(cat /proc/$pid/comm 2>/dev/null)" = armvm ] &&
-	tr -d ' \n' </tmp/st | grep -q '"instance":"web"'; then
+	tr -d ' \n' </tmp/st | grep -q '"instance":"web"' &&
+	tr -d ' \n' </tmp/st | grep -q '"gic":3,"msi":"its"'; then
 	pass "$prefix/ctl-name-status"
 else
 	fail "$prefix/ctl-name-status" "pid '$pid': $(tr '\n' ' ' </tmp/st)"

@@ -183,6 +183,10 @@ static void msi_controller_choice(void)
 	CHECK_EQ(decide(&cfg, &none, &v3_no_its, &plan, msg, sizeof(msg)), 0);
 	CHECK_EQ(plan.gic_version, 2);
 	CHECK_EQ(plan.msi, MSI_GICV2M);
+	/* As armvm ctl status names them. */
+	CHECK_STR(msi_controller_name(MSI_ITS), "its");
+	CHECK_STR(msi_controller_name(MSI_GICV2M), "gicv2m");
+	CHECK_STR(msi_controller_name(MSI_NONE), "none");
 }
 
 static void cpu_limits(void)

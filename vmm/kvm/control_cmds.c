@@ -46,6 +46,9 @@ static int cmd_status(void *opaque, json_object *args, json_object **result,
 			       json_object_new_int64((int64_t)vm->ram_size));
 	json_object_object_add(r, "gic",
 			       json_object_new_int(vm->plan.gic_version));
+	json_object_object_add(
+	    r, "msi",
+	    json_object_new_string(msi_controller_name(vm->plan.msi)));
 	json_object_object_add(r, "boots", json_object_new_int(vm->boots));
 	json_object_object_add(r, "firmware",
 			       json_object_new_boolean(vm->plan.firmware_boot));
@@ -54,7 +57,8 @@ static int cmd_status(void *opaque, json_object *args, json_object **result,
 	json_object_object_add(r, "pid", json_object_new_int(getpid()));
 	json_object_object_add(
 	    r, "uptime",
-	    json_object_new_int64((int64_t)(now.tv_sec - vm->started.tv_sec)));
+	    json_object_new_int64(
+		(int64_t)(now.tv_sec - vm->cfg->started.tv_sec)));
 	if (vm->cfg->instance)
 		json_object_object_add(
 		    r, "instance", json_object_new_string(vm->cfg->instance));

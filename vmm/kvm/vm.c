@@ -280,7 +280,6 @@ static int vm_setup(struct vm *vm, const struct vm_config *cfg,
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	clock_gettime(CLOCK_MONOTONIC, &vm->started);
 	vm->kvm_fd = vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);

@@ -115,8 +115,6 @@ struct vm {
 	 * teardown that closes them. */
 	pthread_mutex_t snapshot_lock;
 	unsigned int boots;
-	/* CLOCK_MONOTONIC when vm_init began: status's uptime. */
-	struct timespec started;
 	/* Handed over to a migration's destination: this armvm only ends
 	 * (vm_resume does nothing, the control requests that change the VM
 	 * are refused). */
