@@ -216,7 +216,8 @@ static double ms_since_start(const struct vm *vm)
 	       (double)(now.tv_nsec - vm->cfg->started.tv_nsec) / 1e6;
 }
 
-/* The CPU time armvm's threads have used since exec, in milliseconds. */
+/* The CPU time armvm's threads have used since exec, in milliseconds: a
+ * vCPU thread's time in KVM_RUN (the guest running) counts too. */
 static double process_cpu_ms(void)
 {
 	struct timespec t;
