@@ -853,10 +853,14 @@ int vm_config_check_value(const char *option, const char *value)
 	int r = -1;
 
 	snprintf(flag, sizeof(flag), "--%s", option);
-	if (tmp && copy)
+	if (tmp && copy) {
 		r = parse_argv(tmp, 3, argv, false) == 0 ? 0 : -1;
-	else
+		/* parse_argv cleared tmp first: what it kept (--disk's and
+		 * --net's copies) is freed whatever the result. */
+		vm_config_release(tmp);
+	} else {
 		pr_err("%s: out of memory", flag);
+	}
 	free(copy);
 	free(tmp);
 	return r;
