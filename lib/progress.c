@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The progress line (lib/progress.h). */
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/progress.h"
+#include "lib/util.h"
 
 #define REDRAW_MS 100
-
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 void progress_start_on(struct progress *p, FILE *out, const char *what,
 		       uint64_t total)
@@ -53,7 +45,7 @@ void progress_add(struct progress *p, uint64_t n)
 	pct = (int)(p->done * 100 / p->total);
 	if (pct == p->last_pct)
 		return;
-	t = now_ms();
+	t = monotonic_ms();
 	if (p->last_ms >= 0 && t - p->last_ms < REDRAW_MS && pct != 100)
 		return;
 	p->last_ms = t;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -73,6 +74,14 @@ void pr_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vpr("warning: ", false, fmt, ap);
 	va_end(ap);
+}
+
+int64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 void pr_notice(const char *fmt, ...)

@@ -29,6 +29,8 @@ void pr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void pr_capture_begin(char *buf, size_t size);
 void pr_capture_end(void);
+/* CLOCK_MONOTONIC in milliseconds (timeouts, rates, progress). */
+int64_t monotonic_ms(void);
 /* A message the user asked for by an option (--boot-marker's marks), on
  * stderr whether or not verbose output is on. */
 void pr_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

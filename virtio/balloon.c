@@ -117,14 +117,6 @@ static struct virtio_balloon *to_bl(struct virtio_dev *d)
 	return (struct virtio_balloon *)d;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void bl_warn(struct virtio_balloon *b, const char *what,
 		    unsigned long long n)
 {
@@ -354,7 +346,7 @@ static void stats_take(struct virtio_balloon *b, const struct virtq_elem *e)
 	b->stats_valid = valid;
 	b->stats_seq++;
 	b->stats_gen = b->stats_pushes;
-	b->stats_ms = now_ms();
+	b->stats_ms = monotonic_ms();
 	pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 }
@@ -496,7 +488,7 @@ static int bl_restore(struct virtio_dev *d, struct state_reader *r)
 	b->stats_valid = valid;
 	if (valid) { /* figures of one buffer, received now for the host */
 		b->stats_seq = 1;
-		b->stats_ms = now_ms();
+		b->stats_ms = monotonic_ms();
 	}
 	pthread_mutex_unlock(&b->lock);
 	return 0;
@@ -632,7 +624,7 @@ void virtio_balloon_get_info(struct virtio_dev *d,
 	out->stats_valid = b->stats_valid;
 	memcpy(out->stats, b->stats, sizeof(out->stats));
 	out->stats_updates = b->stats_seq;
-	out->stats_age_ms = b->stats_seq ? now_ms() - b->stats_ms : -1;
+	out->stats_age_ms = b->stats_seq ? monotonic_ms() - b->stats_ms : -1;
 	pthread_mutex_unlock(&b->lock);
 }
 

@@ -81,14 +81,6 @@ static struct virtio_console *to_con(struct virtio_dev *d)
 	return (struct virtio_console *)d;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void con_warn(struct virtio_console *c, const char *what, int err)
 {
 	if (atomic_fetch_add(&c->warnings, 1) >= CONSOLE_MAX_WARNINGS)
@@ -222,7 +214,7 @@ static void read_input(struct virtio_console *c)
 		/* A terminal whose other end closed (EIO) may be opened
 		 * again: retry later. Anything else has ended. */
 		if (c->in_tty)
-			c->in_retry_ms = now_ms() + TTY_RETRY_MS;
+			c->in_retry_ms = monotonic_ms() + TTY_RETRY_MS;
 		else
 			c->in_eof = true;
 	}
@@ -405,7 +397,7 @@ static void *con_io_thread(void *arg)
 		p[0].events = POLLIN;
 		pthread_mutex_lock(&c->fd_lock);
 		if (c->in_fd >= 0 && !c->in_eof && c->in_off >= c->in_len) {
-			int64_t wait = c->in_retry_ms - now_ms();
+			int64_t wait = c->in_retry_ms - monotonic_ms();
 
 			if (wait <= 0) {
 				in_idx = n++;

@@ -166,14 +166,6 @@ static struct virtio_vsock *to_vsock(struct virtio_dev *d)
 	return (struct virtio_vsock *)d;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void vsock_warn(struct virtio_vsock *v, const char *what, int err)
 {
 	if (atomic_fetch_add(&v->warnings, 1) >= VSOCK_MAX_WARNINGS)
@@ -589,7 +581,7 @@ static void guest_shutdown(struct virtio_vsock *v, struct vsock_conn *c,
 		shutdown(c->fd, SHUT_RD);
 	}
 	if (c->guest_shut == VSOCK_SHUTDOWN_BOTH && out_pending(c))
-		c->deadline = now_ms() + v->timeout_ms;
+		c->deadline = monotonic_ms() + v->timeout_ms;
 	conn_settle(v, c);
 }
 
@@ -902,7 +894,7 @@ static int conn_step(struct virtio_vsock *v, struct vsock_conn *c)
 	case VSOCK_OP_REQUEST:
 		c->pending &= ~P_REQUEST;
 		c->guest_knows = true;
-		c->deadline = now_ms() + v->timeout_ms;
+		c->deadline = monotonic_ms() + v->timeout_ms;
 		break;
 	case VSOCK_OP_RESPONSE:
 		c->pending &= ~P_RESPONSE;
@@ -914,7 +906,7 @@ static int conn_step(struct virtio_vsock *v, struct vsock_conn *c)
 		c->pending &= ~P_SHUTDOWN;
 		/* Both ways shut: the guest owes the RST that ends it. */
 		if (c->our_shut == VSOCK_SHUTDOWN_BOTH)
-			c->deadline = now_ms() + v->timeout_ms;
+			c->deadline = monotonic_ms() + v->timeout_ms;
 		break;
 	}
 	return STEP_SENT;
@@ -1084,7 +1076,7 @@ static void accept_clients(struct virtio_vsock *v)
 			continue;
 		}
 		c->fd = fd;
-		c->deadline = now_ms() + v->timeout_ms;
+		c->deadline = monotonic_ms() + v->timeout_ms;
 		if (!epoll_add(v, c)) {
 			vsock_warn(v, "epoll_ctl", errno);
 			conn_free(v, c);
@@ -1114,7 +1106,7 @@ static void conn_event(struct virtio_vsock *v, struct vsock_conn *c,
  * REQUEST the guest never answered, a close that never finished. */
 static int expire(struct virtio_vsock *v, int timeout)
 {
-	int64_t now = now_ms();
+	int64_t now = monotonic_ms();
 
 	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		struct vsock_conn *c = &v->conns[i];

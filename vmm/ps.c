@@ -23,14 +23,6 @@
 /* A status reply is a few hundred bytes. */
 #define QUERY_MAX_REPLY (1u << 20)
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Wait for events on fd until deadline: 1 ready, 0 time is up, -1 error. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
@@ -38,7 +30,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	int r;
 
 	do {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - monotonic_ms();
 
 		if (left <= 0)
 			return 0;
@@ -51,7 +43,7 @@ int ctl_query(const char *path, const char *request, int timeout_ms,
 	      char **reply, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = monotonic_ms() + timeout_ms;
 	size_t len = 0, cap = 4096, off = 0, n = strlen(request);
 	char *buf = NULL, *nl;
 	int fd;
