@@ -567,11 +567,14 @@ static void *vcpu_thread(void *opaque)
 			continue;
 		}
 		r = kvm_run_vcpu(vcpu->fd, &vcpu->tls);
-		atomic_store_explicit(
-		    &vcpu->returns,
-		    atomic_load_explicit(&vcpu->returns, memory_order_relaxed) +
-			1,
-		    memory_order_relaxed);
+		/* Only the boot marker reads it: keep the exit path lean. */
+		if (vm->cfg->boot_marker)
+			atomic_store_explicit(
+			    &vcpu->returns,
+			    atomic_load_explicit(&vcpu->returns,
+						 memory_order_relaxed) +
+				1,
+			    memory_order_relaxed);
 		if (vcpu->tls.tpidr.count != vcpu->tls.tpidr.reported)
 			report_reg_change(vcpu, "TPIDR_EL0",
 					  kvm_reg_tpidr_el0(), &vcpu->tls.tpidr,

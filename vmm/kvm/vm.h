@@ -50,8 +50,9 @@ struct vcpu {
 	struct kvm_tls_guard tls; /* see kvm_run_vcpu */
 	/* MMIO exits by machine region (-v prints them at the end of a boot). */
 	uint64_t mmio_exits[MR_COUNT + 1];
-	/* Returns from KVM_RUN this boot: written by this vCPU's thread only,
-	 * read by the boot marker's from another vCPU's (relaxed atomics). */
+	/* Returns from KVM_RUN this boot, counted with --boot-marker only:
+	 * written by this vCPU's thread, read by the boot marker's from
+	 * another vCPU's (relaxed atomics). */
 	_Atomic uint64_t returns;
 };
 
