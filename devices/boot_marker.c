@@ -55,8 +55,13 @@ static void boot_marker_write(struct device *dev, uint64_t offset,
 		if (n == UINT32_MAX)
 			break;
 	} while (!atomic_compare_exchange_weak(&m->count, &n, n + 1));
-	if (m->mark)
+	/* The guest is hostile: a write loop must not fill armvm's log. */
+	if (n < BOOT_MARKER_REPORTS && m->mark)
 		m->mark(m->opaque, (uint32_t)value);
+	else if (n == BOOT_MARKER_REPORTS)
+		pr_warn("boot marker: more than %u marks; the rest are only "
+			"counted (register COUNT)",
+			BOOT_MARKER_REPORTS);
 }
 
 static int boot_marker_fdt(const struct device *dev, void *fdt)

@@ -10,8 +10,9 @@
  * ignored):
  *   0x00 MARK  write: record a mark whose number is the value written
  *              (the guest chooses: the test guest writes 1 as its /init
- *              starts); read: BOOT_MARKER_MAGIC, so a guest can tell the
- *              device is there
+ *              starts); armvm reports the first BOOT_MARKER_REPORTS;
+ *              read: BOOT_MARKER_MAGIC, so a guest can tell the device
+ *              is there
  *   0x04 COUNT read: marks recorded since the VM started (saturating)
  *
  * Its device-tree node is `boot-marker@ADDR`, compatible
@@ -28,10 +29,12 @@
 #define BOOT_MARKER_COUNT 0x04
 #define BOOT_MARKER_SIZE  0x1000
 #define BOOT_MARKER_MAGIC 0x4b4d4241u /* "ABMK", little-endian */
+/* Marks reported through the callback; later ones are only counted. */
+#define BOOT_MARKER_REPORTS 64u
 
 /*
- * Called on the writing vCPU's thread for every mark, with the value
- * written. It must be quick and must not block on the VM (the vCPU is
+ * Called on the writing vCPU's thread for each of the first
+ * BOOT_MARKER_REPORTS marks, with the value written. It must be quick and must not block on the VM (the vCPU is
  * in the middle of an exit).
  */
 typedef void (*boot_marker_fn)(void *opaque, uint32_t value);

@@ -6,6 +6,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <libfdt.h>
 
@@ -101,6 +103,35 @@ static void hostile_accesses(void)
 	d->ops->destroy(d);
 }
 
+/* A guest writing in a loop: the first BOOT_MARKER_REPORTS marks are
+ * reported, the rest only counted (one warning), so the log stays short. */
+static void reports_capped(void)
+{
+	struct device *d = marker();
+	FILE *log = tmpfile();
+	char line[256];
+	int saved = dup(2), warnings = 0;
+
+	if (!d || !log || saved < 0)
+		return;
+	fflush(stderr);
+	dup2(fileno(log), 2);
+	for (unsigned int i = 0; i < BOOT_MARKER_REPORTS + 6; i++)
+		d->ops->mmio_write(d, BOOT_MARKER_MARK, 4, i);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	CHECK_EQ(nr_marks, BOOT_MARKER_REPORTS);
+	CHECK_EQ(d->ops->mmio_read(d, BOOT_MARKER_COUNT, 4),
+		 BOOT_MARKER_REPORTS + 6);
+	rewind(log);
+	while (fgets(line, sizeof(line), log))
+		warnings += strstr(line, "boot marker") != NULL;
+	CHECK_EQ(warnings, 1);
+	fclose(log);
+	d->ops->destroy(d);
+}
+
 /* boot-marker@90c0000, compatible "armvm,boot-marker", reg; no interrupt. */
 static void fdt_node(void)
 {
@@ -131,6 +162,7 @@ int main(void)
 	RUN(machine_map_region);
 	RUN(marks_and_count);
 	RUN(hostile_accesses);
+	RUN(reports_capped);
 	RUN(fdt_node);
 	return check_main_end();
 }
